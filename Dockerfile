@@ -1,0 +1,43 @@
+# Sokai production image: one image for web (gunicorn), worker and beat (celery).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# fonts-noto-cjk: a CJK font file to embed in the PDFs so Japanese shows in any viewer.
+# No compilers needed: every dependency ships wheels (psycopg[binary], argon2-cffi, reportlab).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system sokai \
+    && useradd --system --gid sokai --home-dir /var/lib/sokai --no-create-home \
+       --shell /usr/sbin/nologin sokai
+
+# Dependencies and package in one step; the source stays in /src only as build input.
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY models ./models
+COPY services ./services
+COPY tasks ./tasks
+COPY webapp ./webapp
+RUN pip install --no-cache-dir . && rm -rf build *.egg-info
+
+# The instance folder holds uploads (proxy letters), generated reports and the beat schedule.
+# Created and chowned before VOLUME so a fresh named volume is writable by the sokai user.
+ENV SOKAI_INSTANCE_PATH=/var/lib/sokai
+RUN mkdir -p /var/lib/sokai && chown sokai:sokai /var/lib/sokai
+VOLUME ["/var/lib/sokai"]
+# Not /src: the process must import the installed package, not the build copy.
+WORKDIR /var/lib/sokai
+
+USER sokai
+EXPOSE 8000
+
+# No HEALTHCHECK here: worker and beat run from this image too and serve no HTTP;
+# docker-compose.yml puts the /healthz check on the web service only.
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", \
+     "webapp.wsgi:app"]

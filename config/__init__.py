@@ -1,0 +1,208 @@
+"""Settings read from the environment, in one place.
+
+Every variable has an embedded default so that a newcomer needs no server: SQLite in the
+instance folder, a real Celery worker over kombu's filesystem transport, mail into a mail
+drop. Production and CI point the same variables at PostgreSQL, Redis and SMTP.
+A bad value raises ConfigError with one line naming the variable; the CLI and the WSGI entry
+point turn it into a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DATABASE_BACKENDS = {"sqlite", "postgresql"}
+BROKER_SCHEMES = {"redis", "rediss", "filesystem", "sqla+sqlite", "sqla+postgresql", "amqp",
+                  "pyamqp", "memory"}
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+SMTP_SCHEMES = {"smtp", "smtps"}
+
+
+class ConfigError(Exception):
+    """A setting has a value Sokai cannot use. str() is the one line to show."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    broker_url: str
+    redis_url: str | None
+    smtp_url: str | None
+    secret_key: str
+    base_url: str
+    # Set when the defaults are in use; shown on the health page and in `sokai run`.
+    embedded: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def broker_is_embedded(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    @property
+    def broker_folder(self) -> Path:
+        return self.instance_path / "broker"
+
+    @property
+    def broker_control_folder(self) -> Path:
+        return self.instance_path / "broker-control"
+
+    @property
+    def mail_drop(self) -> Path:
+        return self.instance_path / "maildrop"
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.instance_path / "uploads"
+
+    def celery_config(self) -> dict[str, Any]:
+        """Celery settings: at-least-once delivery, the database is the source of truth."""
+        conf: dict[str, Any] = {
+            "broker_url": self.broker_url,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_serializer": "json",
+            "result_serializer": "json",
+            "accept_content": ["json"],
+            "task_ignore_result": True,
+            "result_backend": None,
+            "timezone": "UTC",
+            "enable_utc": True,
+            "broker_connection_retry_on_startup": True,
+            "worker_hijack_root_logger": False,
+            "task_default_queue": "sokai",
+            "beat_schedule": {
+                "sweep": {"task": "sokai.sweep", "schedule": 60.0},
+            },
+        }
+        if self.broker_is_embedded:
+            folder = str(self.broker_folder)
+            conf["broker_transport_options"] = {
+                "data_folder_in": folder,
+                "data_folder_out": folder,
+                "control_folder": str(self.broker_control_folder),
+                "store_processed": False,
+            }
+        elif self.broker_url.startswith(("redis://", "rediss://")):
+            # Redelivery of an unacknowledged message after a worker died; the database
+            # sweep repairs anything lost when Redis itself restarts without persistence.
+            conf["broker_transport_options"] = {"visibility_timeout": 3600}
+        return conf
+
+
+def _check_url(variable: str, value: str, schemes: set[str], example: str) -> str:
+    parts = urlsplit(value)
+    if not parts.scheme or parts.scheme not in schemes:
+        raise ConfigError(
+            variable,
+            f"unknown or missing scheme in {value!r} (expected one of "
+            f"{', '.join(sorted(schemes))}; e.g. {example})",
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(variable, f"cannot parse {value!r}: {exc}") from None
+    return value
+
+
+def normalise_database_url(value: str, variable: str = "DATABASE_URL") -> str:
+    """Parse a database URL; plain postgresql:// is taken to mean the psycopg 3 driver."""
+    try:
+        url: URL = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            variable,
+            f"cannot parse {value!r} as a database URL "
+            "(e.g. postgresql+psycopg://user:pass@host:5432/sokai or sqlite:////path/sokai.db)",
+        ) from None
+    if url.get_backend_name() not in DATABASE_BACKENDS:
+        raise ConfigError(
+            variable,
+            f"unsupported database {url.get_backend_name()!r} (use postgresql or sqlite)",
+        )
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _secret_key(instance_path: Path) -> str:
+    # Generated once and kept, so sessions survive a restart of the embedded setup.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    instance_path = Path(get("SOKAI_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    embedded: dict[str, bool] = {}
+
+    db_value = get("DATABASE_URL")
+    if db_value is None:
+        embedded["database"] = True
+        database_url = f"sqlite:///{instance_path / 'sokai.sqlite3'}"
+    else:
+        database_url = normalise_database_url(db_value)
+
+    broker_value = get("CELERY_BROKER_URL")
+    if broker_value is None:
+        embedded["broker"] = True
+        broker_url = "filesystem://"
+    else:
+        broker_url = _check_url("CELERY_BROKER_URL", broker_value, BROKER_SCHEMES,
+                                "redis://localhost:6379/0")
+
+    redis_value = get("REDIS_URL")
+    redis_url = (None if redis_value is None else
+                 _check_url("REDIS_URL", redis_value, REDIS_SCHEMES, "redis://localhost:6379/1"))
+
+    smtp_value = get("SMTP_URL")
+    smtp_url = (None if smtp_value is None else
+                _check_url("SMTP_URL", smtp_value, SMTP_SCHEMES, "smtp://user:pass@host:587"))
+    if smtp_url is None:
+        embedded["mail"] = True
+
+    base_value = get("SOKAI_BASE_URL") or "http://127.0.0.1:5000"
+    base_url = _check_url("SOKAI_BASE_URL", base_value, {"http", "https"},
+                          "https://sokai.example.org").rstrip("/")
+    if not urlsplit(base_url).hostname:
+        raise ConfigError("SOKAI_BASE_URL", f"no host name in {base_value!r}")
+
+    secret_key = get("SECRET_KEY")
+    if secret_key is None:
+        embedded["secret_key"] = True
+        secret_key = _secret_key(instance_path)
+
+    return Settings(
+        instance_path=instance_path,
+        database_url=database_url,
+        broker_url=broker_url,
+        redis_url=redis_url,
+        smtp_url=smtp_url,
+        secret_key=secret_key,
+        base_url=base_url,
+        embedded=embedded,
+    )

@@ -1,0 +1,23 @@
+"""Sokai's domain model: SQLAlchemy 2 typed models, one module per aggregate."""
+
+from models.assembly import Assembly, AssemblyStatus, Quorum
+from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
+from models.delegation import (
+    Delegate,
+    DelegateRole,
+    DelegateStatus,
+    Delegation,
+    DelegationStatus,
+    participant_counts,
+)
+from models.network import MemberCity, Network
+from models.programme import ItemKind, ItemStatus, ProgrammeItem
+from models.user import ApiToken, Role, User
+from models.worker import Heartbeat, WorkerCheck
+
+__all__ = [
+    "ApiToken", "Assembly", "AssemblyStatus", "Base", "Delegate", "DelegateRole",
+    "DelegateStatus", "Delegation", "DelegationStatus", "Heartbeat", "ItemKind", "ItemStatus",
+    "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
+    "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
+]

@@ -1,0 +1,66 @@
+"""Use cases for accounts: creating users, issuing API tokens, checking credentials."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ApiToken, MemberCity, Role, User, utcnow
+from models.user import burn_password_check, hash_token, normalise_email
+
+
+class AccountError(ValueError):
+    pass
+
+
+def create_user(session: Session, email: str, role: Role | str, password: str | None = None,
+                city_code: str | None = None, display_name: str = "",
+                language: str = "en") -> User:
+    role = Role(role)
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError(f"{email!r} is not an email address")
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise AccountError(f"a user with email {email} already exists")
+    city = None
+    if role is Role.LIAISON:
+        if not city_code:
+            raise AccountError("a liaison needs --city CODE")
+        city = session.scalar(select(MemberCity).where(MemberCity.code == city_code.upper()))
+        if city is None:
+            raise AccountError(f"no member city with code {city_code!r}")
+    elif city_code:
+        raise AccountError("only a liaison belongs to a city")
+    user = User(email=email, role=role, city=city, display_name=display_name, language=language)
+    if password is not None:
+        user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_token(session: Session, email: str, label: str = "") -> str:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise AccountError(f"no user with email {email}")
+    token, secret = ApiToken.issue(user, label)
+    session.add(token)
+    session.flush()
+    return secret
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user for these credentials, or None; both failures take the same time."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        burn_password_check(password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user

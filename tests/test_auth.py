@@ -1,0 +1,81 @@
+"""Logging in and out, CSRF, role checks, the language switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+
+from models import Role, User
+from tests.conftest import csrf_token, login
+
+
+def test_login_and_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    make_user("sec@example.org", Role.SECRETARIAT)
+    response = login(client, "SEC@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/secretariat/")
+    assert client.get("/secretariat/").status_code == 200
+    page = client.get("/").get_data(as_text=True)
+    response = client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert client.get("/secretariat/").status_code == 302  # back to the login page
+
+
+def test_bad_credentials_get_one_generic_message(client: FlaskClient,
+                                                 make_user: Callable[..., User]) -> None:
+    make_user("sec@example.org")
+    wrong_password = login(client, "sec@example.org", "not the password").get_data(as_text=True)
+    unknown_user = login(client, "nobody@example.org").get_data(as_text=True)
+    message = "The email or password is not right."
+    assert message in wrong_password and message in unknown_user
+    assert client.get("/secretariat/").status_code == 302
+
+
+def test_a_form_without_csrf_token_is_refused(client: FlaskClient,
+                                              make_user: Callable[..., User]) -> None:
+    make_user("sec@example.org")
+    response = client.post("/login", data={"email": "sec@example.org",
+                                           "password": "correct horse battery"})
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)
+    assert client.get("/secretariat/").status_code == 302  # not logged in
+
+
+def test_logout_needs_csrf_too(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    make_user("sec@example.org")
+    login(client, "sec@example.org")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/secretariat/").status_code == 200  # still logged in
+
+
+def test_a_liaison_cannot_open_the_secretariat_pages(client: FlaskClient,
+                                                     make_user: Callable[..., User]) -> None:
+    from services.demo import load_tomsk_2014
+    from webapp.extensions import db
+
+    with client.application.app_context():
+        load_tomsk_2014(db.session)
+        db.session.commit()
+    make_user("liaison@example.org", Role.LIAISON, city="TYO")
+    login(client, "liaison@example.org")
+    assert client.get("/secretariat/").status_code == 403
+    assert client.post("/secretariat/worker-check").status_code in (400, 403)
+
+
+def test_language_switch(client: FlaskClient) -> None:
+    english = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Log in" in english
+    response = client.get("/lang/ja?next=/login")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    japanese = client.get("/login").get_data(as_text=True)
+    assert "ログイン" in japanese and '<html lang="ja">' in japanese
+    # The browser's language is the default when nothing was chosen.
+    fresh = client.application.test_client()
+    assert "ログイン" in fresh.get("/login", headers={"Accept-Language": "ja,en;q=0.5"}).get_data(
+        as_text=True)
+
+
+def test_language_switch_does_not_redirect_off_site(client: FlaskClient) -> None:
+    response = client.get("/lang/en?next=https://evil.example/")
+    assert response.headers["Location"] == "/"

@@ -1,0 +1,101 @@
+"""The web side of Sokai: create_app() builds the Flask app from the settings."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Flask
+from sqlalchemy import event
+
+from config import ConfigError, Settings, load_settings
+from webapp.extensions import babel, csrf, db, login_manager
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or load_settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app = APIFlask(
+        __name__,
+        title="Sokai API",
+        version="1",
+        spec_path="/openapi.json",
+        docs_path="/docs",
+        openapi_blueprint_url_prefix="/api/v1",
+        json_errors=False,  # HTML pages keep HTML errors; the API formats its own
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        SOKAI_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SQLALCHEMY_SESSION_OPTIONS={"expire_on_commit": False},
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        VALIDATION_ERROR_STATUS_CODE=422,
+        INFO={"description": "The JSON API of Sokai. Authenticate with "
+                             "`Authorization: Bearer <token>` (`sokai tokens create EMAIL`)."},
+    )
+    app.config.update(overrides)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    from tasks import init_celery
+
+    init_celery(app)
+
+    from webapp import api, auth, errors, health, public, secretariat
+
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(secretariat.bp)
+    api.init_app(app)
+    return app
+
+
+def create_app_or_exit(**overrides: Any) -> Flask:
+    """For entry points (gunicorn, celery): a bad setting is one line and exit status 2."""
+    try:
+        return create_app(**overrides)
+    except ConfigError as exc:
+        print(f"sokai: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # A worker thread and the web server share the file: wait for locks instead of failing.
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,83 @@
+"""The JSON API under /api/v1/ (read-only cities and assemblies for now)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint, HTTPTokenAuth, abort
+from flask import Flask
+from sqlalchemy import select
+
+from models import MemberCity, User
+from services.accounts import user_for_token
+from services.assemblies import find_assembly, visible_assemblies
+from webapp.api.schemas import AssemblyOut, CityOut
+from webapp.errors import error_body
+from webapp.extensions import csrf, db
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Sokai")
+token_auth = HTTPTokenAuth(scheme="Bearer", description="`sokai tokens create EMAIL`")
+
+
+@token_auth.verify_token
+def _verify(token: str) -> User | None:
+    if not token:
+        return None
+    user = user_for_token(db.session, token)
+    if user is not None:
+        db.session.commit()  # keeps last_used_at
+    return user
+
+
+@token_auth.error_processor
+def _auth_error(error: Any) -> tuple[dict[str, Any], int, Any]:
+    return (error_body(error.status_code, "a valid Bearer token is required"),
+            error.status_code, error.headers)
+
+
+def api_user() -> User:
+    return token_auth.current_user  # type: ignore[return-value]
+
+
+@bp.get("/cities")
+@bp.auth_required(token_auth)
+@bp.output(CityOut(many=True))
+@bp.doc(summary="Member cities of the network")
+def list_cities() -> Any:
+    return db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
+
+
+@bp.get("/cities/<code>")
+@bp.auth_required(token_auth)
+@bp.output(CityOut)
+@bp.doc(summary="One member city", responses=[404])
+def get_city(code: str) -> Any:
+    city = db.session.scalar(select(MemberCity).where(MemberCity.code == code.upper()))
+    if city is None:
+        abort(404, f"no member city with code {code!r}")
+    return city
+
+
+@bp.get("/assemblies")
+@bp.auth_required(token_auth)
+@bp.output(AssemblyOut(many=True))
+@bp.doc(summary="Assemblies (drafts only for the secretariat)")
+def list_assemblies() -> Any:
+    return visible_assemblies(db.session, api_user())
+
+
+@bp.get("/assemblies/<slug>")
+@bp.auth_required(token_auth)
+@bp.output(AssemblyOut)
+@bp.doc(summary="One assembly", responses=[404])
+def get_assembly(slug: str) -> Any:
+    assembly = find_assembly(db.session, slug, api_user())
+    if assembly is None:
+        abort(404, f"no assembly {slug!r}")
+    return assembly
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)  # Bearer tokens, no cookies: cross-site forgery does not apply
+    app.register_blueprint(bp)
+

@@ -1,0 +1,274 @@
+"""The `sokai` command: run, demo, db upgrade, users create, tokens create."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import inspect, select
+
+from config import ConfigError, Settings, load_settings
+
+
+def _settings(**env_overrides: str) -> Settings:
+    env = {**os.environ, **env_overrides}
+    try:
+        return load_settings(env)
+    except ConfigError as exc:
+        click.echo(f"sokai: configuration error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+@contextmanager
+def _app_context(settings: Settings) -> Iterator[Flask]:
+    from webapp import create_app
+
+    app = create_app(settings)
+    with app.app_context():
+        yield app
+
+
+def _upgrade(settings: Settings) -> None:
+    from models.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+@click.group()
+def main() -> None:
+    """Sokai (総会): general assemblies of city networks."""
+
+
+# --- run and demo ---------------------------------------------------------------------------
+
+
+def _children(settings: Settings, host: str, port: int) -> list[tuple[str, list[str]]]:
+    py = sys.executable
+    return [
+        ("web", [py, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
+                 "--threads", "4", "--access-logfile", "-", "webapp.wsgi:app"]),
+        ("worker", [py, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", "INFO",
+                    "--concurrency", "2", "--hostname", "sokai@%h"]),
+        ("beat", [py, "-m", "celery", "-A", "tasks.worker", "beat", "--loglevel", "INFO",
+                  "--schedule", str(settings.instance_path / "celerybeat-schedule")]),
+    ]
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    # Children read the same settings; pin what was generated or defaulted here.
+    env = dict(os.environ)
+    env.update(SOKAI_INSTANCE_PATH=str(settings.instance_path),
+               DATABASE_URL=settings.database_url, SECRET_KEY=settings.secret_key,
+               SOKAI_BASE_URL=settings.base_url)
+    if not settings.broker_is_embedded:
+        env["CELERY_BROKER_URL"] = settings.broker_url
+    return env
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    """Start web, worker and beat; stop them all on Ctrl-C, SIGTERM or when one dies."""
+    env = _child_env(settings)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for name, argv in _children(settings, host, port):
+        # Own process group: Ctrl-C reaches only us, and we stop the children in order.
+        procs[name] = subprocess.Popen(argv, env=env, start_new_session=True)
+
+    with _app_context(settings):
+        from services.worker_checks import request_worker_check
+        from webapp.extensions import db
+
+        request_worker_check(db.session)
+        db.session.commit()
+    click.echo(f"\nSokai is running on http://{host}:{port}/  (health: /healthz; "
+               "a worker round trip shows on the secretariat dashboard). Ctrl-C stops it.\n")
+
+    exit_code = 0
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                click.echo(f"sokai: {name} exited with status {proc.returncode}; stopping",
+                           err=True)
+                exit_code = 1
+                stopping = True
+                break
+        time.sleep(0.5)
+
+    click.echo("\nsokai: stopping web, worker and beat…")
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            click.echo(f"sokai: {name} did not stop in time; killing it", err=True)
+            proc.kill()
+            proc.wait()
+    click.echo("sokai: stopped.")
+    raise SystemExit(exit_code)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Run the web server, a worker and the scheduler together (one machine)."""
+    settings = _settings()
+    _upgrade(settings)
+    _serve(settings, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--reset", is_flag=True,
+              help="With DATABASE_URL set: wipe that database first (it must be empty otherwise).")
+def demo(host: str, port: int, reset: bool) -> None:
+    """Like `run`, on a fresh database loaded with the Tomsk 2014 assembly."""
+    base = _settings()
+    overrides: dict[str, str] = {}
+    if "database" in base.embedded:
+        # The demo gets a file of its own, made anew each time; real data is never touched.
+        demo_db = base.instance_path / "demo.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+        overrides["DATABASE_URL"] = f"sqlite:///{demo_db}"
+    settings = _settings(**overrides)
+    if reset:
+        _wipe(settings)
+    _upgrade(settings)
+    password = secrets.token_urlsafe(9)
+    with _app_context(settings):
+        from models import Network
+        from services.demo import create_demo_accounts, load_tomsk_2014
+        from webapp.extensions import db
+
+        if db.session.scalar(select(Network).limit(1)) is not None:
+            click.echo("sokai: the database already holds data; use --reset to wipe it "
+                       "for the demo", err=True)
+            raise SystemExit(2)
+        assembly = load_tomsk_2014(db.session)
+        accounts = create_demo_accounts(db.session, password)
+        db.session.commit()
+        click.echo(f"\nLoaded the demo: {assembly.title['en']} ({assembly.slug}).")
+        click.echo(f"Log in at http://{host}:{port}/login with password {password} as:")
+        for email, description in accounts:
+            click.echo(f"  {email:<40} {description}")
+    _serve(settings, host, port)
+
+
+def _wipe(settings: Settings) -> None:
+    from sqlalchemy import create_engine
+
+    from models import Base
+
+    engine = create_engine(settings.database_url)
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        if inspect(conn).has_table("alembic_version"):
+            conn.exec_driver_sql("DROP TABLE alembic_version")
+    engine.dispose()
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    settings = _settings()
+    _upgrade(settings)
+    click.echo("database is up to date")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from models.migrate import new_revision
+
+    new_revision(_settings().database_url, message)
+
+
+# --- users and tokens ------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["secretariat", "liaison", "delegate"]), required=True)
+@click.option("--city", "city_code", help="Member city code, for a liaison.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="")
+def users_create(email: str, role: str, city_code: str | None, password: str,
+                 display_name: str) -> None:
+    """Create a user who can log in."""
+    from services.accounts import AccountError, create_user
+
+    settings = _settings()
+    with _app_context(settings):
+        from webapp.extensions import db as database
+
+        try:
+            user = create_user(database.session, email, role, password, city_code, display_name)
+        except (AccountError, ValueError) as exc:
+            click.echo(f"sokai: {exc}", err=True)
+            raise SystemExit(2) from None
+        database.session.commit()
+        click.echo(f"created {user.role.value} {user.email}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--label", default="")
+def tokens_create(email: str, label: str) -> None:
+    """Print a new API token for a user (shown once, stored hashed)."""
+    from services.accounts import AccountError, issue_token
+
+    settings = _settings()
+    with _app_context(settings):
+        from webapp.extensions import db as database
+
+        try:
+            secret = issue_token(database.session, email, label)
+        except AccountError as exc:
+            click.echo(f"sokai: {exc}", err=True)
+            raise SystemExit(2) from None
+        database.session.commit()
+        click.echo(secret)
+
+
+if __name__ == "__main__":
+    main()

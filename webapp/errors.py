@@ -1,0 +1,57 @@
+"""Errors: JSON in the DESIGN.md shape under /api/, a friendly page elsewhere; never a 500
+for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask, HTTPError
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+# Machine-readable codes for each status.
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    500: "internal_error", 503: "unavailable",
+}
+
+
+def error_body(status: int, message: str, fields: dict[str, Any] | None = None,
+               code: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message,
+                      "fields": fields or {}}}
+
+
+def _flatten_validation(detail: dict[str, Any]) -> dict[str, Any]:
+    # APIFlask reports {"json": {"field": ["msg"]}}; clients want {"field": ["msg"]}.
+    fields: dict[str, Any] = {}
+    for location in ("json", "query", "form", "files", "path", "headers", "cookies"):
+        fields.update(detail.get(location) or {})
+    return fields
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    assert isinstance(app, APIFlask)
+
+    @app.error_processor
+    def api_error(error: HTTPError) -> tuple[dict[str, Any], int, Any]:
+        fields = _flatten_validation(error.detail) if error.status_code == 422 else {}
+        code = (error.extra_data or {}).get("code")
+        return (error_body(error.status_code, error.message or "", fields, code),
+                error.status_code, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if is_api_request():
+            return error_body(status, exc.description or exc.name), status
+        if isinstance(exc, CSRFError):
+            return render_template("error.html", status=400, reason="csrf"), 400
+        return render_template("error.html", status=status, reason=exc.name), status

@@ -1,0 +1,31 @@
+"""Pages for everyone: the list of assemblies and an assembly's home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from models import User
+from services.assemblies import find_assembly, programme_by_day, visible_assemblies
+from webapp.extensions import db
+
+bp = Blueprint("public", __name__)
+
+
+def _viewer() -> User | None:
+    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("public/index.html",
+                           assemblies=visible_assemblies(db.session, _viewer()))
+
+
+@bp.get("/a/<slug>")
+def assembly(slug: str) -> str:
+    found = find_assembly(db.session, slug, _viewer())
+    if found is None:
+        abort(404)
+    return render_template("public/assembly.html", assembly=found,
+                           days=programme_by_day(db.session, found))
