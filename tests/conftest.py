@@ -28,7 +28,7 @@ from webapp.extensions import db
 PASSWORD = "correct horse battery"
 
 
-def test_env(instance: Path) -> dict[str, str]:
+def service_env(instance: Path) -> dict[str, str]:
     env = {"SOKAI_INSTANCE_PATH": str(instance), "SECRET_KEY": "test-secret",
            "SOKAI_BASE_URL": "http://sokai.test"}
     if os.environ.get("SOKAI_TEST_DATABASE_URL"):
@@ -54,7 +54,7 @@ def reset_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     instance = tmp_path_factory.mktemp("instance")
-    settings = load_settings(test_env(instance))
+    settings = load_settings(service_env(instance))
     reset_database(settings.database_url)
     return settings
 
