@@ -10,12 +10,16 @@ from models.delegation import (
     DelegationStatus,
     participant_counts,
 )
+from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
-from models.programme import ItemKind, ItemStatus, ProgrammeItem
+from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
+from models.proxy import ACTIVE_PROXY_STATUSES, ProxyLetter, ProxyLetterEvent, ProxyStatus
 from models.user import ApiToken, Role, User
 from models.worker import Heartbeat, WorkerCheck
 
 __all__ = [
+    "ACTIVE_PROXY_STATUSES", "MailStatus", "OutboxMessage", "ProxyLetter", "ProxyLetterEvent",
+    "ProxyStatus", "Signup",
     "ApiToken", "Assembly", "AssemblyStatus", "Base", "Delegate", "DelegateRole",
     "DelegateStatus", "Delegation", "DelegationStatus", "Heartbeat", "ItemKind", "ItemStatus",
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
@@ -41,6 +41,7 @@ class ProgrammeItem(Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("capacity IS NULL OR signup_count <= capacity", name="within_capacity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +60,12 @@ class ProgrammeItem(Base):
     sequence: Mapped[int] = mapped_column(default=0)
     # Set for optional items people sign up to (field-trip sites); None means no sign-up.
     capacity: Mapped[int | None]
+    # Kept in step with the sign-ups by a conditional UPDATE, so capacity holds under
+    # concurrent sign-ups on any database.
+    signup_count: Mapped[int] = mapped_column(default=0)
+    all_day: Mapped[bool] = mapped_column(default=False)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -73,3 +80,18 @@ class ProgrammeItem(Base):
 
     def __repr__(self) -> str:
         return f"<ProgrammeItem {self.id} {self.starts_at:%Y-%m-%dT%H:%MZ}>"
+
+
+class Signup(Base):
+    """A delegate's place on an optional item (a field-trip site)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (UniqueConstraint("delegate_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("delegates.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("programme_items.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[ProgrammeItem] = relationship()

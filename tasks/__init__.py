@@ -48,8 +48,9 @@ def init_celery(app: Flask) -> Celery:
         with app.app_context():
             db.engine.dispose(close=False)
 
-    # Import the task modules so that the worker knows them.
-    import tasks.housekeeping  # noqa: F401
+    # Import the task modules so that the worker knows them (and the sweep their sweepers).
+    import tasks.housekeeping
+    import tasks.mail  # noqa: F401
 
     app.extensions["celery"] = celery
     return celery

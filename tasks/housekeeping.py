@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+from collections.abc import Callable
 from datetime import datetime
 
 from celery import shared_task
@@ -10,6 +12,20 @@ from sqlalchemy.orm import Session
 
 from models import Heartbeat, WorkerCheck, utcnow
 from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+Sweeper = Callable[[Session], int]
+# Each area that owns pending rows (outbox, feeds, summaries) registers how to repair them.
+SWEEPERS: dict[str, Sweeper] = {}
+
+
+def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
+    def register(func: Sweeper) -> Sweeper:
+        SWEEPERS[name] = func
+        return func
+
+    return register
 
 
 def answer_worker_check(session: Session, check_id: int, worker: str) -> WorkerCheck | None:
@@ -25,18 +41,23 @@ def answer_worker_check(session: Session, check_id: int, worker: str) -> WorkerC
 
 
 def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Re-enqueue work left pending by a lost message or a dead worker.
+    """Re-enqueue work left pending by a lost broker message or a dead worker.
 
-    Each area that owns pending rows (outbox, feeds, summaries) adds its part here; for now
-    the sweep only leaves its heartbeat so the health page can tell that beat is alive.
+    One failing area does not stop the others; each returns how many rows it re-enqueued.
     """
-    now = now or utcnow()
+    result: dict[str, int] = {}
+    for name, func in SWEEPERS.items():
+        try:
+            result[name] = func(session)
+        except Exception:
+            log.exception("sweep: %s failed", name)
+            session.rollback()
     beat = session.get(Heartbeat, "sweep") or Heartbeat(name="sweep")
-    beat.seen_at = now
+    beat.seen_at = now or utcnow()
     beat.detail = f"swept by {socket.gethostname()}"
     session.add(beat)
     session.commit()
-    return {}
+    return result
 
 
 @shared_task(name="sokai.answer_worker_check")

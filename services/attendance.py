@@ -1,0 +1,134 @@
+"""The attendance picture: per member city present / represented / absent, and the quorum.
+
+A city is present when its delegation attends; represented when it does not attend and its
+proxy letter is verified and names a city that is present (or the chair, where allowed);
+absent otherwise. Participants are counted for present cities only.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    ACTIVE_PROXY_STATUSES,
+    Assembly,
+    Delegate,
+    DelegateRole,
+    Delegation,
+    DelegationStatus,
+    MemberCity,
+    ProxyLetter,
+    ProxyStatus,
+    Quorum,
+    participant_counts,
+)
+from models.delegation import COUNTED_STATUSES
+
+
+class Presence(enum.StrEnum):
+    PRESENT = "present"
+    REPRESENTED = "represented"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class CityAttendance:
+    city: MemberCity
+    presence: Presence
+    delegation_status: DelegationStatus
+    participants: int
+    representative: Delegate | None
+    letter: ProxyLetter | None  # the grantor's active letter, verified or not
+    holder: MemberCity | None
+
+
+@dataclass(frozen=True)
+class Attendance:
+    assembly: Assembly
+    rows: list[CityAttendance]
+    quorum: Quorum
+    required: int
+
+    def count(self, presence: Presence) -> int:
+        return sum(1 for row in self.rows if row.presence is presence)
+
+    @property
+    def members(self) -> int:
+        return len(self.rows)
+
+    @property
+    def present(self) -> int:
+        return self.count(Presence.PRESENT)
+
+    @property
+    def represented(self) -> int:
+        return self.count(Presence.REPRESENTED)
+
+    @property
+    def absent(self) -> int:
+        return self.count(Presence.ABSENT)
+
+    @property
+    def participants(self) -> int:
+        return sum(row.participants for row in self.rows)
+
+    @property
+    def counted(self) -> int:
+        """Cities present or represented: what the quorum is measured against."""
+        return self.present + self.represented
+
+    @property
+    def quorum_reached(self) -> bool:
+        return self.counted >= self.required
+
+
+def compute_attendance(session: Session, assembly: Assembly) -> Attendance:
+    """The live picture in five queries, whatever the number of cities."""
+    cities = session.scalars(select(MemberCity).where(MemberCity.network_id == assembly.network_id)
+                             .order_by(MemberCity.code)).all()
+    statuses = dict(session.execute(select(Delegation.city_id, Delegation.status)
+                                    .where(Delegation.assembly_id == assembly.id)).all())
+    counts = participant_counts(session, assembly)
+    representatives: dict[int, Delegate] = {}
+    for city_id, delegate in session.execute(
+            select(Delegation.city_id, Delegate)
+            .join(Delegate, Delegate.delegation_id == Delegation.id)
+            .where(Delegation.assembly_id == assembly.id,
+                   Delegate.role == DelegateRole.REPRESENTATIVE,
+                   Delegate.status.in_(COUNTED_STATUSES))
+            .order_by(Delegate.id)):
+        representatives.setdefault(city_id, delegate)
+    letters = {letter.grantor_city_id: letter for letter in session.scalars(
+        select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id,
+                                  ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES)))}
+
+    def presence(city_id: int) -> Presence:
+        if statuses.get(city_id) is DelegationStatus.ATTENDING:
+            return Presence.PRESENT
+        letter = letters.get(city_id)
+        if letter is None or letter.status is not ProxyStatus.VERIFIED:
+            return Presence.ABSENT
+        if letter.to_chair:
+            return Presence.REPRESENTED if assembly.proxy_to_chair_allowed else Presence.ABSENT
+        holder_attends = statuses.get(letter.holder_city_id) is DelegationStatus.ATTENDING
+        return Presence.REPRESENTED if holder_attends else Presence.ABSENT
+
+    by_id = {city.id: city for city in cities}
+    rows = []
+    for city in cities:
+        kind = presence(city.id)
+        letter = letters.get(city.id)
+        rows.append(CityAttendance(
+            city=city, presence=kind,
+            delegation_status=statuses.get(city.id, DelegationStatus.UNDECIDED),
+            participants=counts.get(city.id, 0) if kind is Presence.PRESENT else 0,
+            representative=representatives.get(city.id) if kind is Presence.PRESENT else None,
+            letter=letter,
+            holder=by_id.get(letter.holder_city_id) if letter and letter.holder_city_id else None,
+        ))
+    return Attendance(assembly=assembly, rows=rows, quorum=assembly.quorum,
+                      required=assembly.quorum.required(len(cities)))

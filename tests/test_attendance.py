@@ -1,0 +1,67 @@
+"""The attendance rules: present, represented only by a verified letter to a present city."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import Delegation, DelegationStatus, MemberCity, ProxyLetter, ProxyStatus
+from services.attendance import Presence, compute_attendance
+from services.demo import load_tomsk_2014
+
+
+def _city(session, code: str) -> MemberCity:
+    return session.scalar(select(MemberCity).where(MemberCity.code == code))
+
+
+def _letter(session, assembly, grantor: str, holder: str | None, status: ProxyStatus,
+            to_chair: bool = False) -> ProxyLetter:
+    letter = ProxyLetter(assembly=assembly, grantor=_city(session, grantor),
+                         holder=_city(session, holder) if holder else None, to_chair=to_chair,
+                         signatory_name="Signatory", document_path="x", document_sha256="0" * 64,
+                         document_size=1, status=status)
+    session.add(letter)
+    session.commit()
+    return letter
+
+
+def test_tomsk_picture_with_jakartas_verified_letter(session) -> None:
+    assembly = load_tomsk_2014(session)
+    session.commit()
+    before = compute_attendance(session, assembly)
+    assert (before.present, before.represented, before.absent) == (6, 0, 7)
+    assert not before.quorum_reached  # 6 of 13 is not a majority
+
+    letter = _letter(session, assembly, "JKT", "TYO", ProxyStatus.SUBMITTED)
+    assert compute_attendance(session, assembly).represented == 0  # not verified yet
+    letter.status = ProxyStatus.VERIFIED
+    session.commit()
+
+    picture = compute_attendance(session, assembly)
+    assert (picture.members, picture.present, picture.represented, picture.absent) == (
+        13, 6, 1, 6)
+    assert picture.participants == 107
+    assert picture.required == 7 and picture.counted == 7 and picture.quorum_reached
+    jakarta = next(row for row in picture.rows if row.city.code == "JKT")
+    assert jakarta.presence is Presence.REPRESENTED and jakarta.holder.code == "TYO"
+    tokyo = next(row for row in picture.rows if row.city.code == "TYO")
+    assert tokyo.representative.family_name == "MASUZOE" and tokyo.participants == 31
+
+
+def test_a_letter_to_a_city_that_does_not_attend_does_not_count(session) -> None:
+    assembly = load_tomsk_2014(session)
+    _letter(session, assembly, "JKT", "TYO", ProxyStatus.VERIFIED)
+    tokyo = session.scalar(select(Delegation).where(Delegation.city == _city(session, "TYO")))
+    tokyo.status = DelegationStatus.ABSENT
+    session.commit()
+    jakarta = next(row for row in compute_attendance(session, assembly).rows
+                   if row.city.code == "JKT")
+    assert jakarta.presence is Presence.ABSENT
+
+
+def test_a_letter_to_the_chair_counts_only_where_allowed(session) -> None:
+    assembly = load_tomsk_2014(session)
+    _letter(session, assembly, "JKT", None, ProxyStatus.VERIFIED, to_chair=True)
+    assert compute_attendance(session, assembly).represented == 1
+    assembly.proxy_to_chair_allowed = False
+    session.commit()
+    assert compute_attendance(session, assembly).represented == 0
