@@ -132,3 +132,74 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+# --- a live server and a real browser ---------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served over HTTP in a thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (no browser download). Missing chromium skips
+    the test on a developer machine and fails it in CI."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server, locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Poll until `predicate()` is truthy (work done by the real worker); returns its value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+def dropped_mail(settings: Settings) -> list[Any]:
+    """Messages delivered into the mail drop (embedded mode), parsed, oldest first."""
+    import email
+    from email import policy
+
+    files = sorted(settings.mail_drop.glob("*.eml"), key=lambda f: f.stat().st_mtime)
+    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]

@@ -11,6 +11,7 @@ from flask import Flask
 
 from models import WorkerCheck
 from services.worker_checks import request_worker_check
+from tests.conftest import wait_for
 from webapp.extensions import db
 
 
@@ -25,15 +26,6 @@ def received() -> Iterator[list[str]]:
     task_received.connect(record, weak=False)
     yield seen
     task_received.disconnect(record)
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def answered(app: Flask, check_id: int) -> WorkerCheck | None:
