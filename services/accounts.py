@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ApiToken, MemberCity, Role, User, utcnow
 from models.user import burn_password_check, hash_token, normalise_email
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class AccountError(ValueError):
@@ -62,5 +66,8 @@ def user_for_token(session: Session, secret: str) -> User | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    # Keep "last used" to the minute: no write on every request of a busy client.
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
     return token.user

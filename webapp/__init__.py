@@ -34,7 +34,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
-        SQLALCHEMY_SESSION_OPTIONS={"expire_on_commit": False},
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",
         SESSION_COOKIE_HTTPONLY=True,

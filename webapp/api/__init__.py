@@ -24,7 +24,7 @@ def _verify(token: str) -> User | None:
     if not token:
         return None
     user = user_for_token(db.session, token)
-    if user is not None:
+    if user is not None and db.session.dirty:
         db.session.commit()  # keeps last_used_at
     return user
 
