@@ -1,0 +1,47 @@
+"""Building calendar feeds in the background, debounced per assembly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from services.calendar import build_pending, feed_store, feeds_changed, stale_assemblies
+from tasks import enqueue_after_commit
+from tasks.housekeeping import sweeper
+from webapp.extensions import db
+
+# A dirty assembly whose build message was lost is rebuilt by the sweep after this long.
+STALE_BUILD = timedelta(seconds=30)
+
+
+def request_rebuild(session: Session, assembly_id: int) -> None:
+    """Call in the transaction that changes the programme, sign-ups or a feed preference."""
+    if feeds_changed(session, assembly_id):
+        enqueue_after_commit(session, build_calendar_task, assembly_id)
+
+
+def build_calendar(session: Session, assembly_id: int, redis_url: str | None) -> bool:
+    """Rebuild the assembly's feeds if they are behind; True if it built again afterwards."""
+    store = feed_store(session, redis_url)
+    again = build_pending(session, assembly_id, store)
+    if again:  # changes arrived during the build and did not enqueue: one more pass
+        build_calendar_task.delay(assembly_id)
+    return again
+
+
+@sweeper("feeds")
+def rebuild_stale(session: Session) -> int:
+    stale = stale_assemblies(session, STALE_BUILD)
+    session.commit()
+    for assembly_id in stale:
+        build_calendar_task.delay(assembly_id)
+    return len(stale)
+
+
+@shared_task(name="sokai.build_calendar")
+def build_calendar_task(assembly_id: int) -> bool:
+    return build_calendar(db.session, assembly_id,
+                          current_app.config["SOKAI_SETTINGS"].redis_url)
