@@ -401,6 +401,15 @@ def build_pending(session: Session, assembly_id: int, store: FeedStore,
     return (wanted or 0) > target
 
 
+def still_changing(session: Session, assembly_id: int, quiet: timedelta) -> bool:
+    """Dirty, and changed less than `quiet` ago (more edits are probably coming)."""
+    changed_at = session.scalar(select(FeedState.changed_at).where(
+        FeedState.assembly_id == assembly_id,
+        FeedState.wanted_version > FeedState.built_version))
+    session.commit()
+    return changed_at is not None and utcnow() - changed_at < quiet
+
+
 def stale_assemblies(session: Session, older_than: timedelta) -> list[int]:
     return list(session.scalars(select(FeedState.assembly_id).where(
         FeedState.wanted_version > FeedState.built_version,

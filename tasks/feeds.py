@@ -8,13 +8,23 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from services.calendar import build_pending, feed_store, feeds_changed, stale_assemblies
+from services.calendar import (
+    build_pending,
+    feed_store,
+    feeds_changed,
+    stale_assemblies,
+    still_changing,
+)
 from tasks import enqueue_after_commit
 from tasks.housekeeping import sweeper
 from webapp.extensions import db
 
 # A dirty assembly whose build message was lost is rebuilt by the sweep after this long.
 STALE_BUILD = timedelta(seconds=30)
+# Debounce: wait until the programme has been quiet this long (a burst of edits is one
+# build), but never defer more than MAX_DEFERRALS times in a row.
+QUIET = timedelta(seconds=0.3)
+MAX_DEFERRALS = 10
 
 
 def request_rebuild(session: Session, assembly_id: int) -> None:
@@ -23,8 +33,13 @@ def request_rebuild(session: Session, assembly_id: int) -> None:
         enqueue_after_commit(session, build_calendar_task, assembly_id)
 
 
-def build_calendar(session: Session, assembly_id: int, redis_url: str | None) -> bool:
-    """Rebuild the assembly's feeds if they are behind; True if it built again afterwards."""
+def build_calendar(session: Session, assembly_id: int, redis_url: str | None,
+                   deferrals: int = MAX_DEFERRALS) -> bool:
+    """Rebuild the assembly's feeds if they are behind; True if another pass was queued."""
+    if deferrals < MAX_DEFERRALS and still_changing(session, assembly_id, QUIET):
+        build_calendar_task.apply_async((assembly_id, deferrals + 1),
+                                        countdown=QUIET.total_seconds())
+        return True
     store = feed_store(session, redis_url)
     again = build_pending(session, assembly_id, store)
     if again:  # changes arrived during the build and did not enqueue: one more pass
@@ -42,6 +57,6 @@ def rebuild_stale(session: Session) -> int:
 
 
 @shared_task(name="sokai.build_calendar")
-def build_calendar_task(assembly_id: int) -> bool:
+def build_calendar_task(assembly_id: int, deferrals: int = 0) -> bool:
     return build_calendar(db.session, assembly_id,
-                          current_app.config["SOKAI_SETTINGS"].redis_url)
+                          current_app.config["SOKAI_SETTINGS"].redis_url, deferrals)
