@@ -100,8 +100,10 @@ def sydney_assembly(app: Flask, starts: date = date(2026, 10, 3), days: int = 3)
             day = starts + timedelta(days=offset)
             start = datetime(day.year, day.month, day.day, 10, tzinfo=sydney)
             db.session.add(ProgrammeItem(
-                assembly=assembly, title={"en": f"Plenary {day:%d %B}", "ja": f"全体会議 {day:%m/%d}"},
-                starts_at=start.astimezone(UTC), ends_at=(start + timedelta(hours=2)).astimezone(UTC),
+                assembly=assembly,
+                title={"en": f"Plenary {day:%d %B}", "ja": f"全体会議 {day:%m/%d}"},
+                starts_at=start.astimezone(UTC),
+                ends_at=(start + timedelta(hours=2)).astimezone(UTC),
                 kind=ItemKind.PLENARY, location={"en": "Town Hall"},
                 latitude=-33.8732, longitude=151.2061))
         db.session.commit()

@@ -67,9 +67,19 @@ class ProgrammeItemIn(Schema):
     status = String(validate=OneOf([s.value for s in ItemStatus]))
 
 
-class ProgrammeItemPatch(ProgrammeItemIn):
-    class Meta:
-        partial = True
+class ProgrammeItemPatch(Schema):
+    """Only the fields given change; `status` cancels or restores."""
+
+    title = Localized(validate=Length(min=1))
+    starts_at = DateTime(metadata={"description": TIME_HELP})
+    ends_at = DateTime(metadata={"description": TIME_HELP})
+    kind = String(validate=OneOf([k.value for k in ItemKind]))
+    location = Localized()
+    latitude = Float(allow_none=True, validate=Range(-90, 90))
+    longitude = Float(allow_none=True, validate=Range(-180, 180))
+    capacity = Integer(allow_none=True, validate=Range(min=0))
+    all_day = Boolean()
+    status = String(validate=OneOf([s.value for s in ItemStatus]))
 
 
 def item_out(item: ProgrammeItem, assembly: Assembly) -> dict[str, Any]:
@@ -100,7 +110,8 @@ def _instant(value: datetime, assembly: Assembly, field: str) -> datetime:
     try:
         return as_instant(value, assembly.timezone)
     except LocalTimeError as exc:
-        abort(422, str(exc), extra_data={"code": exc.code, "fields": {field: [str(exc)]}})
+        abort(422, str(exc), detail={"json": {field: [str(exc)]}},
+              extra_data={"code": exc.code})
     raise AssertionError  # abort() raises
 
 
@@ -118,8 +129,7 @@ def _draft(data: dict[str, Any], assembly: Assembly, base: ItemDraft | None) -> 
 
 
 def _invalid(exc: ProgrammeError) -> None:
-    abort(422, "the item is not valid", extra_data={"code": "validation_error",
-                                                    "fields": exc.messages()})
+    abort(422, "the item is not valid", detail={"json": exc.messages()})
 
 
 @bp.get("/assemblies/<slug>/programme")
