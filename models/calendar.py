@@ -85,6 +85,9 @@ class StoredFeed(Base):
     __tablename__ = "calendar_feeds"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Set on personal feeds, so that one query checks a token and finds its feed's ETag.
+    delegate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegates.id", ondelete="CASCADE"), unique=True)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     gzip_body: Mapped[bytes] = mapped_column(LargeBinary)
     etag: Mapped[str] = mapped_column(String(80))

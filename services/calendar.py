@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Protocol
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
+from werkzeug.http import http_date
 
 from models import (
     Assembly,
@@ -150,6 +153,15 @@ class BuiltFeed:
     etag: str  # sha256 of the bytes, unquoted
     last_modified: datetime
 
+    # Header values, computed once per stored feed rather than once per request.
+    @cached_property
+    def etag_header(self) -> str:
+        return f'"{self.etag}"'
+
+    @cached_property
+    def last_modified_header(self) -> str:
+        return http_date(self.last_modified)
+
     @classmethod
     def of(cls, body: bytes, last_modified: datetime) -> BuiltFeed:
         return cls(body=body, gzip_body=gzip.compress(body, compresslevel=6, mtime=0),
@@ -159,7 +171,7 @@ class BuiltFeed:
 class FeedStore(Protocol):
     def etag(self, key: str) -> str | None: ...
     def get(self, key: str) -> BuiltFeed | None: ...
-    def put(self, key: str, feed: BuiltFeed) -> None: ...
+    def put(self, key: str, feed: BuiltFeed, delegate_id: int | None = None) -> None: ...
 
 
 class DatabaseFeedStore:
@@ -179,10 +191,10 @@ class DatabaseFeedStore:
         return BuiltFeed(body=row.body, gzip_body=row.gzip_body, etag=row.etag,
                          last_modified=row.last_modified)
 
-    def put(self, key: str, feed: BuiltFeed) -> None:
+    def put(self, key: str, feed: BuiltFeed, delegate_id: int | None = None) -> None:
         row = self.session.get(StoredFeed, key)
         if row is None:
-            row = StoredFeed(key=key)
+            row = StoredFeed(key=key, delegate_id=delegate_id)
             self.session.add(row)
         elif row.etag == feed.etag:
             return
@@ -210,7 +222,7 @@ class RedisFeedStore:
                          etag=fields[b"etag"].decode(),
                          last_modified=datetime.fromisoformat(fields[b"last_modified"].decode()))
 
-    def put(self, key: str, feed: BuiltFeed) -> None:
+    def put(self, key: str, feed: BuiltFeed, delegate_id: int | None = None) -> None:
         self.client.hset(self.PREFIX + key, mapping={  # type: ignore[attr-defined]
             "body": feed.body, "gzip": feed.gzip_body, "etag": feed.etag,
             "last_modified": feed.last_modified.isoformat()})
@@ -293,7 +305,7 @@ def _last_modified(items: Iterable[ProgrammeItem], fallback: datetime) -> dateti
 
 
 def _put(store: FeedStore, key: str, body: bytes, last_modified: datetime,
-         changed_at: datetime) -> BuiltFeed:
+         changed_at: datetime, delegate_id: int | None = None) -> BuiltFeed:
     previous = store.get(key)
     if previous is not None and previous.etag == hashlib.sha256(body).hexdigest():
         return previous
@@ -302,7 +314,8 @@ def _put(store: FeedStore, key: str, body: bytes, last_modified: datetime,
         # the time the change was recorded keeps If-Modified-Since honest.
         last_modified = max(changed_at, previous.last_modified + timedelta(seconds=1))
     feed = BuiltFeed.of(body, last_modified)
-    store.put(key, feed)
+    store.put(key, feed, delegate_id)
+    forget_lookups()
     return feed
 
 
@@ -338,7 +351,8 @@ class Builder:
         alarm = alarm_text(token.alarm_minutes, lang) if token.alarm_minutes else None
         body = assemble(head, (self.texts[(i.id, lang)] for i in mine), alarm)
         return _put(self.store, personal_key(delegate.id), body,
-                    _last_modified(mine, self.assembly.updated_at), self.changed_at)
+                    _last_modified(mine, self.assembly.updated_at), self.changed_at,
+                    delegate.id)
 
     def everything(self) -> int:
         for lang in LANGUAGES:
@@ -444,6 +458,58 @@ def public_feed(session: Session, store: FeedStore, assembly: Assembly, lang: st
     return feed
 
 
+# A token's delegate and feed ETag, remembered this long per web process: a revoked token or
+# a rebuilt feed is seen by every process within LOOKUP_TTL (at once by the process that made
+# the change), and a busy feed costs one query per process per LOOKUP_TTL, not per request.
+LOOKUP_TTL = 1.0
+_RECENT_LOOKUPS: dict[str, tuple[float, int, str | None]] = {}
+
+
+def forget_lookups() -> None:
+    _RECENT_LOOKUPS.clear()
+
+
+# Checks the token and finds the stored ETag in one round trip; built once, reused per request.
+_PERSONAL_LOOKUP = (
+    select(FeedToken.delegate_id, StoredFeed.etag)
+    .outerjoin(StoredFeed, StoredFeed.delegate_id == FeedToken.delegate_id)
+    .where(FeedToken.token_hash == bindparam("token_hash"), FeedToken.revoked_at.is_(None))
+)
+
+
+def personal_feed_for(session: Session, store: FeedStore, secret: str) -> BuiltFeed | None:
+    """The stored personal feed for this secret; None for unknown and revoked tokens alike.
+    The hot path of feed serving: one query, then bytes from memory when the ETag matches."""
+    if not secret or len(secret) > 100:
+        return None
+    token_hash = hash_feed_token(secret)
+    now = time.monotonic()
+    recent = _RECENT_LOOKUPS.get(token_hash)
+    if recent is not None and recent[0] > now:
+        delegate_id, etag = recent[1], recent[2]
+    else:
+        # A pooled connection of its own: cheaper than the ORM session's transaction.
+        with session.get_bind().connect() as conn:
+            row = conn.execute(_PERSONAL_LOOKUP, {"token_hash": token_hash}).first()
+        if row is None:
+            _RECENT_LOOKUPS.pop(token_hash, None)
+            return None
+        delegate_id, etag = row
+        if isinstance(store, RedisFeedStore):
+            etag = store.etag(personal_key(delegate_id))
+        if len(_RECENT_LOOKUPS) > 10_000:
+            _RECENT_LOOKUPS.clear()
+        _RECENT_LOOKUPS[token_hash] = (now + LOOKUP_TTL, delegate_id, etag)
+    key = personal_key(delegate_id)
+    cached = _SERVED.get(key)
+    if cached is not None and etag is not None and cached.etag == etag:
+        return cached
+    token = token_for(session, secret)
+    if token is None:
+        return None
+    return personal_feed(session, store, token)
+
+
 def personal_feed(session: Session, store: FeedStore, token: FeedToken) -> BuiltFeed:
     key = personal_key(token.delegate_id)
     feed = stored_feed(store, key)
@@ -476,6 +542,7 @@ def issue_token(session: Session, delegate: Delegate) -> str:
         token.rotated_at = utcnow()
     secret = token.new_secret()
     session.flush()
+    forget_lookups()
     return secret
 
 
@@ -485,8 +552,6 @@ def revoke_token(session: Session, delegate: Delegate) -> bool:
         return False
     token.revoked_at = utcnow()
     session.flush()
+    forget_lookups()
     return True
 
-
-def forget_fragments(session: Session, item_ids: Iterable[int]) -> None:
-    session.execute(delete(ItemFragment).where(ItemFragment.item_id.in_(list(item_ids))))

@@ -25,7 +25,7 @@ from services.calendar import (
     delegate_item_ids,
     feed_store,
     issue_token,
-    personal_feed,
+    personal_feed_for,
     public_feed,
     token_for,
 )
@@ -35,6 +35,8 @@ from webapp.extensions import db
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+PRIVATE = "private, max-age=0, must-revalidate"
+PUBLIC = "public, max-age=300"
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -44,21 +46,21 @@ def _store():  # type: ignore[no-untyped-def]
 def feed_response(feed: BuiltFeed, private: bool) -> Response:
     """Stored bytes with a strong ETag and Last-Modified; 304 when the client has them."""
     headers = {
-        "ETag": f'"{feed.etag}"',
-        "Cache-Control": "private, max-age=0, must-revalidate" if private
-        else "public, max-age=300",
+        "ETag": feed.etag_header,
+        "Last-Modified": feed.last_modified_header,
+        "Cache-Control": PRIVATE if private else PUBLIC,
         "Vary": "Accept-Encoding",
     }
     response = Response(status=200, headers=headers, content_type=CONTENT_TYPE)
-    response.last_modified = feed.last_modified
     # If-None-Match wins over If-Modified-Since (RFC 9110 13.1.3).
-    if request.if_none_match:
-        if request.if_none_match.contains(feed.etag):
+    sent = request.headers.get("If-None-Match")
+    if sent:
+        if sent == feed.etag_header or request.if_none_match.contains(feed.etag):
             return _not_modified(response)
     elif (request.if_modified_since is not None
           and feed.last_modified <= request.if_modified_since):
         return _not_modified(response)
-    if "gzip" in request.accept_encodings:
+    if "gzip" in request.headers.get("Accept-Encoding", "") and "gzip" in request.accept_encodings:
         response.set_data(feed.gzip_body)
         response.headers["Content-Encoding"] = "gzip"
     else:
@@ -87,10 +89,10 @@ def public(slug: str) -> Response:
 
 @bp.get("/p/<token>.ics")
 def personal(token: str) -> Response:
-    found = token_for(db.session, token)
-    if found is None:
+    feed = personal_feed_for(db.session, _store(), token)
+    if feed is None:
         abort(404)
-    return feed_response(personal_feed(db.session, _store(), found), private=True)
+    return feed_response(feed, private=True)
 
 
 # --- the delegate's page ----------------------------------------------------------------------
