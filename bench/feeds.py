@@ -53,7 +53,7 @@ from models import (  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench/feeds.py: begin -->", "<!-- bench/feeds.py: end -->"
+
 
 
 def free_port() -> int:
@@ -242,11 +242,13 @@ def machine() -> str:
            f"Python {platform.python_version()}"
 
 
-def write_doc(text: str) -> None:
+def write_doc(text: str, label: str) -> None:
+    """Replace this configuration's block in docs/benchmarks.md (or append it)."""
+    begin, end = f"<!-- bench/feeds.py {label}: begin -->", f"<!-- bench/feeds.py {label}: end -->"
     current = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in current:
-        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, current,
+    block = f"{begin}\n{text}\n{end}"
+    if begin in current:
+        current = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, current,
                          flags=re.S)
     else:
         current = current.rstrip("\n") + "\n\n" + block + "\n"
@@ -326,14 +328,16 @@ def main() -> None:
         shutil.rmtree(instance, ignore_errors=True)
 
     a, b, c = best["a"], best["b"], best["c"]
-    backend = settings.database_url.split(":", 1)[0]
+    backend = settings.database_url.split(":", 1)[0].split("+")[0]
+    stored = "redis" if settings.redis_url else "database"
     lines = [
-        "## Calendar feeds (`bench/feeds.py`)",
+        f"### Calendar feeds (`bench/feeds.py`): {backend}, feeds in the {stored}",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
         f"gunicorn, 2 gthread workers × 4 threads; load by {tool}, {args.connections} "
         f"connections, {args.seconds:g} s per case, best of {args.rounds}; database "
-        f"{backend}, feeds stored in {'Redis' if settings.redis_url else 'the database'}; "
+        f"{backend}, broker {settings.broker_url.split(':', 1)[0]}, feeds stored in the "
+        f"{stored}; "
         f"a personal feed of {events} events ({size / 1024:.0f} KiB) from a "
         f"{args.items}-item programme.",
         "",
@@ -350,7 +354,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_doc(text)
+        write_doc(text, f"{backend}-{stored}")
 
 
 if __name__ == "__main__":

@@ -162,6 +162,10 @@ class BuiltFeed:
     def last_modified_header(self) -> str:
         return http_date(self.last_modified)
 
+    def headers(self, cache_control: str) -> list[tuple[str, str]]:
+        return [("ETag", self.etag_header), ("Last-Modified", self.last_modified_header),
+                ("Cache-Control", cache_control), ("Vary", "Accept-Encoding")]
+
     @classmethod
     def of(cls, body: bytes, last_modified: datetime) -> BuiltFeed:
         return cls(body=body, gzip_body=gzip.compress(body, compresslevel=6, mtime=0),

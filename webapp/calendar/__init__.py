@@ -45,35 +45,21 @@ def _store():  # type: ignore[no-untyped-def]
 
 def feed_response(feed: BuiltFeed, private: bool) -> Response:
     """Stored bytes with a strong ETag and Last-Modified; 304 when the client has them."""
-    headers = {
-        "ETag": feed.etag_header,
-        "Last-Modified": feed.last_modified_header,
-        "Cache-Control": PRIVATE if private else PUBLIC,
-        "Vary": "Accept-Encoding",
-    }
-    response = Response(status=200, headers=headers, content_type=CONTENT_TYPE)
+    headers = feed.headers(PRIVATE if private else PUBLIC)
+    environ = request.environ
     # If-None-Match wins over If-Modified-Since (RFC 9110 13.1.3).
-    sent = request.headers.get("If-None-Match")
-    if sent:
-        if sent == feed.etag_header or request.if_none_match.contains(feed.etag):
-            return _not_modified(response)
-    elif (request.if_modified_since is not None
-          and feed.last_modified <= request.if_modified_since):
-        return _not_modified(response)
-    if "gzip" in request.headers.get("Accept-Encoding", "") and "gzip" in request.accept_encodings:
-        response.set_data(feed.gzip_body)
-        response.headers["Content-Encoding"] = "gzip"
+    if environ.get("HTTP_IF_NONE_MATCH"):
+        fresh = (environ["HTTP_IF_NONE_MATCH"] == feed.etag_header
+                 or request.if_none_match.contains(feed.etag))
     else:
-        response.set_data(feed.body)
-    return response
-
-
-def _not_modified(response: Response) -> Response:
-    response.status_code = 304
-    response.set_data(b"")
-    del response.headers["Content-Type"]
-    response.headers.pop("Content-Length", None)
-    return response
+        since = request.if_modified_since if environ.get("HTTP_IF_MODIFIED_SINCE") else None
+        fresh = since is not None and feed.last_modified <= since
+    if fresh:
+        return Response(status=304, headers=headers)
+    if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "") and "gzip" in request.accept_encodings:
+        return Response(feed.gzip_body, headers=[*headers, ("Content-Encoding", "gzip")],
+                        content_type=CONTENT_TYPE)
+    return Response(feed.body, headers=headers, content_type=CONTENT_TYPE)
 
 
 @bp.get("/<slug>.ics")
