@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -21,6 +21,7 @@ from typing import Protocol
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
 from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.http import http_date
 
@@ -457,9 +458,25 @@ def public_feed(session: Session, store: FeedStore, assembly: Assembly, lang: st
     key = public_key(assembly.id, lang)
     feed = stored_feed(store, key)
     if feed is None:
-        feed = Builder(session, assembly, store, utcnow()).public(lang)
-        session.commit()
+        feed = _build_once(session, store, key,
+                           lambda: Builder(session, assembly, store, utcnow()).public(lang))
     return feed
+
+
+def _build_once(session: Session, store: FeedStore, key: str,
+                build: Callable[[], BuiltFeed]) -> BuiltFeed:
+    """Build a never-built feed and store it; if a concurrent request or the worker stored it
+    first (a unique-key clash), serve theirs."""
+    try:
+        feed = build()
+        session.commit()
+        return feed
+    except IntegrityError:
+        session.rollback()
+        stored = store.get(key)
+        if stored is None:
+            raise
+        return stored
 
 
 # A token's delegate and feed ETag, remembered this long per web process: a revoked token or
@@ -520,8 +537,8 @@ def personal_feed(session: Session, store: FeedStore, token: FeedToken) -> Built
     if feed is None:
         assembly = session.get(Assembly, token.delegate.assembly_id)
         assert assembly is not None
-        feed = Builder(session, assembly, store, utcnow()).personal(token)
-        session.commit()
+        feed = _build_once(session, store, key,
+                           lambda: Builder(session, assembly, store, utcnow()).personal(token))
     return feed
 
 

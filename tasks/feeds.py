@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.calendar import (
@@ -41,7 +42,14 @@ def build_calendar(session: Session, assembly_id: int, redis_url: str | None,
                                         countdown=QUIET.total_seconds())
         return True
     store = feed_store(session, redis_url)
-    again = build_pending(session, assembly_id, store)
+    try:
+        again = build_pending(session, assembly_id, store)
+    except IntegrityError:
+        # Another build of the same assembly stored its fragments first: try again shortly.
+        session.rollback()
+        build_calendar_task.apply_async((assembly_id, MAX_DEFERRALS),
+                                        countdown=QUIET.total_seconds())
+        return True
     if again:  # changes arrived during the build and did not enqueue: one more pass
         build_calendar_task.delay(assembly_id)
     return again

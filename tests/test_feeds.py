@@ -316,3 +316,42 @@ def test_feeds_stored_in_redis(app: Flask) -> None:
     finally:
         for key in client.scan_iter("sokai:feed:*"):
             client.delete(key)
+
+
+def test_the_sweep_rebuilds_feeds_whose_message_was_lost(app: Flask, client: FlaskClient) -> None:
+    assembly_id = load_tomsk(app)
+    first = client.get(TOMSK_FEED)
+    with app.app_context():
+        from services.calendar import feeds_changed
+        from tasks.feeds import rebuild_stale
+
+        # A change whose build message never reached a worker.
+        feeds_changed(db.session, assembly_id)
+        db.session.get(FeedState, assembly_id).changed_at = datetime.now(UTC) - timedelta(
+            minutes=5)
+        db.session.commit()
+        assert rebuild_stale(db.session) == 1
+    build(app, assembly_id)
+    with app.app_context():
+        from tasks.feeds import rebuild_stale
+
+        assert rebuild_stale(db.session) == 0
+    assert client.get(TOMSK_FEED).data == first.data
+
+
+def test_the_api_revokes_a_delegate_link(app: Flask, client: FlaskClient,
+                                         make_user: Any) -> None:
+    from models import Role
+    from tests.test_api import token_for
+
+    load_tomsk(app)
+    delegate_id = first_delegates(app, 1)[0]
+    secret = give_token(app, delegate_id)
+    url = f"/api/v1/assemblies/anmc21-tomsk-2014/delegates/{delegate_id}/feed-token"
+    liaison = token_for(app, make_user, "tyo@example.org", Role.LIAISON, city="TYO")
+    assert client.delete(url, headers=liaison).status_code == 403
+    secretariat = token_for(app, make_user, "sec@example.org", Role.SECRETARIAT)
+    assert client.delete(url, headers=secretariat).status_code == 204
+    assert client.get(f"/calendar/p/{secret}.ics").status_code == 404
+    missing = client.delete(url.replace(str(delegate_id), "999999"), headers=secretariat)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
