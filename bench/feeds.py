@@ -331,13 +331,14 @@ def main() -> None:
     backend = settings.database_url.split(":", 1)[0].split("+")[0]
     stored = "redis" if settings.redis_url else "database"
     lines = [
-        f"### Calendar feeds (`bench/feeds.py`): {backend}, feeds in the {stored}",
+        f"### Calendar feeds (`bench/feeds.py`): {backend}, feeds stored in "
+        f"{'Redis' if settings.redis_url else 'the database'}",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
         f"gunicorn, 2 gthread workers × 4 threads; load by {tool}, {args.connections} "
         f"connections, {args.seconds:g} s per case, best of {args.rounds}; database "
-        f"{backend}, broker {settings.broker_url.split(':', 1)[0]}, feeds stored in the "
-        f"{stored}; "
+        f"{backend}, broker {settings.broker_url.split(':', 1)[0]}, feeds stored in "
+        f"{'Redis' if settings.redis_url else 'the database'}; "
         f"a personal feed of {events} events ({size / 1024:.0f} KiB) from a "
         f"{args.items}-item programme.",
         "",

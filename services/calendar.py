@@ -82,8 +82,8 @@ def item_event(item: ProgrammeItem, assembly: Assembly, lang: str) -> Event:
     if item.latitude is not None and item.longitude is not None:
         event.add("geo", (item.latitude, item.longitude))
     home = item.starts_at.astimezone(assembly.home_zone)
-    event.add("description", f"{item.kind.value.replace('_', ' ')} · "
-                             f"{home:%Y-%m-%d %H:%M} {assembly.home_timezone}")
+    # The secretariat's time too, as the printed programme gives it (language-neutral).
+    event.add("description", f"{home:%Y-%m-%d %H:%M} {assembly.home_timezone}")
     event.add("categories", [item.kind.value.replace("_", " ")])
     event.add("status", "CANCELLED" if item.status is ItemStatus.CANCELLED else "CONFIRMED")
     event.add("transp", "OPAQUE")
