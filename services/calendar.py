@@ -429,6 +429,16 @@ def still_changing(session: Session, assembly_id: int, quiet: timedelta) -> bool
     return changed_at is not None and utcnow() - changed_at < quiet
 
 
+def assemblies_with_ended_cancellations(session: Session, now: datetime) -> list[int]:
+    """Assemblies whose feeds still carry a cancelled item that has ended since the last
+    build: the next build drops it."""
+    return list(session.scalars(
+        select(ProgrammeItem.assembly_id).distinct()
+        .join(FeedState, FeedState.assembly_id == ProgrammeItem.assembly_id)
+        .where(ProgrammeItem.status == ItemStatus.CANCELLED, ProgrammeItem.ends_at <= now,
+               FeedState.built_at.is_not(None), ProgrammeItem.ends_at > FeedState.built_at)))
+
+
 def stale_assemblies(session: Session, older_than: timedelta) -> list[int]:
     return list(session.scalars(select(FeedState.assembly_id).where(
         FeedState.wanted_version > FeedState.built_version,

@@ -9,7 +9,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import utcnow
 from services.calendar import (
+    assemblies_with_ended_cancellations,
     build_pending,
     feed_store,
     feeds_changed,
@@ -57,6 +59,11 @@ def build_calendar(session: Session, assembly_id: int, redis_url: str | None,
 
 @sweeper("feeds")
 def rebuild_stale(session: Session) -> int:
+    """Builds lost with their broker message, and feeds still showing a cancelled item that
+    has ended (cancelled items stay in calendars until they end, then leave)."""
+    for assembly_id in assemblies_with_ended_cancellations(session, utcnow()):
+        request_rebuild(session, assembly_id)
+    session.commit()
     stale = stale_assemblies(session, STALE_BUILD)
     session.commit()
     for assembly_id in stale:

@@ -355,3 +355,33 @@ def test_the_api_revokes_a_delegate_link(app: Flask, client: FlaskClient,
     assert client.get(f"/calendar/p/{secret}.ics").status_code == 404
     missing = client.delete(url.replace(str(delegate_id), "999999"), headers=secretariat)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_sweep_drops_cancelled_items_once_they_have_ended(app: Flask) -> None:
+    assembly_id = sydney_assembly(app)
+    with app.app_context():
+        from tasks.feeds import rebuild_stale, request_rebuild
+
+        now = datetime.now(UTC)
+        item = ProgrammeItem(assembly_id=assembly_id, title={"en": "Cancelled walk"},
+                             starts_at=now - timedelta(hours=1),
+                             ends_at=now - timedelta(minutes=30), status=ItemStatus.CANCELLED)
+        db.session.add(item)
+        request_rebuild(db.session, assembly_id)
+        db.session.commit()
+    build(app, assembly_id)
+    with app.app_context():
+        # The last build ran before the cancelled item ended.
+        state = db.session.get(FeedState, assembly_id)
+        state.built_at = datetime.now(UTC) - timedelta(hours=2)
+        db.session.commit()
+        wanted = state.wanted_version
+        rebuild_stale(db.session)
+        db.session.refresh(state)
+        assert state.wanted_version == wanted + 1  # a rebuild was asked for
+    build(app, assembly_id)  # (or the worker, when one runs)
+    with app.app_context():
+        assert rebuild_stale(db.session) == 0
+        state = db.session.get(FeedState, assembly_id)
+        db.session.refresh(state)
+        assert state.wanted_version == state.built_version
