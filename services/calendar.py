@@ -105,7 +105,16 @@ def feed_window(assembly: Assembly, items: Iterable[ProgrammeItem]) -> tuple[dat
     return min(days) - ZONE_MARGIN, max(days) + ZONE_MARGIN
 
 
-def calendar_head(assembly: Assembly, lang: str, name: str, window: tuple[date, date]) -> str:
+def zone_text(assembly: Assembly, window: tuple[date, date]) -> str:
+    """The host zone's VTIMEZONE with the rules in force around the assembly (Asia/Tomsk was
+    UTC+7 in September 2014), as Calendar.add_missing_timezones() would add it for this
+    window."""
+    return Timezone.from_tzid(assembly.timezone, first_date=window[0],
+                              last_date=window[1]).to_ical().decode()
+
+
+def calendar_head(assembly: Assembly, lang: str, name: str, window: tuple[date, date],
+                  zone: str | None = None) -> str:
     """Everything before the events: calendar properties and the host zone's VTIMEZONE."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -117,13 +126,9 @@ def calendar_head(assembly: Assembly, lang: str, name: str, window: tuple[date, 
     calendar.add("x-wr-timezone", assembly.timezone)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))
-    # The rules in force around the assembly (Asia/Tomsk was UTC+7 in September 2014), as
-    # Calendar.add_missing_timezones() would add them for this window.
-    calendar.add_component(Timezone.from_tzid(assembly.timezone, first_date=window[0],
-                                              last_date=window[1]))
     text = calendar.to_ical().decode()
     assert text.endswith(END_CALENDAR)
-    return text[: -len(END_CALENDAR)]
+    return text[: -len(END_CALENDAR)] + (zone or zone_text(assembly, window))
 
 
 def alarm_text(minutes: int, lang: str, title: str = "") -> str:
@@ -337,11 +342,13 @@ class Builder:
         self.items = _feed_items(self.session, self.assembly, self.now)
         self.window = feed_window(self.assembly, self.items)
         self.texts = refresh_fragments(self.session, self.assembly, self.items)
+        self.zone = zone_text(self.assembly, self.window)  # the same for every feed
         state = self.session.get(FeedState, self.assembly.id)
         self.changed_at = state.changed_at if state else self.now
 
     def public(self, lang: str) -> BuiltFeed:
-        head = calendar_head(self.assembly, lang, feed_name(self.assembly, lang), self.window)
+        head = calendar_head(self.assembly, lang, feed_name(self.assembly, lang), self.window,
+                             self.zone)
         body = assemble(head, (self.texts[(i.id, lang)] for i in self.items))
         return _put(self.store, public_key(self.assembly.id, lang), body,
                     _last_modified(self.items, self.assembly.updated_at), self.changed_at)
@@ -352,7 +359,7 @@ class Builder:
         signed_up = delegate_item_ids(self.session, delegate.id)
         mine = [i for i in self.items if concerns(i, signed_up)]
         head = calendar_head(self.assembly, lang, feed_name(self.assembly, lang, delegate),
-                             self.window)
+                             self.window, self.zone)
         alarm = alarm_text(token.alarm_minutes, lang) if token.alarm_minutes else None
         body = assemble(head, (self.texts[(i.id, lang)] for i in mine), alarm)
         return _put(self.store, personal_key(delegate.id), body,
