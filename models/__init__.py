@@ -2,6 +2,7 @@
 
 from models.assembly import Assembly, AssemblyStatus, Quorum
 from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
+from models.calendar import FeedState, FeedToken, ItemFragment, StoredFeed
 from models.delegation import (
     Delegate,
     DelegateRole,
@@ -18,6 +19,7 @@ from models.user import ApiToken, Role, User
 from models.worker import Heartbeat, WorkerCheck
 
 __all__ = [
+    "FeedState", "FeedToken", "ItemFragment", "StoredFeed",
     "ACTIVE_PROXY_STATUSES", "MailStatus", "OutboxMessage", "ProxyLetter", "ProxyLetterEvent",
     "ProxyStatus", "Signup",
     "ApiToken", "Assembly", "AssemblyStatus", "Base", "Delegate", "DelegateRole",

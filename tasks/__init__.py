@@ -49,6 +49,7 @@ def init_celery(app: Flask) -> Celery:
             db.engine.dispose(close=False)
 
     # Import the task modules so that the worker knows them (and the sweep their sweepers).
+    import tasks.feeds
     import tasks.housekeeping
     import tasks.mail  # noqa: F401
 

@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
     api.init_app(app)
+    from webapp import calendar, programme
+
+    app.register_blueprint(calendar.bp)
+    app.register_blueprint(programme.bp)
     return app
 
 

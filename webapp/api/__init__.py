@@ -81,3 +81,5 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # Bearer tokens, no cookies: cross-site forgery does not apply
     app.register_blueprint(bp)
 
+
+import webapp.api.programme  # noqa: E402, F401

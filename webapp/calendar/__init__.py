@@ -1,0 +1,161 @@
+"""Calendar feeds and the delegate's personal programme page, keyed by the feed token.
+
+The handlers serve stored bytes only: the worker builds them (a never-built feed is built
+once here and stored). Conditional requests get 304, gzip when the client accepts it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import SelectField
+
+from models import Assembly, FeedToken
+from models.base import LANGUAGES
+from services.assemblies import find_assembly, programme_by_day
+from services.calendar import (
+    ALARM_CHOICES,
+    BuiltFeed,
+    concerns,
+    delegate_item_ids,
+    feed_store,
+    issue_token,
+    personal_feed_for,
+    public_feed,
+    token_for,
+)
+from tasks.feeds import request_rebuild
+from webapp.extensions import db
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+PRIVATE = "private, max-age=0, must-revalidate"
+PUBLIC = "public, max-age=300"
+
+
+def _store():  # type: ignore[no-untyped-def]
+    return feed_store(db.session, current_app.config["SOKAI_SETTINGS"].redis_url)
+
+
+def feed_response(feed: BuiltFeed, private: bool) -> Response:
+    """Stored bytes with a strong ETag and Last-Modified; 304 when the client has them."""
+    headers = feed.headers(PRIVATE if private else PUBLIC)
+    environ = request.environ
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.1.3).
+    if environ.get("HTTP_IF_NONE_MATCH"):
+        fresh = (environ["HTTP_IF_NONE_MATCH"] == feed.etag_header
+                 or request.if_none_match.contains(feed.etag))
+    else:
+        since = request.if_modified_since if environ.get("HTTP_IF_MODIFIED_SINCE") else None
+        fresh = since is not None and feed.last_modified <= since
+    if fresh:
+        return Response(status=304, headers=headers)
+    if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "") and "gzip" in request.accept_encodings:
+        return Response(feed.gzip_body, headers=[*headers, ("Content-Encoding", "gzip")],
+                        content_type=CONTENT_TYPE)
+    return Response(feed.body, headers=headers, content_type=CONTENT_TYPE)
+
+
+@bp.get("/<slug>.ics")
+def public(slug: str) -> Response:
+    lang = request.args.get("lang", "en")
+    if lang not in LANGUAGES:
+        abort(400, description=f"lang must be one of {', '.join(LANGUAGES)}")
+    assembly = find_assembly(db.session, slug, None)
+    if assembly is None:
+        abort(404)
+    return feed_response(public_feed(db.session, _store(), assembly, lang), private=False)
+
+
+@bp.get("/p/<token>.ics")
+def personal(token: str) -> Response:
+    feed = personal_feed_for(db.session, _store(), token)
+    if feed is None:
+        abort(404)
+    return feed_response(feed, private=True)
+
+
+# --- the delegate's page ----------------------------------------------------------------------
+
+
+class AlarmForm(FlaskForm):
+    alarm = SelectField(_l("Reminder in my calendar"), choices=[], validate_choice=True)
+
+
+def _alarm_form(token: FeedToken) -> AlarmForm:
+    form = AlarmForm(alarm=str(token.alarm_minutes or 0))
+    form.alarm.choices = [("0", _("No reminder"))] + [
+        (str(m), _("%(minutes)s minutes before", minutes=m)) for m in ALARM_CHOICES]
+    return form
+
+
+def feed_links(https_url: str) -> dict[str, str]:
+    parts = urlsplit(https_url)
+    webcal = urlunsplit(("webcal", parts.netloc, parts.path, parts.query, ""))
+    return {"https": https_url, "webcal": webcal,
+            "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe="")}
+
+
+def _base_url() -> str:
+    return current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+
+
+@bp.get("/p/<token>")
+def my_programme(token: str) -> str:
+    found = token_for(db.session, token)
+    if found is None:
+        abort(404)
+    delegate = found.delegate
+    assembly = db.session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    signed_up = delegate_item_ids(db.session, delegate.id)
+    days = [(day, [i for i in items if concerns(i, signed_up)])
+            for day, items in programme_by_day(db.session, assembly)]
+    days = [(day, items) for day, items in days if items]
+    links = feed_links(_base_url() + url_for("calendar.personal", token=token))
+    zones = [assembly.timezone, assembly.home_timezone]
+    own = delegate.delegation.city.timezone
+    if own not in zones:
+        zones.append(own)
+    return render_template("calendar/my_programme.html", assembly=assembly, delegate=delegate,
+                           days=days, zones=zones, own_zone=own, links=links, token=token,
+                           signed_up=signed_up, alarm_form=_alarm_form(found),
+                           rotate_form=FlaskForm())
+
+
+@bp.post("/p/<token>/alarm")
+def set_alarm(token: str) -> Response | str:
+    found = token_for(db.session, token)
+    if found is None:
+        abort(404)
+    form = _alarm_form(found)
+    if form.validate_on_submit():
+        minutes = int(form.alarm.data or 0)
+        found.alarm_minutes = minutes or None
+        request_rebuild(db.session, found.delegate.assembly_id)
+        db.session.commit()
+        flash(_("Saved. Your calendar app picks up the change at its next refresh."), "success")
+    else:
+        flash(_("Choose one of the reminder options."), "danger")
+    return redirect(url_for("calendar.my_programme", token=token))
+
+
+@bp.post("/p/<token>/rotate")
+def rotate(token: str) -> Response:
+    found = token_for(db.session, token)
+    if found is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    secret = issue_token(db.session, found.delegate)
+    request_rebuild(db.session, found.delegate.assembly_id)
+    db.session.commit()
+    flash(_("You have a new private link. The old one no longer works: subscribe again "
+            "with the new link in your calendar app."), "warning")
+    return redirect(url_for("calendar.my_programme", token=secret))

@@ -1,0 +1,304 @@
+"""The programme page (everyone) and the programme editor (secretariat)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from models import Assembly, Delegate, Delegation, FeedToken, ItemKind, ItemStatus, Role, User
+from models.base import LANGUAGES
+from services.assemblies import find_assembly, programme_by_day
+from services.calendar import issue_token, item_event, revoke_token
+from services.programme import (
+    ItemDraft,
+    LocalTimeError,
+    ProgrammeError,
+    add_item,
+    draft_of,
+    find_item,
+    local_instant,
+    set_status,
+    update_item,
+)
+from tasks.feeds import request_rebuild
+from webapp.auth import roles_required
+from webapp.calendar import feed_links
+from webapp.extensions import db
+
+bp = Blueprint("programme", __name__)
+
+KIND_LABELS = {
+    ItemKind.CEREMONY: _l("ceremony"),
+    ItemKind.PLENARY: _l("plenary"),
+    ItemKind.POLICY_DIALOGUE: _l("policy dialogue"),
+    ItemKind.FIELD_TRIP: _l("field trip"),
+    ItemKind.RECEPTION: _l("reception"),
+    ItemKind.MEAL: _l("meal"),
+    ItemKind.PRESS_CONFERENCE: _l("press conference"),
+    ItemKind.MEETING: _l("meeting"),
+    ItemKind.SIDE_EVENT: _l("side event"),
+    ItemKind.OTHER: _l("other"),
+}
+
+PROBLEM_MESSAGES = {
+    "title_missing": _l("Give a title in English or Japanese."),
+    "too_long": _l("At most 300 characters."),
+    "end_before_start": _l("The end must be after the start."),
+    "coordinates_pair": _l("Give both latitude and longitude, or neither."),
+    "latitude_range": _l("Between -90 and 90."),
+    "longitude_range": _l("Between -180 and 180."),
+    "capacity_negative": _l("Zero or more."),
+    "capacity_below_signups": _l("Fewer places than people already signed up."),
+    "nonexistent_time": _l("This time does not exist in the host’s zone: the clocks jump "
+                           "forward then. Choose another time."),
+    "ambiguous_time": _l("This time happens twice in the host’s zone: the clocks go back "
+                         "then. Choose another time."),
+}
+
+
+@bp.app_template_filter("day_in")
+def day_in(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"kind_label": lambda kind: KIND_LABELS.get(kind, kind.value)}
+
+
+def _viewer() -> User | None:
+    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+
+
+def viewer_zone(user: User | None) -> str | None:
+    """The viewer's own zone: their own setting, else their city's (a liaison)."""
+    if user is None:
+        return None
+    if user.timezone:
+        return user.timezone
+    return user.city.timezone if user.city is not None else None
+
+
+def zones_for(assembly: Assembly, extra: str | None) -> list[str]:
+    zones = [assembly.timezone, assembly.home_timezone]
+    if extra and extra not in zones:
+        zones.append(extra)
+    return zones
+
+
+def public_feed_links(assembly: Assembly) -> dict[str, dict[str, str]]:
+    base = current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+    return {lang: feed_links(base + url_for("calendar.public", slug=assembly.slug, lang=lang))
+            for lang in LANGUAGES}
+
+
+@bp.get("/a/<slug>/programme")
+def page(slug: str) -> str:
+    assembly = find_assembly(db.session, slug, _viewer())
+    if assembly is None:
+        abort(404)
+    own = viewer_zone(_viewer())
+    return render_template("programme/page.html", assembly=assembly,
+                           days=programme_by_day(db.session, assembly),
+                           zones=zones_for(assembly, own), viewer_zone=own,
+                           feeds=public_feed_links(assembly))
+
+
+# --- the editor -------------------------------------------------------------------------------
+
+
+class ItemForm(FlaskForm):
+    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
+    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()],
+                       default=ItemKind.PLENARY.value)
+    starts = DateTimeLocalField(_l("Starts (host time)"), format="%Y-%m-%dT%H:%M",
+                                validators=[InputRequired()])
+    ends = DateTimeLocalField(_l("Ends (host time)"), format="%Y-%m-%dT%H:%M",
+                              validators=[InputRequired()])
+    all_day = BooleanField(_l("All day"))
+    location_en = StringField(_l("Place (English)"), validators=[Length(max=300)])
+    location_ja = StringField(_l("Place (Japanese)"), validators=[Length(max=300)])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    capacity = IntegerField(_l("Places (only for items people sign up to)"),
+                            validators=[Optional(), NumberRange(min=0)])
+
+    FIELD_OF = {"title": "title_en", "location": "location_en", "starts_at": "starts",
+                "ends_at": "ends", "latitude": "latitude", "longitude": "longitude",
+                "capacity": "capacity"}
+
+    def fill(self, assembly: Assembly, draft: ItemDraft) -> None:
+        zone = assembly.zone
+        self.title_en.data = draft.title.get("en", "")
+        self.title_ja.data = draft.title.get("ja", "")
+        self.kind.data = draft.kind.value
+        self.starts.data = draft.starts_at.astimezone(zone).replace(tzinfo=None)
+        self.ends.data = draft.ends_at.astimezone(zone).replace(tzinfo=None)
+        self.all_day.data = draft.all_day
+        self.location_en.data = draft.location.get("en", "")
+        self.location_ja.data = draft.location.get("ja", "")
+        self.latitude.data, self.longitude.data = draft.latitude, draft.longitude
+        self.capacity.data = draft.capacity
+
+    def draft(self, assembly: Assembly) -> ItemDraft | None:
+        """The submitted item with aware times, or None with errors put on the fields."""
+        times: dict[str, datetime] = {}
+        for name in ("starts", "ends"):
+            try:
+                times[name] = local_instant(getattr(self, name).data, assembly.timezone)
+            except LocalTimeError as exc:
+                getattr(self, name).errors = [str(PROBLEM_MESSAGES[exc.code])]
+        if len(times) < 2:
+            return None
+        return ItemDraft(
+            title={"en": self.title_en.data or "", "ja": self.title_ja.data or ""},
+            starts_at=times["starts"], ends_at=times["ends"], kind=ItemKind(self.kind.data),
+            location={"en": self.location_en.data or "", "ja": self.location_ja.data or ""},
+            latitude=self.latitude.data, longitude=self.longitude.data,
+            capacity=self.capacity.data, all_day=bool(self.all_day.data))
+
+    def show(self, error: ProgrammeError) -> None:
+        for name, code in error.fields.items():
+            field = getattr(self, self.FIELD_OF.get(name, "title_en"))
+            field.errors = [*field.errors, str(PROBLEM_MESSAGES.get(code, code))]
+
+
+def _assembly_or_404(slug: str) -> Assembly:
+    assembly = find_assembly(db.session, slug, current_user)  # type: ignore[arg-type]
+    if assembly is None:
+        abort(404)
+    return assembly
+
+
+EDITOR = "/secretariat/assemblies/<slug>/programme"
+
+
+@bp.get(EDITOR)
+@roles_required(Role.SECRETARIAT)
+def editor(slug: str) -> str:
+    assembly = _assembly_or_404(slug)
+    return render_template("programme/editor.html", assembly=assembly,
+                           days=programme_by_day(db.session, assembly),
+                           zones=zones_for(assembly, None), form=FlaskForm(),
+                           feeds=public_feed_links(assembly))
+
+
+def _save(assembly: Assembly, item_id: int | None) -> Response | str:
+    item = find_item(db.session, assembly, item_id) if item_id is not None else None
+    if item_id is not None and item is None:
+        abort(404)
+    form = ItemForm()
+    if request.method == "GET":
+        if item is not None:
+            form.fill(assembly, draft_of(item))
+    elif form.validate_on_submit():
+        draft = form.draft(assembly)
+        if draft is not None:
+            try:
+                if item is None:
+                    item = add_item(db.session, assembly, draft)
+                    message = _("The item was added. Subscribers get it at their next refresh.")
+                else:
+                    changed = update_item(db.session, item, draft)
+                    message = (_("Saved. Subscribers get the change at their next refresh.")
+                               if changed else _("Nothing changed."))
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("programme.edit_item", slug=assembly.slug,
+                                        item_id=item.id))
+            except ProgrammeError as exc:
+                db.session.rollback()
+                form.show(exc)
+    preview = {lang: item_event(item, assembly, lang).to_ical().decode()
+               for lang in LANGUAGES} if item is not None else None
+    return render_template("programme/item_form.html", assembly=assembly, item=item,
+                           form=form, preview=preview, status_form=FlaskForm()), (
+        422 if request.method == "POST" else 200)  # type: ignore[return-value]
+
+
+@bp.route(EDITOR + "/new", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def new_item(slug: str) -> Response | str:
+    return _save(_assembly_or_404(slug), None)
+
+
+@bp.route(EDITOR + "/<int:item_id>", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def edit_item(slug: str, item_id: int) -> Response | str:
+    return _save(_assembly_or_404(slug), item_id)
+
+
+@bp.post(EDITOR + "/<int:item_id>/<any(cancel, restore):action>")
+@roles_required(Role.SECRETARIAT)
+def change_status(slug: str, item_id: int, action: str) -> Response:
+    assembly = _assembly_or_404(slug)
+    item = find_item(db.session, assembly, item_id)
+    if item is None:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        status = ItemStatus.CANCELLED if action == "cancel" else ItemStatus.SCHEDULED
+        if set_status(db.session, item, status):
+            db.session.commit()
+            flash(_("The item is cancelled; it stays in calendars, marked cancelled, until it "
+                    "ends.") if action == "cancel" else _("The item is back on the programme."),
+                  "success")
+    return redirect(request.form.get("next") or url_for("programme.editor", slug=slug))
+
+
+# --- delegates' personal feeds ----------------------------------------------------------------
+
+
+@bp.get(EDITOR + "/feeds")
+@roles_required(Role.SECRETARIAT)
+def feed_tokens(slug: str) -> str:
+    assembly = _assembly_or_404(slug)
+    delegates = db.session.scalars(
+        select(Delegate).join(Delegation).where(Delegate.assembly_id == assembly.id)
+        .order_by(Delegation.city_id, Delegate.role, Delegate.id)).all()
+    tokens = {t.delegate_id: t for t in db.session.scalars(
+        select(FeedToken).where(FeedToken.delegate_id.in_([d.id for d in delegates])))}
+    return render_template("programme/feeds.html", assembly=assembly, delegates=delegates,
+                           tokens=tokens, form=FlaskForm())
+
+
+@bp.post(EDITOR + "/feeds/<int:delegate_id>/<any(issue, revoke):action>")
+@roles_required(Role.SECRETARIAT)
+def change_token(slug: str, delegate_id: int, action: str) -> Response | str:
+    assembly = _assembly_or_404(slug)
+    delegate = db.session.get(Delegate, delegate_id)
+    if delegate is None or delegate.assembly_id != assembly.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if action == "revoke":
+        if revoke_token(db.session, delegate):
+            db.session.commit()
+            flash(_("The private link of %(name)s no longer works.", name=delegate.full_name),
+                  "success")
+        return redirect(url_for("programme.feed_tokens", slug=slug))
+    secret = issue_token(db.session, delegate)
+    request_rebuild(db.session, assembly.id)
+    db.session.commit()
+    base = current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+    link = base + url_for("calendar.my_programme", token=secret)
+    return render_template("programme/issued.html", assembly=assembly, delegate=delegate,
+                           link=link)
