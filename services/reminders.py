@@ -499,6 +499,21 @@ def _apply(session: Session, reminder: Reminder, *, anchor: Any, offset: str, au
         reminder.note = ""
 
 
+def preview(session: Session, assembly: Assembly, **fields: Any) -> dict[str, RenderedReminder]:
+    """The reminder as a sample recipient would get it, in each language; nothing is saved."""
+    draft = Reminder(assembly=assembly, assembly_id=assembly.id, status=ReminderStatus.ACTIVE)
+    try:
+        _apply(session, draft, **fields)
+        settings: Settings = current_app.config["SOKAI_SETTINGS"]
+        return {lang: render(session, draft, sample_recipient(session, draft, lang), settings,
+                             strict=True) for lang in LANGUAGES}
+    except TemplateError as exc:
+        raise ReminderError(_("The template cannot be used: %(error)s", error=str(exc))) from None
+    finally:
+        if draft in session:
+            session.expunge(draft)
+
+
 def set_paused(reminder: Reminder, paused: bool) -> None:
     if reminder.status in (ReminderStatus.ACTIVE, ReminderStatus.PAUSED):
         reminder.status = ReminderStatus.PAUSED if paused else ReminderStatus.ACTIVE
