@@ -14,7 +14,8 @@ import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import isodate
@@ -22,7 +23,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _
 from icalendar import Calendar, Event
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import StrictUndefined, Template, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select, update
@@ -129,7 +130,7 @@ class Recipient:
     language: str
     timezone: str
     city: MemberCity | None = None
-    delegate: Delegate | None = None
+    delegate_id: int | None = None
 
 
 def _liaisons(session: Session, city_ids: Sequence[int]) -> list[Recipient]:
@@ -142,11 +143,19 @@ def _liaisons(session: Session, city_ids: Sequence[int]) -> list[Recipient]:
             for u in users]
 
 
+_DELEGATE_COLUMNS = (Delegate.id, Delegate.email, Delegate.given_name, Delegate.family_name,
+                     Delegate.language, Delegation.city_id)
+
+
 def _delegates(session: Session, query: Any) -> list[Recipient]:
-    return [Recipient(address=d.email, name=d.full_name,
-                      language=d.language if d.language in LANGUAGES else "en",
-                      timezone=d.delegation.city.timezone, city=d.delegation.city, delegate=d)
-            for d in session.scalars(query) if d.email]
+    # Plain columns, not ORM objects: a reminder to every delegate may load thousands.
+    cities = {c.id: c for c in session.scalars(select(MemberCity))}
+    return [Recipient(address=email, name=f"{given} {family}".strip(),
+                      language=language if language in LANGUAGES else "en",
+                      timezone=cities[city_id].timezone, city=cities[city_id],
+                      delegate_id=delegate_id)
+            for delegate_id, email, given, family, language, city_id in session.execute(query)
+            if email]
 
 
 def recipients(session: Session, reminder: Reminder) -> list[Recipient]:
@@ -172,11 +181,11 @@ def recipients(session: Session, reminder: Reminder) -> list[Recipient]:
                       if statuses.get(c) is DelegationStatus.ABSENT and c not in verified]
             people = _liaisons(session, absent)
         case ReminderAudience.DELEGATES:
-            people = _delegates(session, select(Delegate).join(Delegation).where(
+            people = _delegates(session, select(*_DELEGATE_COLUMNS).join(Delegation).where(
                 Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES),
                 Delegation.status == DelegationStatus.ATTENDING).order_by(Delegate.id))
         case ReminderAudience.ITEM_SIGNUPS:
-            people = _delegates(session, select(Delegate).join(Delegation)
+            people = _delegates(session, select(*_DELEGATE_COLUMNS).join(Delegation)
                                 .join(Signup, Signup.delegate_id == Delegate.id).where(
                 Signup.item_id == reminder.item_id, Delegate.status.in_(COUNTED_STATUSES),
                 Delegation.status == DelegationStatus.ATTENDING).order_by(Delegate.id))
@@ -195,7 +204,7 @@ def sample_recipient(session: Session, reminder: Reminder, language: str) -> Rec
     chosen = next((p for p in real if p.language == language), real[0] if real else None)
     if chosen is not None:
         return Recipient(address=chosen.address, name=chosen.name, language=language,
-                         timezone=chosen.timezone, city=chosen.city, delegate=chosen.delegate)
+                         timezone=chosen.timezone, city=chosen.city, delegate_id=chosen.delegate_id)
     assembly = reminder.assembly
     return Recipient(address="someone@example.org",
                      name="山田 花子" if language == "ja" else "Hanako Yamada",
@@ -215,6 +224,12 @@ TEMPLATE_VARIABLES = (
 )
 
 
+@lru_cache(maxsize=256)
+def _template(source: str, strict: bool) -> Template:
+    # Compiling is the costly part of rendering: once per text, not once per recipient.
+    return (_strict if strict else _lenient).from_string(source)
+
+
 @dataclass(frozen=True)
 class RenderedReminder:
     subject: str
@@ -223,21 +238,46 @@ class RenderedReminder:
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
 
-def personal_feed_url(settings: Settings, delegate: Delegate) -> str:
+def personal_feed_url(settings: Settings, delegate_id: int) -> str:
     """Placeholder for the delegate's personal calendar feed (GET /calendar/p/{token}.ics):
     the calendar issue owns the real token; this one is an HMAC of the delegate's id."""
-    token = hmac.new(settings.secret_key.encode(), f"feed:{delegate.id}".encode(),
+    token = hmac.new(settings.secret_key.encode(), f"feed:{delegate_id}".encode(),
                      hashlib.sha256).hexdigest()[:32]
     return f"{settings.base_url}/calendar/p/{token}.ics"
 
 
+@lru_cache(maxsize=4096)
+def _shown(moment: datetime, zone: str, lang: str) -> str:
+    # Thousands of recipients share a handful of (zone, language) pairs.
+    from webapp.i18n import show_instant
+
+    with force_locale(lang):
+        return show_instant(moment, zone)
+
+
+@lru_cache(maxsize=256)
+def _dates(starts_on: date, ends_on: date, lang: str) -> str:
+    from webapp.i18n import show_date
+
+    with force_locale(lang):
+        return f"{show_date(starts_on)} – {show_date(ends_on)}"
+
+
+@lru_cache(maxsize=16)
+def _labels(lang: str) -> dict[str, str]:
+    # Translated once per language for the HTML layout (not once per recipient).
+    from flask_babel import gettext
+
+    with force_locale(lang):
+        return {"your_time": gettext("Your time"), "at_the_venue": gettext("At the venue"),
+                "secretariat": gettext("Secretariat")}
+
+
 def _context(session: Session, reminder: Reminder, person: Recipient, settings: Settings,
              anchor: datetime | None) -> dict[str, Any]:
-    from webapp.i18n import show_date, show_instant
-
     assembly = reminder.assembly
     lang = person.language
-    feed = personal_feed_url(settings, person.delegate) if person.delegate else ""
+    feed = personal_feed_url(settings, person.delegate_id) if person.delegate_id else ""
     assembly_url = f"{settings.base_url}/a/{assembly.slug}"
     return {
         "recipient_name": person.name,
@@ -245,10 +285,10 @@ def _context(session: Session, reminder: Reminder, person: Recipient, settings: 
         "assembly_title": assembly.display_title(lang),
         "venue": localized(assembly.venue, lang),
         "host_city": assembly.host_city.display_name(lang),
-        "dates": f"{show_date(assembly.starts_on)} – {show_date(assembly.ends_on)}",
-        "deadline": show_instant(anchor, person.timezone) if anchor else "",
-        "deadline_host": show_instant(anchor, assembly.timezone) if anchor else "",
-        "deadline_home": show_instant(anchor, assembly.home_timezone) if anchor else "",
+        "dates": _dates(assembly.starts_on, assembly.ends_on, lang),
+        "deadline": _shown(anchor, person.timezone, lang) if anchor else "",
+        "deadline_host": _shown(anchor, assembly.timezone, lang) if anchor else "",
+        "deadline_home": _shown(anchor, assembly.home_timezone, lang) if anchor else "",
         "item_title": reminder.item.display_title(lang) if reminder.item else "",
         "assembly_url": assembly_url,
         "my_city_url": f"{assembly_url}/my-city",
@@ -274,21 +314,27 @@ def text_to_html(text: str) -> Markup:
 def render(session: Session, reminder: Reminder, person: Recipient, settings: Settings,
            anchor: datetime | None = None, strict: bool = False) -> RenderedReminder:
     """The message for one recipient, in their language, times in their zone and the host's."""
-    env = _strict if strict else _lenient
     lang = person.language
     anchor = anchor if anchor is not None else anchor_instant(session, reminder)
     with force_locale(lang):
-        context = _context(session, reminder, person, settings, anchor)
-        subject = env.from_string(localized(reminder.subject, lang)).render(context)
-        text = env.from_string(localized(reminder.body, lang)).render(context)
-        subject = " ".join(subject.split())  # one line: a header never carries a line break
-        html = current_app.jinja_env.get_template("mail/reminder.html").render(
-            subject=subject, body=text_to_html(text), assembly=reminder.assembly, lang=lang,
-            context=context)
+        return _render_in_locale(session, reminder, person, settings, anchor, strict)
+
+
+def _render_in_locale(session: Session, reminder: Reminder, person: Recipient,
+                      settings: Settings, anchor: datetime | None,
+                      strict: bool) -> RenderedReminder:
+    lang = person.language
+    context = _context(session, reminder, person, settings, anchor)
+    subject = _template(localized(reminder.subject, lang), strict).render(context)
+    text = _template(localized(reminder.body, lang), strict).render(context)
+    subject = " ".join(subject.split())  # one line: a header never carries a line break
+    html = current_app.jinja_env.get_template("mail/reminder.html").render(
+        subject=subject, body=text_to_html(text), lang=lang, context=context,
+        labels=_labels(lang))
     attachments: tuple[Attachment, ...] = ()
-    if reminder.attach_programme and person.delegate is not None:
-        attachments = (Attachment("programme.ics", "text/calendar",
-                                  programme_ics(session, reminder.assembly, person.delegate)),)
+    if reminder.attach_programme and person.delegate_id is not None:
+        attachments = (Attachment("programme.ics", "text/calendar", programme_ics(
+            session, reminder.assembly, person.delegate_id, lang)),)
     return RenderedReminder(subject=subject, text=text, html=html, attachments=attachments)
 
 
@@ -312,15 +358,14 @@ def check_templates(subject: dict[str, str], body: dict[str, str]) -> None:
 # --- the programme as an .ics -----------------------------------------------------------------
 
 
-def programme_ics(session: Session, assembly: Assembly, delegate: Delegate) -> bytes:
+def programme_ics(session: Session, assembly: Assembly, delegate_id: int, lang: str) -> bytes:
     """The delegate's programme: the items everyone attends (no sign-up) and their sign-ups,
     in the host zone with VTIMEZONE blocks."""
-    signed = select(Signup.item_id).where(Signup.delegate_id == delegate.id)
+    signed = select(Signup.item_id).where(Signup.delegate_id == delegate_id)
     items = session.scalars(select(ProgrammeItem).where(
         ProgrammeItem.assembly_id == assembly.id, ProgrammeItem.status == ItemStatus.SCHEDULED,
         or_(ProgrammeItem.capacity.is_(None), ProgrammeItem.id.in_(signed)))
         .order_by(ProgrammeItem.starts_at, ProgrammeItem.id))
-    lang = delegate.language
     calendar = Calendar()
     calendar.add("prodid", "-//Sokai//reminders//EN")
     calendar.add("version", "2.0")
@@ -522,37 +567,46 @@ def set_paused(reminder: Reminder, paused: bool) -> None:
 # --- the sweep ---------------------------------------------------------------------------------
 
 
-def _insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Insert the deliveries that do not exist yet; returns {address: Message-ID} of those."""
+def _insert_deliveries(session: Session, reminder_id: int,
+                       rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Insert the deliveries that do not exist yet; returns {address: Message-ID} of those.
+
+    A plain executemany with ON CONFLICT DO NOTHING (one statement prepared once, not a huge
+    multi-row statement), then a read of the reminder's deliveries: a row carrying the
+    Message-ID generated here is one this sweep inserted; a concurrent sweep's rows carry
+    theirs (PostgreSQL waited for that sweep to commit before skipping the conflict)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = ReminderDelivery.__table__
-    stmt = (insert(table).on_conflict_do_nothing(index_elements=["reminder_id", "to_address"])
-            .returning(table.c.to_address, table.c.message_id))
-    inserted: dict[str, str] = {}
-    for start in range(0, len(rows), 1000):
-        result = session.execute(stmt, rows[start:start + 1000])
-        inserted.update({address: message_id for address, message_id in result})
-    return inserted
+    session.execute(insert(table).on_conflict_do_nothing(
+        index_elements=["reminder_id", "to_address"]), rows)
+    mine = {row["to_address"]: row["message_id"] for row in rows}
+    stored = session.execute(select(table.c.to_address, table.c.message_id)
+                             .where(table.c.reminder_id == reminder_id))
+    return {address: message_id for address, message_id in stored
+            if mine.get(address) == message_id}
 
 
 def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datetime) -> int:
     """Turn a due reminder into deliveries and outbox rows (in the caller's transaction)."""
     people = recipients(session, reminder)
-    inserted = _insert_deliveries(session, [
+    inserted = _insert_deliveries(session, reminder.id, [
         {"reminder_id": reminder.id, "to_address": p.address,
          "message_id": new_message_id(), "created_at": now} for p in people]) if people else {}
     anchor = anchor_instant(session, reminder)
     drafts = []
-    for person in people:
-        if person.address not in inserted:
-            continue  # another sweep got there first
-        message = render(session, reminder, person, settings, anchor)
-        drafts.append(Draft(kind="reminder", to_address=person.address, to_name=person.name,
-                            subject=message.subject, text_body=message.text,
-                            html_body=message.html, language=person.language,
-                            assembly_id=reminder.assembly_id, attachments=message.attachments,
-                            message_id=inserted[person.address]))
+    for lang in sorted({p.language for p in people}):
+        with force_locale(lang):  # once per language, not once per recipient
+            for person in people:
+                if person.language != lang or person.address not in inserted:
+                    continue  # another sweep got there first
+                message = _render_in_locale(session, reminder, person, settings, anchor,
+                                            strict=False)
+                drafts.append(Draft(
+                    kind="reminder", to_address=person.address, to_name=person.name,
+                    subject=message.subject, text_body=message.text, html_body=message.html,
+                    language=person.language, assembly_id=reminder.assembly_id,
+                    attachments=message.attachments, message_id=inserted[person.address]))
     queue_messages(session, drafts)
     # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
     session.execute(update(Reminder).where(Reminder.id == reminder.id).values(

@@ -22,7 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -78,27 +83,41 @@ def current_policy() -> DeliveryPolicy:
     return DeliveryPolicy.from_config(current_app.config if has_app_context() else {})
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = formataddr((message.to_name, message.to_address))
-    email["Subject"] = message.subject
-    # Set once when the row was written: a resend carries the same one.
-    email["Message-ID"] = message.message_id
-    email["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
-    email["Content-Language"] = message.language
-    email.set_content(message.text_body)
+def build_email(message: OutboxMessage, sender: str) -> Message:
+    """The MIME message: text and HTML alternatives, attachments, UTF-8 throughout.
+
+    Built with the compat32 MIME classes: several times cheaper than Message's header
+    registry, which matters when a batch of reminders goes out."""
+    body: Message = MIMEText(message.text_body, "plain", "utf-8")
     if message.html_body:
-        email.add_alternative(message.html_body, subtype="html")
-    for attachment in message.attachments:
-        maintype, _, subtype = attachment["content_type"].partition("/")
-        email.add_attachment(base64.b64decode(attachment["content_b64"]), maintype=maintype,
-                             subtype=subtype or "octet-stream", filename=attachment["filename"])
-    return email
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(body)
+        alternative.attach(MIMEText(message.html_body, "html", "utf-8"))
+        body = alternative
+    if message.attachments:
+        mixed = MIMEMultipart("mixed")
+        mixed.attach(body)
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment["content_type"].partition("/")
+            part = MIMEBase(maintype, subtype or "octet-stream")
+            part.set_payload(base64.b64decode(attachment["content_b64"]))
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment",
+                            filename=("utf-8", "", attachment["filename"]))
+            mixed.attach(part)
+        body = mixed
+    body["From"] = sender
+    body["To"] = formataddr((message.to_name, message.to_address), charset="utf-8")
+    body["Subject"] = Header(message.subject, "utf-8").encode()
+    # Set once when the row was written: a resend carries the same one.
+    body["Message-ID"] = message.message_id
+    body["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
+    body["Content-Language"] = message.language
+    return body
 
 
 class Transport(Protocol):
-    def send(self, email: EmailMessage) -> None: ...
+    def send(self, email: Message) -> None: ...
 
 
 class MailDrop:
@@ -108,7 +127,7 @@ class MailDrop:
         self.folder = settings.mail_drop
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, email: EmailMessage) -> None:
+    def send(self, email: Message) -> None:
         name = email["Message-ID"].strip("<>").replace("@", "_")
         tmp = self.folder / f".{name}.tmp"
         tmp.write_bytes(bytes(email))
@@ -119,7 +138,7 @@ class SmtpTransport:
     def __init__(self, client: smtplib.SMTP) -> None:
         self.client = client
 
-    def send(self, email: EmailMessage) -> None:
+    def send(self, email: Message) -> None:
         self.client.send_message(email)
 
 
@@ -151,7 +170,7 @@ def open_transport(settings: Settings) -> Iterator[Transport]:
             client.close()
 
 
-def send_email(email: EmailMessage, settings: Settings) -> None:
+def send_email(email: Message, settings: Settings) -> None:
     with open_transport(settings) as transport:
         transport.send(email)
 
@@ -174,7 +193,7 @@ def new_claim_token() -> str:
 
 def claim(session: Session, ids: Sequence[int], token: str) -> list[OutboxMessage]:
     """Take the due pending rows among `ids` for this claim token, in one UPDATE; rows another
-    worker holds, or already sent, are left alone. Commits, so the claim is visible at once."""
+    worker holds, or already sent, are left alone. The caller commits (before sending)."""
     now = utcnow()
     claimed = session.scalars(
         update(OutboxMessage)
@@ -185,11 +204,9 @@ def claim(session: Session, ids: Sequence[int], token: str) -> list[OutboxMessag
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     ).all()
-    rows = list(session.scalars(
+    return list(session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
         .execution_options(populate_existing=True))) if claimed else []
-    session.commit()
-    return rows
 
 
 @dataclass
@@ -237,11 +254,13 @@ def deliver_batch(session: Session, ids: Iterable[int], settings: Settings, send
     token = new_claim_token()
     rows = claim(session, sorted(set(ids)), token)
     result = BatchResult(skipped=len(set(ids)) - len(rows))
-    if not rows:
-        return result
-    # Everything the send needs is read now; the session holds no transaction from here on.
+    # Everything the send needs is read before the commit (which expires the rows); the
+    # session holds no transaction from the commit on.
     emails = [(row.id, build_email(row, sender)) for row in rows]
     attempts = {row.id: row.attempts for row in rows}
+    session.commit()
+    if not rows:
+        return result
     sent: list[int] = []
     errors: dict[int, tuple[str, bool]] = {}
     done = 0
