@@ -223,10 +223,12 @@ def _record(session: Session, token: str, sent: list[int], errors: dict[int, tup
     """Write what happened to these rows (only while they are still ours) and refresh our claim
     on the rest of the batch."""
     now = utcnow()
-    mine = (OutboxMessage.claimed_by == token, OutboxMessage.status == MailStatus.SENDING)
+    # `attempts` holds the batch's ids: every statement goes through the primary key.
+    mine = (OutboxMessage.id.in_(list(attempts)), OutboxMessage.claimed_by == token,
+            OutboxMessage.status == MailStatus.SENDING)
     if sent:
         session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(sent), *mine)
+                        .where(OutboxMessage.id.in_(sent), *mine[1:])
                         .values(status=MailStatus.SENT, sent_at=now, last_error="")
                         .execution_options(synchronize_session=False))
         result.sent += len(sent)
