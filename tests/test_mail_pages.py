@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
@@ -146,3 +147,37 @@ def test_the_reminders_api(app: Flask, client: FlaskClient,
     assert client.get(url, headers=liaison).status_code == 403
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/assemblies/{slug}/reminders" in spec["paths"]
+
+
+def test_the_pages_render_in_japanese(app: Flask, client: FlaskClient,
+                                      make_user: Callable[..., User]) -> None:
+    _seed(app)
+    make_user("sec@example.org", Role.SECRETARIAT, language="ja")
+    login(client, "sec@example.org")
+    for url in ("/secretariat/?lang=ja", "/secretariat/mail?lang=ja",
+                f"/secretariat/assemblies/{SLUG}/reminders?lang=ja",
+                f"/secretariat/assemblies/{SLUG}/reminders/new?lang=ja"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert '<html lang="ja">' in response.get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_the_reminders_page_on_a_phone(app: Flask, page: object, live_server: str,
+                                       make_user: Callable[..., User]) -> None:
+    _seed(app)
+    make_user("sec@example.org", Role.SECRETARIAT)
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.goto("/login")  # type: ignore[attr-defined]
+    page.fill("input[name=email]", "sec@example.org")  # type: ignore[attr-defined]
+    page.fill("input[name=password]", "correct horse battery")  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.goto(f"/secretariat/assemblies/{SLUG}/reminders")  # type: ignore[attr-defined]
+    rows = page.locator("[data-reminder]")  # type: ignore[attr-defined]
+    assert rows.count() == 5
+    page.locator("text=Edit").first.click()  # type: ignore[attr-defined]
+    page.click("input[name=preview]")  # type: ignore[attr-defined]
+    assert page.locator("[data-testid=preview] .card").count() == 2  # type: ignore[attr-defined]
+    # Nothing runs off the side of a phone screen.
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 390
