@@ -258,13 +258,19 @@ def deliver_batch(session: Session, ids: Iterable[int], settings: Settings, send
     result = BatchResult(skipped=len(set(ids)) - len(rows))
     # Everything the send needs is read before the commit (which expires the rows); the
     # session holds no transaction from the commit on.
-    emails = [(row.id, build_email(row, sender)) for row in rows]
+    emails: list[tuple[int, Message]] = []
+    errors: dict[int, tuple[str, bool]] = {}
+    for row in rows:
+        try:
+            emails.append((row.id, build_email(row, sender)))
+        except (ValueError, TypeError, KeyError, LookupError) as exc:
+            # A row that cannot become a message (a broken attachment): failed, not retried.
+            errors[row.id] = (f"cannot build the message: {type(exc).__name__}: {exc}", True)
     attempts = {row.id: row.attempts for row in rows}
     session.commit()
     if not rows:
         return result
     sent: list[int] = []
-    errors: dict[int, tuple[str, bool]] = {}
     done = 0
     try:
         with open_transport(settings) as transport:

@@ -273,3 +273,18 @@ def test_a_redis_restart_without_persistence_loses_no_mail(
         # Give the default Celery app back to the suite's app.
         app.extensions["celery"].set_default()
         app.extensions["celery"].set_current()
+
+
+def test_a_row_that_cannot_become_a_message_fails_with_the_reason(
+        app: Flask, session: object, smtp_sink: SmtpSink) -> None:
+    ids = outbox_rows(session, 2)
+    broken = session.get(OutboxMessage, ids[0])
+    broken.attachments = [{"filename": "x.ics", "content_type": "text/calendar",
+                           "content_b64": "not base64!"}]
+    session.commit()
+    deliver_batch(session, ids, app.config["SOKAI_SETTINGS"], "s@sokai.test")
+    session.expire_all()
+    assert session.get(OutboxMessage, ids[0]).status is MailStatus.FAILED
+    assert "cannot build the message" in session.get(OutboxMessage, ids[0]).last_error
+    assert session.get(OutboxMessage, ids[1]).status is MailStatus.SENT
+    assert len(smtp_sink.messages) == 1
