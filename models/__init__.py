@@ -15,6 +15,13 @@ from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
 from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
 from models.proxy import ACTIVE_PROXY_STATUSES, ProxyLetter, ProxyLetterEvent, ProxyStatus
+from models.reminder import (
+    Reminder,
+    ReminderAnchor,
+    ReminderAudience,
+    ReminderDelivery,
+    ReminderStatus,
+)
 from models.user import ApiToken, Role, User
 from models.worker import Heartbeat, WorkerCheck
 
@@ -26,4 +33,5 @@ __all__ = [
     "DelegateStatus", "Delegation", "DelegationStatus", "Heartbeat", "ItemKind", "ItemStatus",
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
+    "Reminder", "ReminderAnchor", "ReminderAudience", "ReminderDelivery", "ReminderStatus",
 ]

@@ -6,11 +6,13 @@ import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage
+from models.mail import new_message_id
 from tasks import enqueue_after_commit
-from tasks.mail import deliver_task
+from tasks.mail import current_policy, deliver_batch_task, deliver_task
 
 
 class HeaderInjectionError(ValueError):
@@ -30,6 +32,56 @@ def _header(name: str, value: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A message to queue with queue_messages (many at once, e.g. a reminder's recipients)."""
+
+    kind: str
+    to_address: str
+    subject: str
+    text_body: str
+    html_body: str | None = None
+    to_name: str = ""
+    language: str = "en"
+    assembly_id: int | None = None
+    attachments: tuple[Attachment, ...] = ()
+    message_id: str | None = None  # chosen by the caller when it must record it elsewhere
+
+
+def _attachments(attachments: Iterable[Attachment]) -> list[dict[str, str]]:
+    return [{"filename": _header("attachment name", a.filename),
+             "content_type": _header("attachment type", a.content_type),
+             "content_b64": base64.b64encode(a.content).decode()}
+            for a in attachments]
+
+
+def queue_messages(session: Session, drafts: Iterable[Draft]) -> list[int]:
+    """Write many outbox rows in one statement, in the caller's transaction; after commit the
+    worker delivers them in batches, each batch over one SMTP connection."""
+    rows = [{"kind": d.kind, "assembly_id": d.assembly_id, "language": d.language,
+             "message_id": d.message_id or new_message_id(),
+             "to_address": _header("recipient address", d.to_address.strip()),
+             "to_name": _header("recipient name", d.to_name.strip()),
+             "subject": _header("subject", d.subject.strip()),
+             "text_body": d.text_body, "html_body": d.html_body,
+             "attachments": _attachments(d.attachments)} for d in drafts]
+    if not rows:
+        return []
+    # A plain executemany (one statement prepared once), then the ids by Message-ID: much
+    # cheaper than a multi-row INSERT … RETURNING for thousands of reminder rows.
+    session.execute(insert(OutboxMessage.__table__), rows)
+    ids: list[int] = []
+    message_ids = [row["message_id"] for row in rows]
+    for start in range(0, len(message_ids), 1000):
+        ids.extend(session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.message_id.in_(message_ids[start:start + 1000]))))
+    ids.sort()
+    size = current_policy().batch_size
+    for start in range(0, len(ids), size):
+        enqueue_after_commit(session, deliver_batch_task, ids[start:start + size])
+    return ids
+
+
 def queue_message(session: Session, *, kind: str, to_address: str, subject: str,
                   text_body: str, html_body: str | None = None, to_name: str = "",
                   language: str = "en", assembly_id: int | None = None,
@@ -41,10 +93,7 @@ def queue_message(session: Session, *, kind: str, to_address: str, subject: str,
         to_name=_header("recipient name", to_name.strip()),
         subject=_header("subject", subject.strip()),
         text_body=text_body, html_body=html_body,
-        attachments=[{"filename": _header("attachment name", a.filename),
-                      "content_type": a.content_type,
-                      "content_b64": base64.b64encode(a.content).decode()}
-                     for a in attachments],
+        attachments=_attachments(attachments),
     )
     session.add(message)
     session.flush()

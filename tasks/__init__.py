@@ -52,6 +52,7 @@ def init_celery(app: Flask) -> Celery:
     import tasks.feeds
     import tasks.housekeeping
     import tasks.mail  # noqa: F401
+    import tasks.reminders  # noqa: F401
 
     app.extensions["celery"] = celery
     return celery

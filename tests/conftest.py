@@ -203,3 +203,79 @@ def dropped_mail(settings: Settings) -> list[Any]:
 
     files = sorted(settings.mail_drop.glob("*.eml"), key=lambda f: f.stat().st_mtime)
     return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+
+
+# --- a real SMTP server (aiosmtpd) ------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpSink:
+    """An aiosmtpd server on a free port that keeps what it receives; `delay` slows each
+    message down (to land a kill in the middle of a batch)."""
+
+    def __init__(self, port: int | None = None, delay: float = 0.0) -> None:
+        import threading
+
+        self.port = port or free_port()
+        self.delay = delay
+        self.messages: list[Any] = []
+        self._lock = threading.Lock()
+        self._controller: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address.startswith("refused"):  # a mailbox that does not exist
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        import asyncio
+        import email
+        from email import policy
+
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self._lock:
+            self.messages.append(email.message_from_bytes(envelope.content,
+                                                          policy=policy.default))
+        return "250 OK"
+
+    def start(self) -> SmtpSink:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def message_ids(self) -> list[str]:
+        with self._lock:
+            return [m["Message-ID"] for m in self.messages]
+
+
+@pytest.fixture
+def smtp_sink(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
+    """A running SMTP server, and the app (and its in-thread worker) delivering to it."""
+    import dataclasses
+
+    sink = SmtpSink().start()
+    monkeypatch.setitem(app.config, "SOKAI_SETTINGS",
+                        dataclasses.replace(app.config["SOKAI_SETTINGS"], smtp_url=sink.url))
+    yield sink
+    sink.stop()

@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
+    from webapp import mailing
+
+    app.register_blueprint(mailing.bp)
     api.init_app(app)
     from webapp import calendar, programme
 

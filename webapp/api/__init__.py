@@ -83,3 +83,4 @@ def init_app(app: Flask) -> None:
 
 
 import webapp.api.programme  # noqa: E402, F401
+from webapp.api import reminders as _reminders  # noqa: E402, F401

@@ -1,0 +1,171 @@
+"""/api/v1/assemblies/{slug}/reminders: the secretariat's reminders, through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, abort
+from apiflask.fields import Boolean, DateTime, Integer, String
+from apiflask.validators import Length, OneOf
+from flask import current_app
+from marshmallow import validates_schema
+from marshmallow.exceptions import ValidationError
+
+from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
+from services import reminders as reminder_service
+from services.assemblies import find_assembly
+from services.reminders import ReminderError
+from webapp.api import api_user, bp, token_auth
+from webapp.api.schemas import Localized
+from webapp.extensions import db
+
+EDITABLE = [ReminderStatus.ACTIVE.value, ReminderStatus.PAUSED.value]
+
+
+class ReminderIn(Schema):
+    anchor = String(required=True, validate=OneOf([a.value for a in ReminderAnchor]))
+    item = Integer(allow_none=True, load_default=None,
+                   metadata={"description": "programme item id, for anchor item_start"})
+    offset = String(required=True, validate=Length(1, 40),
+                    metadata={"description": "ISO 8601 duration; negative is before",
+                              "example": "-P7D"})
+    audience = String(required=True, validate=OneOf([a.value for a in ReminderAudience]))
+    subject = Localized(required=True, metadata={"example": {"en": "…", "ja": "…"}})
+    body = Localized(required=True, metadata={"description": "sandboxed Jinja2 text with "
+                                              "{{ recipient_name }}, {{ deadline }}, …"})
+    attach_programme = Boolean(load_default=False)
+    status = String(load_default=ReminderStatus.ACTIVE.value, validate=OneOf(EDITABLE))
+
+
+class ReminderPatch(Schema):
+    anchor = String(validate=OneOf([a.value for a in ReminderAnchor]))
+    item = Integer(allow_none=True)
+    offset = String(validate=Length(1, 40))
+    audience = String(validate=OneOf([a.value for a in ReminderAudience]))
+    subject = Localized()
+    body = Localized()
+    attach_programme = Boolean()
+    status = String(validate=OneOf(EDITABLE))
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("give at least one field to change")
+
+
+class ReminderOut(Schema):
+    id = Integer(required=True)
+    anchor = String(required=True)
+    item = Integer(allow_none=True, attribute="item_id")
+    offset = String(required=True)
+    audience = String(required=True)
+    subject = Localized(required=True)
+    body = Localized(required=True)
+    attach_programme = Boolean(required=True)
+    status = String(required=True, metadata={"description": "active|paused|sent|skipped"})
+    due_at = DateTime(allow_none=True, metadata={"description": "anchor + offset, now"})
+    audience_size = Integer(metadata={"description": "recipients if it were sent now"})
+    sent_at = DateTime(allow_none=True)
+    recipient_count = Integer()
+    note = String()
+
+
+def _secretariat_assembly(slug: str) -> Assembly:
+    user = api_user()
+    if not user.is_secretariat:
+        abort(403, "reminders are the secretariat's")
+    assembly = find_assembly(db.session, slug, user)
+    if assembly is None:
+        abort(404, f"no assembly {slug!r}")
+    return assembly
+
+
+def _reminder(assembly: Assembly, reminder_id: int) -> Reminder:
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or reminder.assembly_id != assembly.id:
+        abort(404, f"no reminder {reminder_id} in {assembly.slug!r}")
+    return reminder
+
+
+def _out(reminder: Reminder) -> dict[str, Any]:
+    return {**{c: getattr(reminder, c) for c in (
+        "id", "anchor", "item_id", "offset", "audience", "subject", "body", "attach_programme",
+        "status", "sent_at", "recipient_count", "note")},
+        "due_at": reminder_service.due_at(db.session, reminder),
+        "audience_size": len(reminder_service.recipients(db.session, reminder))}
+
+
+def _invalid(error: ReminderError) -> None:
+    db.session.rollback()
+    # The form's subject_en / body_ja are the API's subject / body.
+    field = error.field.split("_")[0] if error.field else None
+    fields = {field: [str(error)]} if field else {}
+    abort(422, str(error), detail={"json": fields})
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    if "item" in data:
+        data["item_id"] = data.pop("item")
+    return data
+
+
+@bp.get("/assemblies/<slug>/reminders")
+@bp.auth_required(token_auth)
+@bp.output(ReminderOut(many=True))
+@bp.doc(summary="An assembly's reminders, in the order they fall due", responses=[403, 404])
+def list_reminders(slug: str) -> Any:
+    assembly = _secretariat_assembly(slug)
+    return [_out(view.reminder) for view in reminder_service.reminders_of(db.session, assembly)]
+
+
+@bp.post("/assemblies/<slug>/reminders")
+@bp.auth_required(token_auth)
+@bp.input(ReminderIn, arg_name="data")
+@bp.output(ReminderOut, status_code=201)
+@bp.doc(summary="Create a reminder", responses=[403, 404, 422])
+def create_reminder(slug: str, data: dict[str, Any]) -> Any:
+    assembly = _secretariat_assembly(slug)
+    try:
+        reminder = reminder_service.create_reminder(db.session, assembly, **_fields(data))
+    except ReminderError as error:
+        _invalid(error)
+    db.session.commit()
+    return _out(reminder)
+
+
+@bp.get("/assemblies/<slug>/reminders/<int:reminder_id>")
+@bp.auth_required(token_auth)
+@bp.output(ReminderOut)
+@bp.doc(summary="One reminder", responses=[403, 404])
+def get_reminder(slug: str, reminder_id: int) -> Any:
+    return _out(_reminder(_secretariat_assembly(slug), reminder_id))
+
+
+@bp.patch("/assemblies/<slug>/reminders/<int:reminder_id>")
+@bp.auth_required(token_auth)
+@bp.input(ReminderPatch, arg_name="data")
+@bp.output(ReminderOut)
+@bp.doc(summary="Change a reminder (or pause it: status paused)", responses=[403, 404, 409, 422])
+def update_reminder(slug: str, reminder_id: int, data: dict[str, Any]) -> Any:
+    reminder = _reminder(_secretariat_assembly(slug), reminder_id)
+    if reminder.status not in (ReminderStatus.ACTIVE, ReminderStatus.PAUSED):
+        abort(409, f"the reminder is {reminder.status.value}; create a new one")
+    try:
+        reminder_service.update_reminder(db.session, reminder, **_fields(data))
+    except ReminderError as error:
+        _invalid(error)
+    db.session.commit()
+    return _out(reminder)
+
+
+@bp.delete("/assemblies/<slug>/reminders/<int:reminder_id>")
+@bp.auth_required(token_auth)
+@bp.output({}, status_code=204)
+@bp.doc(summary="Delete a reminder (the mail it already sent stays in the mail log)",
+        responses=[403, 404])
+def delete_reminder(slug: str, reminder_id: int) -> Any:
+    reminder = _reminder(_secretariat_assembly(slug), reminder_id)
+    db.session.delete(reminder)
+    db.session.commit()
+    current_app.logger.info("reminder %s deleted", reminder_id)
+    return ""

@@ -1,0 +1,224 @@
+"""The secretariat's mail pages: the mail log (every message and its state) and reminders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from models import (
+    Assembly,
+    MailStatus,
+    OutboxMessage,
+    ProgrammeItem,
+    Reminder,
+    ReminderAnchor,
+    ReminderAudience,
+    ReminderStatus,
+    Role,
+)
+from services import reminders as reminder_service
+from services.reminders import TEMPLATE_VARIABLES, ReminderError
+from tasks.mail import resend
+from webapp.auth import roles_required
+from webapp.extensions import db
+from webapp.i18n import current_language, show_instant
+
+bp = Blueprint("mailing", __name__, url_prefix="/secretariat")
+
+PAGE_SIZE = 50
+
+ANCHORS = {
+    ReminderAnchor.REGISTRATION_DEADLINE: _l("Registration deadline"),
+    ReminderAnchor.PROXY_DEADLINE: _l("Proxy letter deadline"),
+    ReminderAnchor.ASSEMBLY_START: _l("Start of the assembly"),
+    ReminderAnchor.ITEM_START: _l("Start of a programme item"),
+}
+AUDIENCES = {
+    ReminderAudience.UNDECIDED_LIAISONS: _l("Liaisons of cities that have not answered"),
+    ReminderAudience.ABSENT_WITHOUT_PROXY: _l("Liaisons of absent cities without a verified "
+                                              "proxy letter"),
+    ReminderAudience.DELEGATES: _l("All registered delegates"),
+    ReminderAudience.ITEM_SIGNUPS: _l("Delegates signed up to the item"),
+}
+STATUSES = {
+    ReminderStatus.ACTIVE: _l("active"), ReminderStatus.PAUSED: _l("paused"),
+    ReminderStatus.SENT: _l("sent"), ReminderStatus.SKIPPED: _l("skipped"),
+}
+MAIL_STATUSES = {
+    MailStatus.PENDING: _l("pending"), MailStatus.SENDING: _l("sending"),
+    MailStatus.SENT: _l("sent"), MailStatus.FAILED: _l("failed"),
+}
+
+
+@bp.app_template_global()
+def failed_mail_count() -> int:
+    return db.session.scalar(select(func.count(OutboxMessage.id))
+                             .where(OutboxMessage.status == MailStatus.FAILED)) or 0
+
+
+# --- mail log ----------------------------------------------------------------------------------
+
+
+@bp.get("/mail")
+@roles_required(Role.SECRETARIAT)
+def mail_log() -> str:
+    query = (request.args.get("q") or "").strip()[:200]
+    status = request.args.get("status") or ""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    stmt = select(OutboxMessage)
+    if query:
+        stmt = stmt.where(or_(OutboxMessage.to_address.icontains(query, autoescape=True),
+                              OutboxMessage.to_name.icontains(query, autoescape=True),
+                              OutboxMessage.subject.icontains(query, autoescape=True)))
+    if status in {s.value for s in MailStatus}:
+        stmt = stmt.where(OutboxMessage.status == MailStatus(status))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    messages = db.session.scalars(stmt.order_by(OutboxMessage.id.desc())
+                                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return render_template("mailing/mail_log.html", messages=messages, q=query, status=status,
+                           page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           total=total, statuses=MAIL_STATUSES, form=FlaskForm())
+
+
+@bp.get("/mail/<int:message_id>")
+@roles_required(Role.SECRETARIAT)
+def mail_message(message_id: int) -> str:
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    return render_template("mailing/mail_message.html", message=message,
+                           statuses=MAIL_STATUSES, form=FlaskForm())
+
+
+@bp.post("/mail/<int:message_id>/resend")
+@roles_required(Role.SECRETARIAT)
+def mail_resend(message_id: int) -> Response:
+    db.session.get(OutboxMessage, message_id) or abort(404)
+    if FlaskForm().validate_on_submit():
+        if resend(db.session, message_id):
+            db.session.commit()
+            flash(_("The message is queued again, with the same Message-ID."), "success")
+        else:
+            flash(_("Only a failed message can be resent."), "warning")
+    return redirect(url_for("mailing.mail_message", message_id=message_id))
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+class ReminderForm(FlaskForm):
+    anchor = SelectField(_l("Anchor"), choices=list(ANCHORS.items()))
+    item = SelectField(_l("Programme item"), coerce=int, choices=[])
+    offset = StringField(_l("Offset"), validators=[DataRequired(), Length(max=40)],
+                         description=_l("ISO 8601 duration; negative is before: -P7D is 7 "
+                                        "days before, -PT72H is 72 hours before."))
+    audience = SelectField(_l("Audience"), choices=list(AUDIENCES.items()))
+    subject_en = StringField(_l("Subject (English)"), validators=[Length(max=300)])
+    subject_ja = StringField(_l("Subject (Japanese)"), validators=[Length(max=300)])
+    body_en = TextAreaField(_l("Message (English)"), validators=[Length(max=20000)])
+    body_ja = TextAreaField(_l("Message (Japanese)"), validators=[Length(max=20000)])
+    attach_programme = BooleanField(_l("Attach the delegate's programme (.ics)"))
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
+
+    def values(self) -> dict[str, Any]:
+        return {"anchor": self.anchor.data, "offset": self.offset.data or "",
+                "audience": self.audience.data, "item_id": self.item.data or None,
+                "subject": {"en": self.subject_en.data or "", "ja": self.subject_ja.data or ""},
+                "body": {"en": self.body_en.data or "", "ja": self.body_ja.data or ""},
+                "attach_programme": self.attach_programme.data}
+
+
+def _assembly(slug: str) -> Assembly:
+    return db.session.scalar(select(Assembly).where(Assembly.slug == slug)) or abort(404)
+
+
+def _form(assembly: Assembly, reminder: Reminder | None = None) -> ReminderForm:
+    form = ReminderForm(obj=None)
+    items = db.session.scalars(select(ProgrammeItem).where(
+        ProgrammeItem.assembly_id == assembly.id).order_by(ProgrammeItem.starts_at)).all()
+    form.item.choices = [(0, "—")] + [
+        (i.id, f"{i.display_title(current_language())} · "
+               f"{show_instant(i.starts_at, assembly.timezone)}") for i in items]
+    if reminder is not None and request.method == "GET":
+        form.anchor.data, form.offset.data = reminder.anchor.value, reminder.offset
+        form.audience.data, form.item.data = reminder.audience.value, reminder.item_id or 0
+        form.subject_en.data = reminder.subject.get("en", "")
+        form.subject_ja.data = reminder.subject.get("ja", "")
+        form.body_en.data = reminder.body.get("en", "")
+        form.body_ja.data = reminder.body.get("ja", "")
+        form.attach_programme.data = reminder.attach_programme
+    return form
+
+
+def _show_error(form: ReminderForm, error: ReminderError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        flash(str(error), "danger")
+
+
+@bp.get("/assemblies/<slug>/reminders")
+@roles_required(Role.SECRETARIAT)
+def reminders(slug: str) -> str:
+    assembly = _assembly(slug)
+    return render_template("mailing/reminders.html", assembly=assembly,
+                           views=reminder_service.reminders_of(db.session, assembly),
+                           anchors=ANCHORS, audiences=AUDIENCES, statuses=STATUSES,
+                           form=FlaskForm())
+
+
+@bp.route("/assemblies/<slug>/reminders/new", methods=["GET", "POST"])
+@bp.route("/assemblies/<slug>/reminders/<int:reminder_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def reminder_form(slug: str, reminder_id: int | None = None) -> Response | str:
+    assembly = _assembly(slug)
+    reminder = None
+    if reminder_id is not None:
+        reminder = db.session.get(Reminder, reminder_id)
+        if reminder is None or reminder.assembly_id != assembly.id:
+            abort(404)
+    form = _form(assembly, reminder)
+    if request.method == "GET" and reminder is None:
+        form.offset.data = "-P7D"
+    previews = None
+    if form.validate_on_submit():
+        try:
+            if form.preview.data:
+                previews = reminder_service.preview(db.session, assembly, **form.values(),
+                                                    status=ReminderStatus.ACTIVE)
+            else:
+                if reminder is None:
+                    reminder_service.create_reminder(db.session, assembly, **form.values())
+                else:
+                    reminder_service.update_reminder(db.session, reminder, **form.values())
+                db.session.commit()
+                flash(_("The reminder is saved."), "success")
+                return redirect(url_for("mailing.reminders", slug=slug))
+        except ReminderError as error:
+            db.session.rollback()
+            _show_error(form, error)
+    return render_template("mailing/reminder_form.html", assembly=assembly, reminder=reminder,
+                           form=form, previews=previews, variables=TEMPLATE_VARIABLES)
+
+
+@bp.post("/assemblies/<slug>/reminders/<int:reminder_id>/pause")
+@roles_required(Role.SECRETARIAT)
+def reminder_pause(slug: str, reminder_id: int) -> Response:
+    assembly = _assembly(slug)
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or reminder.assembly_id != assembly.id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        reminder_service.set_paused(reminder, request.form.get("paused") == "1")
+        db.session.commit()
+        flash(_("The reminder is paused.") if reminder.status is ReminderStatus.PAUSED
+              else _("The reminder is active."), "info")
+    return redirect(url_for("mailing.reminders", slug=slug))
