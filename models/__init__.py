@@ -10,6 +10,7 @@ from models.delegation import (
     DelegationStatus,
     participant_counts,
 )
+from models.invitation import Invitation, InvitationKind
 from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
 from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
@@ -24,4 +25,5 @@ __all__ = [
     "DelegateStatus", "Delegation", "DelegationStatus", "Heartbeat", "ItemKind", "ItemStatus",
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
+    "Invitation", "InvitationKind",
 ]

@@ -458,3 +458,32 @@ def optional_items(session: Session, assembly: Assembly) -> list[PlacesLeft]:
         ProgrammeItem.assembly_id == assembly.id, ProgrammeItem.capacity.is_not(None))
         .order_by(ProgrammeItem.starts_at))
     return [PlacesLeft(item, (item.capacity or 0) - item.signup_count) for item in items]
+
+
+def confirm_own_registration(session: Session, delegate: Delegate, data: dict[str, Any],
+                             wanted_items: set[int]) -> None:
+    """The delegate, through their personal link, checks their details and picks optional
+    items; places are taken and released within capacity."""
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    data = {k: v for k, v in data.items() if k in DELEGATE_FIELDS and k != "role"}
+    _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    for name, value in data.items():
+        if name == "title":
+            value = {k: v for k, v in (value or {}).items() if v}
+        elif name == "email":
+            value = value or None
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(delegate, name, value)
+    delegate.status = DelegateStatus.CONFIRMED
+    mine = {s.item_id: s.item for s in session.scalars(
+        select(Signup).where(Signup.delegate_id == delegate.id))}
+    for item_id, item in mine.items():
+        if item_id not in wanted_items:
+            release_place(session, delegate, item)
+    for item_id in wanted_items - set(mine):
+        item = session.get(ProgrammeItem, item_id)
+        if item is not None and item.assembly_id == assembly.id:
+            sign_up(session, delegate, item)
+    session.flush()

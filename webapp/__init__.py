@@ -73,6 +73,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
+    from webapp import registration  # issue 3: registration, proxy letters, attendance
+    from webapp.registration import admin as registration_admin
+
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(registration_admin.bp)
     api.init_app(app)
     return app
 
