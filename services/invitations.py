@@ -40,8 +40,10 @@ def _new_token() -> tuple[str, str]:
 
 
 def invite_liaison(session: Session, city: MemberCity, email: str, language: str,
-                   actor: User, now: datetime | None = None) -> Invitation:
-    """Create (or reuse) the city's liaison account and email a link to set its password."""
+                   actor: User, now: datetime | None = None) -> tuple[Invitation, str]:
+    """Create (or reuse) the city's liaison account and email a link to set its password.
+
+    Returns the invitation and its token (which is only ever sent, never stored)."""
     require_secretariat(actor)
     email = normalise_email(email)
     if "@" not in email:
@@ -70,7 +72,7 @@ def invite_liaison(session: Session, city: MemberCity, email: str, language: str
                        "%(link)s\n", city=city_name, link=link)
     queue_message(session, kind="invitation", to_address=email, subject=subject,
                   text_body=body, language=language)
-    return invitation
+    return invitation, token
 
 
 def _invitation(session: Session, token: str, kind: InvitationKind) -> Invitation | None:
@@ -102,8 +104,11 @@ def accept_liaison_invitation(session: Session, token: str, password: str) -> Us
     return invitation.user
 
 
-def invite_delegate(session: Session, delegate: Delegate, actor: User) -> Invitation:
-    """Email the delegate a personal link, valid until the assembly's last day is over."""
+def invite_delegate(session: Session, delegate: Delegate, actor: User
+                    ) -> tuple[Invitation, str]:
+    """Email the delegate a personal link, valid until the assembly's last day is over.
+
+    Returns the invitation and its token (which is only ever sent, never stored)."""
     assembly = session.get(Assembly, delegate.assembly_id)
     assert assembly is not None
     city = delegate.delegation.city
@@ -130,7 +135,7 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User) -> Invita
     queue_message(session, kind="delegate_invitation", to_address=delegate.email,
                   to_name=delegate.full_name, subject=subject, text_body=body, language=lang,
                   assembly_id=assembly.id)
-    return invitation
+    return invitation, token
 
 
 def delegate_for_token(session: Session, token: str) -> Delegate | None:

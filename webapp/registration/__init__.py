@@ -253,7 +253,7 @@ def my_invite_delegate(slug: str, delegate_id: int) -> Response:
     delegate = _own_delegate(assembly, city, delegate_id)
     if _csrf_only():
         try:
-            invite_delegate(db.session, delegate, current_user)
+            invite_delegate(db.session, delegate, current_user)  # the token goes by mail
             db.session.commit()
             flash(_("An invitation was sent to %(email)s.", email=delegate.email), "success")
         except RuleError as exc:
