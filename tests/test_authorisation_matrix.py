@@ -122,10 +122,10 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
     with app.app_context():
         assembly = load_tomsk_2014(db.session)
         db.session.commit()
-    for email, role, city in (("sec@example.org", Role.SECRETARIAT, None),
-                              ("jkt@example.org", Role.LIAISON, "JKT"),
-                              ("tyo@example.org", Role.LIAISON, "TYO"),
-                              ("delegate@example.org", Role.DELEGATE, None)):
+    for email, role, city in (("m.sec@example.org", Role.SECRETARIAT, None),
+                              ("m.jkt@example.org", Role.LIAISON, "JKT"),
+                              ("m.tyo@example.org", Role.LIAISON, "TYO"),
+                              ("m.delegate@example.org", Role.DELEGATE, None)):
         make_user(email, role, city=city)
     with app.app_context():
         session = db.session
@@ -133,20 +133,20 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         assembly.status = AssemblyStatus.OPEN
         assembly.registration_deadline = assembly.proxy_deadline = datetime(2099, 1, 1,
                                                                             tzinfo=UTC)
-        sec = session.scalar(select(User).where(User.email == "sec@example.org"))
+        sec = session.scalar(select(User).where(User.email == "m.sec@example.org"))
         jakarta = session.scalar(select(MemberCity).where(MemberCity.code == "JKT"))
         tokyo = session.scalar(select(MemberCity).where(MemberCity.code == "TYO"))
         set_delegation_status(session, assembly, jakarta, _absent(), sec)
         main = add_delegate(session, assembly, jakarta, {
-            "family_name": "Widodo", "role": "representative", "email": "joko@example.org"},
+            "family_name": "Widodo", "role": "representative", "email": "m.joko@example.org"},
             sec)
         victim = add_delegate(session, assembly, jakarta, {"family_name": "Victim"}, sec)
         letter = submit_letter(session, assembly, jakarta, tokyo, signatory_name="Joko",
                                user=sec, document=Document(PDF, "letter.pdf"))
         _, token = invite_delegate(session, main, sec)
         tokens = {name: issue_token(session, email) for name, email in (
-            ("secretariat", "sec@example.org"), ("own", "jkt@example.org"),
-            ("other", "tyo@example.org"), ("delegate", "delegate@example.org"))}
+            ("secretariat", "m.sec@example.org"), ("own", "m.jkt@example.org"),
+            ("other", "m.tyo@example.org"), ("delegate", "m.delegate@example.org"))}
         session.commit()
         return {"main": main.id, "victim": victim.id, "letter": letter.id, "token": token,
                 "bearer": tokens}
@@ -228,8 +228,8 @@ def test_every_route_has_an_expectation(app: Flask) -> None:
 def test_authorisation_matrix(app: Flask, make_user: Callable[..., User], role: str) -> None:
     world = _world(app, make_user)
     client = app.test_client()
-    email = {"secretariat": "sec@example.org", "own": "jkt@example.org",
-             "other": "tyo@example.org", "delegate": "delegate@example.org"}.get(role)
+    email = {"secretariat": "m.sec@example.org", "own": "m.jkt@example.org",
+             "other": "m.tyo@example.org", "delegate": "m.delegate@example.org"}.get(role)
     if email:
         assert login(client, email).status_code == 302
     headers = {"Authorization": f"Bearer {world['bearer'][role]}"} if email else {}
@@ -258,7 +258,7 @@ def test_every_web_form_needs_its_csrf_token(app: Flask, make_user: Callable[...
                                              ) -> None:
     world = _world(app, make_user)
     client = app.test_client()
-    login(client, "sec@example.org")
+    login(client, "m.sec@example.org")
     for endpoint, method, rule in _operations(app):
         if method != "POST" or endpoint.startswith("api.") or endpoint == "auth.logout":
             continue
