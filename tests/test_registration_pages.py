@@ -292,3 +292,19 @@ def test_switching_back_to_attending_revokes_through_the_page(
         assert db.session.scalars(select(ProxyLetter)).one().status is ProxyStatus.REVOKED
         assert db.session.scalar(select(Delegation).join(MemberCity).where(
             MemberCity.code == "JKT")).status is DelegationStatus.ATTENDING
+
+
+def test_login_is_rate_limited_per_account(app: Flask, client: FlaskClient,
+                                           make_user: Callable[..., User]) -> None:
+    from webapp.security import limiter
+
+    make_user("limited@example.org", Role.SECRETARIAT)
+    make_user("neighbour@example.org", Role.SECRETARIAT)
+    try:
+        for _ in range(5):
+            assert login(client, "limited@example.org", "wrong password").status_code == 200
+        # Even the right password waits now; another account is not affected.
+        assert login(client, "limited@example.org").status_code == 429
+        assert login(client, "neighbour@example.org").status_code == 302
+    finally:
+        limiter.reset()

@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(registration.bp)
     app.register_blueprint(registration_admin.bp)
     api.init_app(app)
+    from webapp import security  # issue 3: login rate limits
+
+    security.init_app(app)
     return app
 
 
