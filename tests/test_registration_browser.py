@@ -66,7 +66,7 @@ def test_a_letter_from_upload_to_quorum(app: Flask, page: Any,
     page.get_by_label("Signed letter (PDF, at most 10 MB)").set_input_files(
         {"name": "surat-kuasa.pdf", "mimeType": "application/pdf", "buffer": PDF})
     page.get_by_role("button", name="Submit the letter").click()
-    assert "waiting for verification" in page.get_by_test_id("my-letter").inner_text()
+    assert "waiting for verification" in page.get_by_test_id("my-letter").first.inner_text()
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, "b.sec@example.org")
