@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -246,8 +246,6 @@ def reject_letter(session: Session, letter: ProxyLetter, user: User, reason: str
 
 def _tell_liaisons(session: Session, letter: ProxyLetter) -> None:
     """Email the grantor city's liaisons, each in their own language."""
-    from flask_babel import gettext
-
     liaisons = session.scalars(select(User).where(User.role == Role.LIAISON,
                                                   User.city_id == letter.grantor_city_id,
                                                   User.is_active.is_(True)))

@@ -173,3 +173,23 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(app: Flask, client: FlaskCl
         response = client.post(delegates, headers=secretariat,
                                json={"city": "TYO", "family_name": name})
         assert response.status_code == 201 and response.get_json()["family_name"] == name
+
+
+def test_the_registration_api_is_in_the_openapi_document(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    for path, method in (
+            ("/api/v1/cities", "post"), ("/api/v1/cities/{code}", "patch"),
+            ("/api/v1/assemblies", "post"), ("/api/v1/assemblies/{slug}", "patch"),
+            ("/api/v1/assemblies/{slug}/delegations/{city}", "put"),
+            ("/api/v1/assemblies/{slug}/delegates", "post"),
+            ("/api/v1/assemblies/{slug}/delegates/{delegate_id}", "delete"),
+            ("/api/v1/assemblies/{slug}/proxies", "post"),
+            ("/api/v1/assemblies/{slug}/proxies/{letter_id}/verify", "post"),
+            ("/api/v1/assemblies/{slug}/proxies/{letter_id}/reject", "post"),
+            ("/api/v1/assemblies/{slug}/attendance", "get")):
+        assert method in paths.get(path, {}), (path, method)
+    upload = paths["/api/v1/assemblies/{slug}/proxies"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in upload
+    schema = spec["components"]["schemas"]["AttendanceOut"]["properties"]
+    assert {"cities", "participants", "quorum"} <= set(schema)

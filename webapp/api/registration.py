@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import abort
-from flask import Response, jsonify, send_file
+from flask import Response, jsonify
 
 from models import Assembly, Delegate, DelegationStatus, MemberCity, ProxyLetter, Role, User
 from services.assemblies import find_assembly
 from services.attendance import Attendance, compute_attendance
 from services.proxies import (
     Document,
-    document_file,
     letters_of,
     may_see_letter,
     reject_letter,
@@ -56,6 +55,7 @@ from webapp.api.registration_schemas import (
 from webapp.api.schemas import AssemblyOut, CityOut
 from webapp.errors import error_body
 from webapp.extensions import db
+from webapp.registration import send_letter_document
 
 
 @bp.errorhandler(RuleError)
@@ -309,18 +309,6 @@ def get_proxy(slug: str, letter_id: int) -> Any:
 def proxy_document(slug: str, letter_id: int) -> Response:
     user = _liaison_or_secretariat()
     return send_letter_document(_letter(_assembly(slug), letter_id, user))
-
-
-def send_letter_document(letter: ProxyLetter) -> Response:
-    """An attachment, never rendered inline, never sniffed into something else."""
-    path = document_file(letter)
-    if not path.is_file():
-        abort(404, "the document file is missing")
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=letter.document_filename or "letter.pdf", max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/verify")

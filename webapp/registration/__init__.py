@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -15,6 +25,7 @@ from models import (
     Assembly,
     AssemblyStatus,
     Delegate,
+    Delegation,
     DelegationStatus,
     MemberCity,
     ProxyLetter,
@@ -31,6 +42,7 @@ from services.invitations import (
 )
 from services.proxies import (
     Document,
+    document_file,
     letters_of,
     may_see_letter,
     submit_letter,
@@ -50,6 +62,7 @@ from services.registration import (
 )
 from webapp.auth import roles_required
 from webapp.extensions import db
+from webapp.i18n import current_language
 from webapp.registration.forms import (
     ROLE_LABELS,
     DelegateForm,
@@ -126,15 +139,11 @@ def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: Status
 
 
 def _holder_choices(assembly: Assembly, city: MemberCity) -> list[tuple[str, str]]:
-    from models import Delegation
-
     attending = db.session.scalars(
         select(MemberCity).join(Delegation, Delegation.city_id == MemberCity.id)
         .where(Delegation.assembly_id == assembly.id,
                Delegation.status == DelegationStatus.ATTENDING, MemberCity.id != city.id)
         .order_by(MemberCity.code)).all()
-    from webapp.i18n import current_language
-
     choices = [(c.code, c.display_name(current_language())) for c in attending]
     if assembly.proxy_to_chair_allowed:
         choices.append(("chair", _("The chair of the assembly")))
@@ -229,7 +238,7 @@ def my_edit_delegate(slug: str, delegate_id: int) -> Response | tuple[str, int]:
 def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
     assembly, city = _my_assembly(slug), _my_city()
     delegate = _own_delegate(assembly, city, delegate_id)
-    if StatusForm().validate_on_submit() or _csrf_only():
+    if _csrf_only():
         try:
             cancel_delegate(db.session, delegate, current_user)
             db.session.commit()
@@ -241,8 +250,6 @@ def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
 
 
 def _csrf_only() -> bool:
-    from flask_wtf import FlaskForm
-
     return FlaskForm().validate_on_submit()
 
 
@@ -316,12 +323,22 @@ def my_letter(slug: str) -> Response | tuple[str, int]:
 @bp.get("/letters/<int:letter_id>/document")
 @login_required
 def letter_document(letter_id: int) -> Response:
-    from webapp.api.registration import send_letter_document
-
     letter = db.session.get(ProxyLetter, letter_id)
     if letter is None or not may_see_letter(current_user, letter):
         abort(404)
     return send_letter_document(letter)
+
+
+def send_letter_document(letter: ProxyLetter) -> Response:
+    """An attachment, never rendered inline, never sniffed into something else."""
+    path = document_file(letter)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                         download_name=letter.document_filename or "letter.pdf", max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- invitations and the delegate's page ---------------------------------------------------
