@@ -503,7 +503,7 @@ def add_jakarta_proxy_letter(session: Session, assembly: Assembly) -> ProxyLette
     cities = {c.code: c for c in session.scalars(
         select(MemberCity).where(MemberCity.network_id == assembly.network_id))}
     content = _letter_pdf()
-    path, digest = store_document(Document(content, "jakarta-proxy-letter.pdf"))
+    path, digest = store_document(session, Document(content, "jakarta-proxy-letter.pdf"))
     submitted = datetime(2014, 8, 25, 10, 0, tzinfo=TOMSK)
     verified = datetime(2014, 8, 27, 15, 0, tzinfo=TOMSK)
     letter = ProxyLetter(

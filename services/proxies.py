@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,12 +74,31 @@ def uploads_folder() -> Path:
     return folder
 
 
-def store_document(document: Document, folder: Path | None = None) -> tuple[str, str]:
-    """Write under a random name; return (relative path, SHA-256)."""
-    folder = folder or uploads_folder()
+_NEW_FILES = "sokai.proxies.new_files"
+
+
+def store_document(session: Session, document: Document) -> tuple[str, str]:
+    """Write under a random name; return (relative path, SHA-256).
+
+    The file is removed again if the session's transaction rolls back, so a refused or failed
+    submission leaves no document behind.
+    """
     name = f"{secrets.token_hex(16)}.pdf"
-    (folder / name).write_bytes(document.content)
+    path = uploads_folder() / name
+    path.write_bytes(document.content)
+    session.info.setdefault(_NEW_FILES, []).append(path)
     return f"proxies/{name}", hashlib.sha256(document.content).hexdigest()
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_new_files(session: Session) -> None:
+    for path in session.info.pop(_NEW_FILES, []):
+        path.unlink(missing_ok=True)
 
 
 def document_file(letter: ProxyLetter) -> Path:
@@ -186,7 +205,7 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
     if previous is not None:
         change_letter_status(session, previous, ProxyStatus.SUPERSEDED, user, "superseded")
         session.flush()  # the unique index allows one active letter per grantor
-    path, digest = store_document(document)
+    path, digest = store_document(session, document)
     letter = ProxyLetter(assembly=assembly, grantor=grantor, holder=holder, to_chair=to_chair,
                          signatory_name=signatory_name.strip(),
                          signatory_title=(signatory_title or "").strip(),

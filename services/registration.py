@@ -84,20 +84,27 @@ def require_secretariat(user: User) -> None:
         raise RuleError(_("Only the secretariat may do this."), code="forbidden", status=403)
 
 
-def require_registration_open(assembly: Assembly, user: User, now: datetime | None = None) -> None:
+def require_registration_open(assembly: Assembly, user: User, now: datetime | None = None,
+                              *, until_proxy_deadline: bool = False) -> None:
     """Liaisons change their delegation while registration is open and before its deadline;
-    the secretariat may correct things at any time (e.g. on site)."""
+    the secretariat may correct things at any time (e.g. on site).
+
+    Declaring the city absent stays possible until the proxy deadline, so that a city that
+    finds it cannot come can still give its letter.
+    """
     if user.is_secretariat:
         return
     if assembly.status is not AssemblyStatus.OPEN:
         raise RuleError(_("Registration for this assembly is not open."),
                         code="registration_closed")
     now = now or utcnow()
-    if now > assembly.registration_deadline:
+    deadline = assembly.registration_deadline
+    if until_proxy_deadline:
+        deadline = max(deadline, assembly.proxy_deadline)
+    if now > deadline:
         raise RuleError(
-            _("The registration deadline has passed: it was %(deadline)s.",
-              deadline=instant_in_zone(assembly.registration_deadline,
-                                       user_zone(user, assembly))),
+            _("The deadline has passed: it was %(deadline)s.",
+              deadline=instant_in_zone(deadline, user_zone(user, assembly))),
             code="deadline_passed")
 
 
@@ -270,10 +277,12 @@ def delegation_for(session: Session, assembly: Assembly, city: MemberCity) -> De
 
 
 def set_delegation_status(session: Session, assembly: Assembly, city: MemberCity,
-                          status: DelegationStatus, user: User) -> Delegation:
+                          status: DelegationStatus, user: User,
+                          now: datetime | None = None) -> Delegation:
     """Declare attending or absent; a city that now attends revokes its own letter."""
     require_city_access(user, city)
-    require_registration_open(assembly, user)
+    require_registration_open(assembly, user, now,
+                              until_proxy_deadline=status is DelegationStatus.ABSENT)
     delegation = delegation_for(session, assembly, city)
     previous = delegation.status
     delegation.status = status

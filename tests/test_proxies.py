@@ -209,3 +209,37 @@ def test_the_document_is_checked(session, tomsk) -> None:
         refused(code, submit, session, tomsk, "JKT", "TYO",
                 document=Document(content, "letter.pdf"))
     assert session.scalar(select(func.count(ProxyLetterEvent.id))) == events
+
+
+def test_liaisons_change_attendance_until_the_deadlines(session, tomsk) -> None:
+    from models import AssemblyStatus
+
+    tomsk.status = AssemblyStatus.OPEN
+    session.commit()
+    between = tomsk.registration_deadline + timedelta(days=1)  # before the proxy deadline
+    seoul = user(session, "sel@example.org")
+    # After registration closes a city may still say it cannot come (and give a letter)…
+    set_delegation_status(session, tomsk, city(session, "SEL"), DelegationStatus.ABSENT, seoul,
+                          now=between)
+    session.commit()
+    # …but not say it attends after all.
+    error = refused("deadline_passed", set_delegation_status, session, tomsk,
+                    city(session, "SEL"), DelegationStatus.ATTENDING, seoul, now=between)
+    assert "Asia/Seoul" in error.message
+    session.rollback()
+    tomsk.status = AssemblyStatus.CLOSED
+    session.commit()
+    refused("registration_closed", set_delegation_status, session, tomsk, city(session, "SEL"),
+            DelegationStatus.ABSENT, seoul, now=between)
+
+
+def test_a_refused_letter_leaves_no_file(session, tomsk, settings) -> None:
+    folder = settings.uploads_path / "proxies"
+    before = set(folder.glob("*"))
+    # Accepted by the rules, then the transaction rolls back (say, the commit failed).
+    submit_letter(session, tomsk, city(session, "JKT"), city(session, "TYO"),
+                  signatory_name="Signatory", user=user(session, "jkt@example.org"),
+                  document=Document(PDF, "letter.pdf"), now=before_deadline(tomsk))
+    assert len(set(folder.glob("*")) - before) == 1
+    session.rollback()
+    assert set(folder.glob("*")) == before
