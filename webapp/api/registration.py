@@ -35,6 +35,7 @@ from services.registration import (
     update_city,
     update_delegate,
 )
+from services.wording import _
 from webapp.api import api_user, bp, token_auth
 from webapp.api.registration_schemas import (
     AssemblyIn,
@@ -200,7 +201,7 @@ def create_delegate(slug: str, data: dict[str, Any]) -> Any:
     assembly = _assembly(slug)
     code = data.pop("city", None) or (user.city.code if user.city else None)
     if code is None:
-        raise RuleError("give the delegate's city", code="city_required", status=422,
+        raise RuleError(_("Give the delegate's city."), code="city_required", status=422,
                         field="city")
     delegate = add_delegate(db.session, assembly, find_city(db.session, code, "city_field"),
                             data, user)
