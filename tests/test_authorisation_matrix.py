@@ -108,6 +108,8 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.get_delegate", "GET"): API_OBJECT,
     ("api.patch_delegate", "PATCH"): API_OBJECT,
     ("api.delete_delegate", "DELETE"): API_OBJECT,
+    ("api.import_delegates", "POST"): (CREATED, CREATED, 403, 403, 401),
+    ("api.invite_liaison_api", "POST"): API_SEC_CREATE,
     ("api.list_proxies", "GET"): API_OWN_LIST,
     ("api.create_proxy", "POST"): (CREATED, CREATED, 403, 403, 401),
     ("api.get_proxy", "GET"): API_OBJECT,
@@ -200,6 +202,12 @@ def _api_body(endpoint: str) -> dict[str, Any]:
         return {"json": {"given_name": "Joko"}}
     if endpoint == "api.reject_proxy":
         return {"json": {"reason": "unreadable"}}
+    if endpoint == "api.import_delegates":
+        csv = f"family_name,role\nImported {n},delegate\n".encode()
+        return {"data": {"file": (io.BytesIO(csv), "people.csv")},
+                "content_type": "multipart/form-data"}
+    if endpoint == "api.invite_liaison_api":
+        return {"json": {"email": "m.jkt@example.org"}}
     if endpoint == "api.create_proxy":
         return {"data": {"grantor": "JKT", "holder": "TYO", "signatory_name": "Joko",
                          "document": (io.BytesIO(PDF), "letter.pdf")},

@@ -193,3 +193,53 @@ def test_the_registration_api_is_in_the_openapi_document(client: FlaskClient) ->
     assert "multipart/form-data" in upload
     schema = spec["components"]["schemas"]["AttendanceOut"]["properties"]
     assert {"cities", "participants", "quorum"} <= set(schema)
+
+
+def test_import_and_invitations_through_the_api(app: Flask, client: FlaskClient,
+                                                make_user: Callable[..., User],
+                                                secretariat: dict[str, str]) -> None:
+    _setup_tomsk(client, secretariat)
+    response = client.patch(f"/api/v1/assemblies/{SLUG}", headers=secretariat,
+                            json={"registration_deadline": "2099-01-01T00:00:00+07:00"})
+    assert response.status_code == 200
+    tokyo = bearer(app, make_user, "api.tyo@example.org", Role.LIAISON, "TYO")
+    url = f"/api/v1/assemblies/{SLUG}/delegations/TYO/import"
+
+    def send(content: bytes, name: str, headers: dict[str, str] = tokyo):
+        return client.post(url, headers=headers, data={"file": (io.BytesIO(content), name)},
+                           content_type="multipart/form-data")
+
+    bad = (b"family_name,given_name,role\n"
+           b"MASUZOE,Yoichi,representative\n"
+           b"=HYPERLINK(\"http://evil\"),Formula,delegate\n"
+           b",NoFamily,delegate\n")
+    response = send(bad, "tokyo.csv")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "import_failed"
+    assert [row["row"] for row in error["fields"]["rows"]] == [4]
+    assert _count(app, Delegate) == 0
+    for content, name, code in ((b"\xff\xfe not utf-8", "x.csv", "not_utf8"),
+                                (b"PK not a workbook", "x.xlsx", "unreadable_file"),
+                                (b"family_name\n", "x.txt", "unsupported_file"),
+                                (b"", "x.csv", "empty_file")):
+        response = send(content, name)
+        assert response.status_code == 422, name
+        assert response.get_json()["error"]["code"] == code
+    jakarta = bearer(app, make_user, "api.jkt@example.org", Role.LIAISON, "JKT")
+    assert send(bad, "tokyo.csv", jakarta).status_code == 403
+
+    good = bad.replace(b",NoFamily,delegate\n", b"OK,Fine,delegate\n")
+    response = send(good, "tokyo.csv")
+    assert response.status_code == 201
+    assert [p["family_name"] for p in response.get_json()] == [
+        "MASUZOE", '=HYPERLINK("http://evil")', "OK"]
+
+    response = client.post("/api/v1/cities/JKT/invitations", headers=secretariat,
+                           json={"email": "new.jkt@example.org", "language": "ja"})
+    assert response.status_code == 201 and response.get_json()["city"] == "JKT"
+    response = client.post("/api/v1/cities/JKT/invitations", headers=secretariat,
+                           json={"email": "api.tyo@example.org"})
+    assert response.status_code == 409  # Tokyo's liaison cannot become Jakarta's
+    assert client.post("/api/v1/cities/JKT/invitations", headers=tokyo,
+                       json={"email": "x@example.org"}).status_code == 403

@@ -11,6 +11,8 @@ from flask import Response, jsonify
 from models import Assembly, Delegate, DelegationStatus, MemberCity, ProxyLetter, Role, User
 from services.assemblies import find_assembly
 from services.attendance import Attendance, compute_attendance
+from services.delegation_import import import_delegation
+from services.invitations import invite_liaison
 from services.proxies import (
     Document,
     letters_of,
@@ -49,6 +51,9 @@ from webapp.api.registration_schemas import (
     DelegatesQuery,
     DelegationIn,
     DelegationOut,
+    ImportIn,
+    InvitationIn,
+    InvitationOut,
     ProxyIn,
     ProxyOut,
     RejectIn,
@@ -249,6 +254,44 @@ def delete_delegate(slug: str, delegate_id: int) -> Any:
     delegate = cancel_delegate(db.session, _delegate(_assembly(slug), delegate_id, user), user)
     db.session.commit()
     return delegate
+
+
+@bp.post("/assemblies/<slug>/delegations/<city>/import")
+@bp.auth_required(token_auth)
+@bp.input(ImportIn, location="form_and_files", arg_name="data")
+@bp.output(DelegateOut(many=True), status_code=201)
+@bp.doc(summary="Import a delegation from CSV or XLSX: every row or none (422 lists the bad "
+                "rows in `fields.rows`)", responses=[403, 404, 409, 413, 422])
+def import_delegates(slug: str, city: str, data: dict[str, Any]) -> Any:
+    user = _liaison_or_secretariat()
+    assembly, member = _assembly(slug), find_city(db.session, city)
+    upload = data["file"]
+    report = import_delegation(db.session, assembly, member, upload.read(),
+                               upload.filename or "", user)
+    if not report.ok:
+        db.session.rollback()
+        rows = [{"row": row, "column": column, "message": message}
+                for row, column, message in report.errors]
+        response = jsonify(error_body(422, _("Nothing was imported: %(n)d rows are wrong.",
+                                             n=len(rows)), {"rows": rows}, "import_failed"))
+        response.status_code = 422  # a Response passes the output schema untouched
+        return response
+    db.session.commit()
+    return report.imported
+
+
+@bp.post("/cities/<code>/invitations")
+@bp.auth_required(token_auth)
+@bp.input(InvitationIn, arg_name="data")
+@bp.output(InvitationOut, status_code=201)
+@bp.doc(summary="Invite the city's liaison by email (secretariat): a one-time link to set a "
+                "password", responses=[403, 404, 409, 422])
+def invite_liaison_api(code: str, data: dict[str, Any]) -> Any:
+    user = _secretariat()
+    invitation, _token = invite_liaison(db.session, find_city(db.session, code), data["email"],
+                                        data["language"], user)
+    db.session.commit()
+    return invitation
 
 
 # --- proxy letters -----------------------------------------------------------------------

@@ -197,3 +197,27 @@ class AttendanceOut(Schema):
     cities = List(Nested(AttendanceRowOut), required=True)
     participants = Integer(required=True)
     quorum = Nested(QuorumOut, required=True)
+
+
+class ImportIn(Schema):
+    file = File(required=True, metadata={"description": "CSV (UTF-8) or XLSX; first row names "
+                                                        "the columns"})
+
+
+class ImportErrorOut(Schema):
+    row = Integer(required=True)
+    column = String(required=True)
+    message = String(required=True)
+
+
+class InvitationIn(Schema):
+    email = String(required=True, validate=Length(3, 254))
+    language = String(load_default="en", validate=OneOf(["en", "ja"]))
+
+
+class InvitationOut(Schema):
+    id = Integer(required=True)
+    city = String(required=True, attribute="city.code")
+    email = String(required=True)
+    expires_at = DateTime(required=True)
+    accepted_at = DateTime(allow_none=True)
