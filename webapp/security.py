@@ -23,6 +23,11 @@ def _account() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()
 
 
+def _no_account() -> bool:
+    # A form without an email names no account; the per-address limit still counts it.
+    return not (request.form.get("email") or "").strip()
+
+
 def _failed(response: Response) -> bool:
     return response.status_code != 302
 
@@ -34,5 +39,5 @@ def init_app(app: Flask) -> None:
     login = app.view_functions["auth.login"]
     limited = limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_failed)(
         limiter.limit(PER_ACCOUNT, key_func=_account, methods=["POST"],
-                      deduct_when=_failed)(login))
+                      deduct_when=_failed, exempt_when=_no_account)(login))
     app.view_functions["auth.login"] = limited
