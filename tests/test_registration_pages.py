@@ -312,3 +312,23 @@ def test_login_is_rate_limited_per_account(app: Flask, client: FlaskClient,
         assert login(client, "neighbour@example.org").status_code == 302
     finally:
         limiter.reset()
+
+
+def test_pages_render_in_japanese(app: Flask, client: FlaskClient,
+                                  make_user: Callable[..., User]) -> None:
+    open_demo(app)
+    make_user("ja.sec@example.org", Role.SECRETARIAT, language="ja")
+    make_user("ja.jkt@example.org", Role.LIAISON, city="JKT", language="ja")
+    login(client, "ja.sec@example.org")
+    for path in (f"/secretariat/a/{SLUG}/attendance", f"/secretariat/a/{SLUG}/proxies",
+                 "/secretariat/cities", "/secretariat/assemblies/new",
+                 f"/secretariat/a/{SLUG}/edit", f"/my/{SLUG}?city=TYO"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        assert 'lang="ja"' in html
+    assert "舛添 要一" in client.get(f"/secretariat/a/{SLUG}/attendance").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": token_of(client, "/secretariat/cities")})
+    login(client, "ja.jkt@example.org")
+    html = client.get(f"/my/{SLUG}").get_data(as_text=True)
+    assert 'lang="ja"' in html and "ジャカルタ" in html and "Asia/Jakarta" in html
