@@ -11,6 +11,7 @@ from models.delegation import (
     DelegationStatus,
     participant_counts,
 )
+from models.invitation import Invitation, InvitationKind
 from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
 from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
@@ -34,4 +35,5 @@ __all__ = [
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
     "Reminder", "ReminderAnchor", "ReminderAudience", "ReminderDelivery", "ReminderStatus",
+    "Invitation", "InvitationKind",
 ]

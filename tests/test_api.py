@@ -67,7 +67,7 @@ def test_unknown_things_are_404_json(app: Flask, client: FlaskClient,
         response = client.get(path, headers=headers)
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
-    response = client.post("/api/v1/cities", headers=headers)
+    response = client.delete("/api/v1/cities", headers=headers)  # POST adds a city (issue 3)
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
 

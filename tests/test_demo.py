@@ -48,3 +48,26 @@ def test_dashboard_and_programme_pages(app: Flask, client: FlaskClient,
     programme = client.get("/a/anmc21-tomsk-2014").get_data(as_text=True)
     assert "Asia/Tomsk (UTC+07:00)" in programme and "Asia/Tokyo (UTC+09:00)" in programme
     assert "16:00" in programme and "(18:00)" in programme
+
+
+def test_demo_has_jakartas_verified_letter(app: Flask) -> None:
+    from pypdf import PdfReader
+
+    from services.attendance import compute_attendance
+    from services.proxies import document_file
+
+    with app.app_context():
+        assembly = load_tomsk_2014(db.session)
+        db.session.commit()
+        picture = compute_attendance(db.session, assembly)
+        assert (picture.present, picture.represented, picture.absent) == (6, 1, 6)
+        assert picture.counted == 7 and picture.quorum_reached
+        jakarta = next(row for row in picture.rows if row.city.code == "JKT")
+        assert jakarta.holder.code == "TYO" and jakarta.letter.status.value == "verified"
+        assert [e.action for e in jakarta.letter.events] == ["submitted", "verified"]
+        path = document_file(jakarta.letter)
+        assert path.read_bytes().startswith(b"%PDF-")
+        import hashlib
+
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == jakarta.letter.document_sha256
+        assert "PROXY LETTER" in PdfReader(path).pages[0].extract_text()

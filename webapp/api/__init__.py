@@ -82,5 +82,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-import webapp.api.programme  # noqa: E402, F401
-from webapp.api import reminders as _reminders  # noqa: E402, F401
+# The API's areas add their operations to `bp`.
+from webapp.api import programme, registration, reminders  # noqa: E402, F401

@@ -1,0 +1,103 @@
+"""Importing a delegation from CSV or XLSX: every row checked, nothing imported if one is bad.
+
+Columns (header row, any order): family_name, given_name, name_local, title_en, title_ja,
+role, email, language. Cells are stored as text exactly as given (a leading "=" stays text;
+exports escape it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from models import Assembly, Delegate, DelegateRole, MemberCity, User
+from services.registration import (
+    RuleError,
+    add_delegate,
+    require_city_access,
+    require_registration_open,
+)
+from services.wording import _
+
+COLUMNS = ("family_name", "given_name", "name_local", "title_en", "title_ja", "role", "email",
+           "language")
+MAX_ROWS = 1000
+
+
+@dataclass
+class ImportReport:
+    imported: list[Delegate] = field(default_factory=list)
+    # (row number as in the file, column, message)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
+    """The file's data rows as {column: text}; RuleError if the file itself is unreadable."""
+    if filename.lower().endswith(".xlsx"):
+        try:
+            # Formulas are read as their text, never evaluated.
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=False).active
+            table = [["" if cell is None else str(cell) for cell in row]
+                     for row in sheet.iter_rows(values_only=True)]
+        except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+            raise RuleError(_("This is not a readable XLSX file."), code="unreadable_file",
+                            status=422, field="file") from None
+    elif filename.lower().endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RuleError(_("Save the CSV file as UTF-8."), code="not_utf8", status=422,
+                            field="file") from None
+        table = list(csv.reader(io.StringIO(text)))
+    else:
+        raise RuleError(_("Upload a .csv or .xlsx file."), code="unsupported_file", status=422,
+                        field="file")
+    table = [row for row in table if any(cell.strip() for cell in row)]
+    if not table:
+        raise RuleError(_("The file is empty."), code="empty_file", status=422, field="file")
+    header = [cell.strip().lower() for cell in table[0]]
+    if "family_name" not in header:
+        raise RuleError(_("The first row must name the columns, including family_name."),
+                        code="no_header", status=422, field="file")
+    if len(table) - 1 > MAX_ROWS:
+        raise RuleError(_("At most %(n)d people per file.", n=MAX_ROWS), code="too_many_rows",
+                        status=422, field="file")
+    return [{name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)
+             if name in COLUMNS} for row in table[1:]]
+
+
+def import_delegation(session: Session, assembly: Assembly, city: MemberCity, content: bytes,
+                      filename: str, user: User) -> ImportReport:
+    """Add every row or none: the caller commits only when the report is ok."""
+    require_city_access(user, city)
+    require_registration_open(assembly, user)
+    rows = read_rows(content, filename)
+    report = ImportReport()
+    savepoint = session.begin_nested()
+    for number, row in enumerate(rows, start=2):
+        role = row.get("role") or DelegateRole.DELEGATE.value
+        if role not in {r.value for r in DelegateRole}:
+            report.errors.append((number, "role", _("Unknown role %(role)s.", role=role)))
+            continue
+        data = {"family_name": row.get("family_name", ""), "given_name": row.get("given_name"),
+                "name_local": row.get("name_local"), "role": role,
+                "title": {"en": row.get("title_en", ""), "ja": row.get("title_ja", "")},
+                "email": row.get("email") or None, "language": row.get("language") or "en"}
+        try:
+            report.imported.append(add_delegate(session, assembly, city, data, user))
+        except RuleError as exc:
+            report.errors.append((number, exc.field or "", exc.message))
+    if report.errors:
+        savepoint.rollback()
+        report.imported = []
+    else:
+        savepoint.commit()
+    return report

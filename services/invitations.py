@@ -1,0 +1,149 @@
+"""Invitations: a liaison per city (one-time link to set a password) and delegates (a personal
+link to confirm their details and sign up for optional items). Mail goes through the outbox
+in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Assembly,
+    Delegate,
+    Invitation,
+    InvitationKind,
+    MemberCity,
+    Role,
+    User,
+    utcnow,
+)
+from models.user import hash_token, normalise_email
+from services.mail import queue_message
+from services.registration import RuleError, require_city_access, require_secretariat
+from services.wording import _
+
+LIAISON_LINK_LIFETIME = timedelta(days=7)
+
+
+def _base_url() -> str:
+    return current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def invite_liaison(session: Session, city: MemberCity, email: str, language: str,
+                   actor: User, now: datetime | None = None) -> tuple[Invitation, str]:
+    """Create (or reuse) the city's liaison account and email a link to set its password.
+
+    Returns the invitation and its token (which is only ever sent, never stored)."""
+    require_secretariat(actor)
+    email = normalise_email(email)
+    if "@" not in email:
+        raise RuleError(_("%(email)s is not an email address.", email=email),
+                        code="invalid_email", status=422, field="email")
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, role=Role.LIAISON, city=city, language=language)
+        session.add(user)
+    elif user.role is not Role.LIAISON or user.city_id != city.id:
+        raise RuleError(_("%(email)s already has an account that is not this city's liaison.",
+                          email=email), code="email_taken", field="email")
+    now = now or utcnow()
+    token, digest = _new_token()
+    invitation = Invitation(kind=InvitationKind.LIAISON, token_hash=digest, email=email,
+                            city=city, user=user, created_by_id=actor.id, created_at=now,
+                            expires_at=now + LIAISON_LINK_LIFETIME)
+    session.add(invitation)
+    session.flush()
+    link = f"{_base_url()}/invitation/{token}"
+    with force_locale(language):
+        city_name = city.name.get(language) or city.name.get("en", city.code)
+        subject = gettext("Sokai: you are invited as the liaison of %(city)s", city=city_name)
+        body = gettext("You are invited to register the delegation of %(city)s in Sokai.\n\n"
+                       "Open this link to choose your password (it works once, for 7 days):\n"
+                       "%(link)s\n", city=city_name, link=link)
+    queue_message(session, kind="invitation", to_address=email, subject=subject,
+                  text_body=body, language=language)
+    return invitation, token
+
+
+def _invitation(session: Session, token: str, kind: InvitationKind) -> Invitation | None:
+    invitation = session.scalar(select(Invitation).where(
+        Invitation.token_hash == hash_token(token), Invitation.kind == kind))
+    if invitation is None or invitation.expires_at < utcnow():
+        return None
+    return invitation
+
+
+def open_liaison_invitation(session: Session, token: str) -> Invitation | None:
+    invitation = _invitation(session, token, InvitationKind.LIAISON)
+    return None if invitation is None or invitation.accepted_at is not None else invitation
+
+
+def accept_liaison_invitation(session: Session, token: str, password: str) -> User:
+    invitation = open_liaison_invitation(session, token)
+    if invitation is None or invitation.user is None:
+        raise RuleError(_("This invitation link has expired or was already used."),
+                        code="invitation_invalid", status=404)
+    try:
+        invitation.user.set_password(password)
+    except ValueError:
+        raise RuleError(_("A password needs at least 10 characters."), code="weak_password",
+                        status=422, field="password") from None
+    invitation.accepted_at = utcnow()
+    invitation.user.is_active = True
+    session.flush()
+    return invitation.user
+
+
+def invite_delegate(session: Session, delegate: Delegate, actor: User
+                    ) -> tuple[Invitation, str]:
+    """Email the delegate a personal link, valid until the assembly's last day is over.
+
+    Returns the invitation and its token (which is only ever sent, never stored)."""
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    city = delegate.delegation.city
+    require_city_access(actor, city)
+    if not delegate.email:
+        raise RuleError(_("Add the delegate's email address first."), code="email_required",
+                        status=422, field="email")
+    token, digest = _new_token()
+    end = datetime.combine(assembly.ends_on + timedelta(days=1), time(), tzinfo=assembly.zone)
+    invitation = Invitation(kind=InvitationKind.DELEGATE, token_hash=digest,
+                            email=delegate.email, city=city, delegate=delegate,
+                            created_by_id=actor.id, expires_at=max(end.astimezone(UTC),
+                                                                   utcnow() + timedelta(days=7)))
+    session.add(invitation)
+    session.flush()
+    link = f"{_base_url()}/d/{token}"
+    lang = delegate.language if delegate.language in ("en", "ja") else "en"
+    with force_locale(lang):
+        title = assembly.title.get(lang) or assembly.title.get("en", "")
+        subject = gettext("Please confirm your registration for %(assembly)s", assembly=title)
+        body = gettext("%(name)s, you are registered for %(assembly)s.\n\nCheck your details "
+                       "and choose optional visits here (your personal link; do not share "
+                       "it):\n%(link)s\n", name=delegate.full_name, assembly=title, link=link)
+    queue_message(session, kind="delegate_invitation", to_address=delegate.email,
+                  to_name=delegate.full_name, subject=subject, text_body=body, language=lang,
+                  assembly_id=assembly.id)
+    return invitation, token
+
+
+def delegate_for_token(session: Session, token: str) -> Delegate | None:
+    invitation = _invitation(session, token, InvitationKind.DELEGATE)
+    return invitation.delegate if invitation is not None else None
+
+
+def invitations_of(session: Session, city: MemberCity) -> list[Invitation]:
+    return list(session.scalars(select(Invitation).where(
+        Invitation.city_id == city.id, Invitation.kind == InvitationKind.LIAISON)
+        .order_by(Invitation.created_at.desc())))

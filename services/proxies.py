@@ -1,0 +1,302 @@
+"""Proxy letters (委任状): submitting, verifying, rejecting, and the document.
+
+The rules (DESIGN.md): a letter comes from an absent city before the proxy deadline; it names
+a city that attends (or the chair where the assembly allows it); no chains either way; one
+active letter per grantor (a new one supersedes the old); a holder carries at most the
+assembly's limit, also under concurrent submissions; only the secretariat verifies or
+rejects, and the grantor's liaison is told by email; every change appends to the history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import (
+    ACTIVE_PROXY_STATUSES,
+    Assembly,
+    Delegation,
+    DelegationStatus,
+    MemberCity,
+    ProxyLetter,
+    ProxyLetterEvent,
+    ProxyStatus,
+    Role,
+    User,
+    utcnow,
+)
+from services.mail import queue_message
+from services.registration import (
+    RuleError,
+    change_letter_status,
+    delegation_for,
+    require_city_access,
+    require_secretariat,
+    user_zone,
+)
+from services.wording import _, instant_in_zone
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+
+
+@dataclass(frozen=True)
+class Document:
+    content: bytes
+    filename: str
+
+
+def check_document(document: Document | None) -> None:
+    """A PDF by its content (not its declared type), not empty, at most 10 MB."""
+    if document is None or not document.content:
+        raise RuleError(_("The signed letter is missing or empty: attach the PDF."),
+                        code="empty_document", status=422, field="document")
+    if len(document.content) > MAX_DOCUMENT_BYTES:
+        raise RuleError(_("The document is larger than 10 MB."), code="payload_too_large",
+                        status=413, field="document")
+    if not document.content.startswith(PDF_MAGIC):
+        raise RuleError(_("The document is not a PDF file (whatever its name says)."),
+                        code="not_a_pdf", status=422, field="document")
+
+
+def uploads_folder() -> Path:
+    folder: Path = current_app.config["SOKAI_SETTINGS"].uploads_path / "proxies"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+_NEW_FILES = "sokai.proxies.new_files"
+
+
+def store_document(session: Session, document: Document) -> tuple[str, str]:
+    """Write under a random name; return (relative path, SHA-256).
+
+    The file is removed again if the session's transaction rolls back, so a refused or failed
+    submission leaves no document behind.
+    """
+    name = f"{secrets.token_hex(16)}.pdf"
+    path = uploads_folder() / name
+    path.write_bytes(document.content)
+    session.info.setdefault(_NEW_FILES, []).append(path)
+    return f"proxies/{name}", hashlib.sha256(document.content).hexdigest()
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_new_files(session: Session) -> None:
+    for path in session.info.pop(_NEW_FILES, []):
+        path.unlink(missing_ok=True)
+
+
+def document_file(letter: ProxyLetter) -> Path:
+    return current_app.config["SOKAI_SETTINGS"].uploads_path / letter.document_path
+
+
+def may_see_letter(user: User, letter: ProxyLetter) -> bool:
+    """The document is for the secretariat and the grantor's liaison, nobody else."""
+    return user.is_secretariat or (user.role is Role.LIAISON
+                                   and user.city_id == letter.grantor_city_id)
+
+
+def _lock_delegations(session: Session, assembly: Assembly, cities: list[MemberCity]) -> None:
+    """Serialise submissions that touch the same cities.
+
+    PostgreSQL: SELECT … FOR UPDATE on the delegation rows (in id order, so no deadlock).
+    SQLite has no row locks: a write takes the database's write lock at once, so a second
+    submission waits for the first to commit before it counts the holder's letters.
+    """
+    rows = [delegation_for(session, assembly, city) for city in cities]
+    session.flush()
+    ids = sorted({row.id for row in rows})
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Delegation).where(Delegation.id.in_(ids))
+                        .values(updated_at=Delegation.updated_at)
+                        .execution_options(synchronize_session=False))
+    else:
+        session.execute(select(Delegation.id).where(Delegation.id.in_(ids))
+                        .order_by(Delegation.id).with_for_update())
+    for row in rows:
+        session.refresh(row)
+
+
+def _active_letter(session: Session, assembly: Assembly, grantor: MemberCity
+                   ) -> ProxyLetter | None:
+    return session.scalar(select(ProxyLetter).where(
+        ProxyLetter.assembly_id == assembly.id, ProxyLetter.grantor_city_id == grantor.id,
+        ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES)))
+
+
+def _held(session: Session, assembly: Assembly, holder: MemberCity) -> int:
+    return session.scalar(select(func.count(ProxyLetter.id)).where(
+        ProxyLetter.assembly_id == assembly.id, ProxyLetter.holder_city_id == holder.id,
+        ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES))) or 0
+
+
+def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
+                  holder: MemberCity | None, *, signatory_name: str, user: User,
+                  document: Document | None, to_chair: bool = False,
+                  signatory_title: str = "", instructions: str = "",
+                  now: datetime | None = None) -> ProxyLetter:
+    """Record a letter; the caller commits. Raises RuleError naming the broken rule."""
+    require_city_access(user, grantor)
+    now = now or utcnow()
+    if now > assembly.proxy_deadline and not user.is_secretariat:
+        raise RuleError(
+            _("Proxy letters were due by %(deadline)s; this one is too late.",
+              deadline=instant_in_zone(assembly.proxy_deadline, user_zone(user, assembly))),
+            code="deadline_passed")
+    if not (signatory_name or "").strip():
+        raise RuleError(_("Give the name of the person who signed the letter."),
+                        code="signatory_required", status=422, field="signatory_name")
+    if to_chair:
+        if not assembly.proxy_to_chair_allowed:
+            raise RuleError(_("This assembly does not accept letters naming the chair."),
+                            code="chair_not_allowed", status=422, field="holder")
+        holder = None
+    elif holder is None:
+        raise RuleError(_("Name the city that will hold the letter."), code="holder_required",
+                        status=422, field="holder")
+    elif holder.id == grantor.id:
+        raise RuleError(_("A city cannot hold its own letter."), code="self_proxy",
+                        status=422, field="holder")
+    check_document(document)
+    assert document is not None
+
+    _lock_delegations(session, assembly, [grantor] + ([holder] if holder else []))
+    if delegation_for(session, assembly, grantor).status is not DelegationStatus.ABSENT:
+        raise RuleError(_("Only a city that has declared itself absent can give a proxy "
+                          "letter."), code="grantor_not_absent")
+    if holder is not None:
+        if delegation_for(session, assembly, holder).status is not DelegationStatus.ATTENDING:
+            raise RuleError(_("%(city)s does not attend, so it cannot hold a proxy letter.",
+                              city=holder.name.get("en", holder.code)),
+                            code="holder_not_attending", field="holder")
+        if _active_letter(session, assembly, holder) is not None:
+            raise RuleError(_("%(city)s has given its own letter and cannot hold one "
+                              "(no chains).", city=holder.name.get("en", holder.code)),
+                            code="chain", field="holder")
+    if _held(session, assembly, grantor):
+        raise RuleError(_("Your city holds letters of other cities and cannot pass its voice "
+                          "on (no chains)."), code="chain")
+    previous = _active_letter(session, assembly, grantor)
+    if holder is not None:
+        carried = _held(session, assembly, holder)
+        if previous is not None and previous.holder_city_id == holder.id:
+            carried -= 1  # the new letter replaces this one
+        if carried >= assembly.max_proxies_per_holder:
+            raise RuleError(_("%(city)s already holds %(count)d letters, the most this assembly "
+                              "allows.", city=holder.name.get("en", holder.code),
+                              count=carried),
+                            code="holder_limit", field="holder")
+
+    if previous is not None:
+        change_letter_status(session, previous, ProxyStatus.SUPERSEDED, user, "superseded")
+        session.flush()  # the unique index allows one active letter per grantor
+    path, digest = store_document(session, document)
+    letter = ProxyLetter(assembly=assembly, grantor=grantor, holder=holder, to_chair=to_chair,
+                         signatory_name=signatory_name.strip(),
+                         signatory_title=(signatory_title or "").strip(),
+                         instructions=(instructions or "").strip(), document_path=path,
+                         document_sha256=digest, document_size=len(document.content),
+                         document_filename=_safe_filename(document.filename),
+                         status=ProxyStatus.SUBMITTED, submitted_by_id=user.id,
+                         submitted_at=now)
+    session.add(letter)
+    session.add(ProxyLetterEvent(letter=letter, actor_id=user.id, action="submitted",
+                                 from_status=None, to_status=ProxyStatus.SUBMITTED.value,
+                                 detail={"holder": holder.code if holder else "chair",
+                                         "sha256": digest,
+                                         "supersedes": previous.id if previous else None}))
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent letter from the same grantor won
+        raise RuleError(_("Another letter from your city was recorded at the same moment; "
+                          "reload and try again."), code="conflict") from None
+    return letter
+
+
+def _safe_filename(name: str) -> str:
+    name = Path(name or "letter.pdf").name.replace("\r", "").replace("\n", "")
+    return name[:255] or "letter.pdf"
+
+
+def verify_letter(session: Session, letter: ProxyLetter, user: User) -> ProxyLetter:
+    require_secretariat(user)
+    if letter.status is not ProxyStatus.SUBMITTED:
+        raise RuleError(_("Only a letter waiting for verification can be verified (this one "
+                          "is %(status)s).", status=letter.status.value), code="not_submitted")
+    change_letter_status(session, letter, ProxyStatus.VERIFIED, user, "verified")
+    letter.decided_by_id, letter.decided_at = user.id, utcnow()
+    _tell_liaisons(session, letter)
+    session.flush()
+    return letter
+
+
+def reject_letter(session: Session, letter: ProxyLetter, user: User, reason: str) -> ProxyLetter:
+    require_secretariat(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleError(_("Say why the letter is rejected: the liaison will read it."),
+                        code="reason_required", status=422, field="reason")
+    if letter.status not in ACTIVE_PROXY_STATUSES:
+        raise RuleError(_("This letter is no longer active (it is %(status)s).",
+                          status=letter.status.value), code="not_active")
+    change_letter_status(session, letter, ProxyStatus.REJECTED, user, "rejected",
+                         {"reason": reason})
+    letter.rejection_reason = reason
+    letter.decided_by_id, letter.decided_at = user.id, utcnow()
+    _tell_liaisons(session, letter)
+    session.flush()
+    return letter
+
+
+def _tell_liaisons(session: Session, letter: ProxyLetter) -> None:
+    """Email the grantor city's liaisons, each in their own language."""
+    liaisons = session.scalars(select(User).where(User.role == Role.LIAISON,
+                                                  User.city_id == letter.grantor_city_id,
+                                                  User.is_active.is_(True)))
+    assembly = letter.assembly
+    for liaison in liaisons:
+        lang = liaison.language if liaison.language in ("en", "ja") else "en"
+        with force_locale(lang):
+            title = assembly.title.get(lang) or assembly.title.get("en", "")
+            holder = (letter.holder.name.get(lang) or letter.holder.name.get("en", "")
+                      if letter.holder else gettext("the chair"))
+            if letter.status is ProxyStatus.VERIFIED:
+                subject = gettext("Your proxy letter for %(assembly)s is verified",
+                                  assembly=title)
+                body = gettext("The secretariat verified the proxy letter of your city for "
+                               "%(assembly)s. %(holder)s will carry your city's voice.",
+                               assembly=title, holder=holder)
+            else:
+                subject = gettext("Your proxy letter for %(assembly)s was not accepted",
+                                  assembly=title)
+                body = gettext("The secretariat could not accept the proxy letter of your city "
+                               "for %(assembly)s.\n\nReason: %(reason)s\n\nYou may upload a "
+                               "corrected letter before the proxy deadline.",
+                               assembly=title, reason=letter.rejection_reason)
+        queue_message(session, kind="proxy_decision", to_address=liaison.email,
+                      to_name=liaison.display_name, subject=subject, text_body=body,
+                      language=lang, assembly_id=assembly.id)
+
+
+def letters_of(session: Session, assembly: Assembly, user: User) -> list[ProxyLetter]:
+    """All letters for the secretariat; a liaison sees only their own city's."""
+    query = select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id)
+    if not user.is_secretariat:
+        query = query.where(ProxyLetter.grantor_city_id == (user.city_id or -1))
+    return list(session.scalars(query.order_by(ProxyLetter.submitted_at.desc(),
+                                               ProxyLetter.id.desc())))

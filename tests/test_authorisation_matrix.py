@@ -1,0 +1,276 @@
+"""The authorisation matrix: every route and method of the app × secretariat / own liaison /
+another city's liaison / delegate / anonymous, with the status each must get.
+
+Generated from app.url_map: a route without an entry below fails the test, so a new page or
+API operation cannot escape the matrix. "Own" is Jakarta (absent, with a letter to Tokyo and
+two delegates); "other" is Tokyo's liaison.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from models import AssemblyStatus, MemberCity, Role, User
+from services.accounts import issue_token
+from services.demo import load_tomsk_2014
+from services.invitations import invite_delegate
+from services.proxies import Document, submit_letter
+from services.registration import add_delegate, set_delegation_status
+from tests.conftest import csrf_token, login
+from tests.registration_helpers import PDF
+from webapp.extensions import db
+
+SLUG = "anmc21-tomsk-2014"
+ROLES = ("secretariat", "own", "other", "delegate", "anonymous")
+OK, CREATED, REDIRECT = 200, 201, 302
+# Statuses per role, in the order of ROLES; a tuple allows several.
+SEC_PAGE = (OK, 403, 403, 403, REDIRECT)
+SEC_POST_FORM = (422, 403, 403, 403, REDIRECT)  # empty form: says what is wrong
+SEC_POST_ACTION = (REDIRECT, 403, 403, 403, REDIRECT)
+MY_PAGE = (OK, OK, OK, 403, REDIRECT)  # "other" sees its own city, never Jakarta's
+MY_FORM = (422, 422, 422, 403, REDIRECT)
+MY_OBJECT = (OK, OK, 404, 403, REDIRECT)  # Jakarta's delegate: unknown to Tokyo
+MY_OBJECT_FORM = (REDIRECT, REDIRECT, 404, 403, REDIRECT)  # unchanged: saved as is
+MY_OBJECT_ACTION = (REDIRECT, REDIRECT, 404, 403, REDIRECT)
+EVERYONE = (OK,) * 5
+API_ANY = (OK, OK, OK, OK, 401)
+API_SEC = (OK, 403, 403, 403, 401)
+API_SEC_CREATE = (CREATED, 403, 403, 403, 401)
+API_CITY = (OK, OK, 403, 403, 401)  # the delegation of Jakarta
+API_OWN_LIST = (OK, OK, OK, 403, 401)  # a liaison's list holds its own city only
+API_OBJECT = (OK, OK, 404, 403, 401)
+API_DECIDE = ((OK, 409), 403, 403, 403, 401)
+
+EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("public.index", "GET"): EVERYONE,
+    ("public.assembly", "GET"): EVERYONE,
+    ("static", "GET"): EVERYONE,
+    ("health.healthz", "GET"): ((OK, 503),) * 5,
+    ("i18n.switch_language", "GET"): (REDIRECT,) * 5,
+    ("auth.login", "GET"): EVERYONE,
+    ("auth.login", "POST"): EVERYONE,  # the form again, with what is wrong
+    ("auth.logout", "POST"): (REDIRECT,) * 5,
+    ("openapi.spec", "GET"): EVERYONE,
+    ("openapi.docs", "GET"): EVERYONE,
+    ("openapi.swagger_ui_oauth_redirect", "GET"): EVERYONE,
+    ("secretariat.dashboard", "GET"): SEC_PAGE,
+    ("secretariat.worker_check", "POST"): SEC_POST_ACTION,
+    ("registration_admin.cities", "GET"): SEC_PAGE,
+    ("registration_admin.cities", "POST"): SEC_POST_FORM,
+    ("registration_admin.edit_city", "GET"): SEC_PAGE,
+    ("registration_admin.edit_city", "POST"): SEC_POST_ACTION,  # unchanged: saved as is
+    ("registration_admin.invite", "POST"): SEC_POST_ACTION,
+    ("registration_admin.new_assembly", "GET"): SEC_PAGE,
+    ("registration_admin.new_assembly", "POST"): SEC_POST_FORM,
+    ("registration_admin.edit_assembly", "GET"): SEC_PAGE,
+    ("registration_admin.edit_assembly", "POST"): SEC_POST_FORM,
+    ("registration_admin.registration_status", "POST"): SEC_POST_ACTION,
+    ("registration_admin.attendance", "GET"): SEC_PAGE,
+    ("registration_admin.proxies", "GET"): SEC_PAGE,
+    ("registration_admin.verify", "POST"): SEC_POST_ACTION,
+    ("registration_admin.reject", "POST"): SEC_POST_ACTION,
+    ("registration.my_assemblies", "GET"): (403, OK, OK, 403, REDIRECT),
+    ("registration.my_city", "GET"): MY_PAGE,
+    ("registration.my_status", "POST"): MY_FORM,
+    ("registration.my_add_delegate", "POST"): MY_FORM,
+    ("registration.my_import", "POST"): MY_FORM,
+    ("registration.my_letter", "POST"): MY_FORM,
+    ("registration.my_edit_delegate", "GET"): MY_OBJECT,
+    ("registration.my_edit_delegate", "POST"): MY_OBJECT_FORM,
+    ("registration.my_cancel_delegate", "POST"): MY_OBJECT_ACTION,
+    ("registration.my_invite_delegate", "POST"): MY_OBJECT_ACTION,
+    ("registration.letter_document", "GET"): (OK, OK, 404, 404, REDIRECT),
+    # The personal link is the key: whoever holds it is the delegate.
+    ("registration.delegate_page", "GET"): EVERYONE,
+    ("registration.delegate_page", "POST"): (REDIRECT,) * 5,  # confirmed as is
+    ("registration.accept_invitation", "GET"): (404,) * 5,  # an unknown token
+    ("registration.accept_invitation", "POST"): (404,) * 5,
+    ("api.list_cities", "GET"): API_ANY,
+    ("api.get_city", "GET"): API_ANY,
+    ("api.create_city_api", "POST"): API_SEC_CREATE,
+    ("api.update_city_api", "PATCH"): API_SEC,
+    ("api.list_assemblies", "GET"): API_ANY,
+    ("api.get_assembly", "GET"): API_ANY,
+    ("api.create_assembly_api", "POST"): API_SEC_CREATE,
+    ("api.update_assembly_api", "PATCH"): API_SEC,
+    ("api.attendance", "GET"): API_SEC,
+    ("api.get_delegation", "GET"): API_CITY,
+    ("api.put_delegation", "PUT"): API_CITY,
+    ("api.list_delegates", "GET"): API_OWN_LIST,
+    ("api.create_delegate", "POST"): (CREATED, CREATED, 403, 403, 401),
+    ("api.get_delegate", "GET"): API_OBJECT,
+    ("api.patch_delegate", "PATCH"): API_OBJECT,
+    ("api.delete_delegate", "DELETE"): API_OBJECT,
+    ("api.import_delegates", "POST"): (CREATED, CREATED, 403, 403, 401),
+    ("api.invite_liaison_api", "POST"): API_SEC_CREATE,
+    ("api.list_proxies", "GET"): API_OWN_LIST,
+    ("api.create_proxy", "POST"): (CREATED, CREATED, 403, 403, 401),
+    ("api.get_proxy", "GET"): API_OBJECT,
+    ("api.proxy_document", "GET"): API_OBJECT,
+    ("api.verify_proxy", "POST"): API_DECIDE,
+    ("api.reject_proxy", "POST"): API_DECIDE,
+}
+
+
+def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
+    """Tomsk 2014, open; Jakarta absent with a letter to Tokyo and two delegates."""
+    with app.app_context():
+        assembly = load_tomsk_2014(db.session)
+        db.session.commit()
+    for email, role, city in (("m.sec@example.org", Role.SECRETARIAT, None),
+                              ("m.jkt@example.org", Role.LIAISON, "JKT"),
+                              ("m.tyo@example.org", Role.LIAISON, "TYO"),
+                              ("m.delegate@example.org", Role.DELEGATE, None)):
+        make_user(email, role, city=city)
+    with app.app_context():
+        session = db.session
+        assembly = session.merge(assembly)
+        assembly.status = AssemblyStatus.OPEN
+        assembly.registration_deadline = assembly.proxy_deadline = datetime(2099, 1, 1,
+                                                                            tzinfo=UTC)
+        sec = session.scalar(select(User).where(User.email == "m.sec@example.org"))
+        jakarta = session.scalar(select(MemberCity).where(MemberCity.code == "JKT"))
+        tokyo = session.scalar(select(MemberCity).where(MemberCity.code == "TYO"))
+        set_delegation_status(session, assembly, jakarta, _absent(), sec)
+        main = add_delegate(session, assembly, jakarta, {
+            "family_name": "Widodo", "role": "representative", "email": "m.joko@example.org"},
+            sec)
+        victim = add_delegate(session, assembly, jakarta, {"family_name": "Victim"}, sec)
+        letter = submit_letter(session, assembly, jakarta, tokyo, signatory_name="Joko",
+                               user=sec, document=Document(PDF, "letter.pdf"))
+        _, token = invite_delegate(session, main, sec)
+        tokens = {name: issue_token(session, email) for name, email in (
+            ("secretariat", "m.sec@example.org"), ("own", "m.jkt@example.org"),
+            ("other", "m.tyo@example.org"), ("delegate", "m.delegate@example.org"))}
+        session.commit()
+        return {"main": main.id, "victim": victim.id, "letter": letter.id, "token": token,
+                "bearer": tokens}
+
+
+def _absent() -> Any:
+    from models import DelegationStatus
+
+    return DelegationStatus.ABSENT
+
+
+def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
+    values = {"slug": SLUG, "city": "JKT", "code": "JKT", "letter_id": world["letter"],
+              "delegate_id": world["main"], "token": world["token"],
+              "filename": "css/sokai.css", "status": "open"}
+    if endpoint in ("registration.my_cancel_delegate", "api.delete_delegate"):
+        values["delegate_id"] = world["victim"]
+    if endpoint == "registration.accept_invitation":
+        values["token"] = "not-a-real-token"
+    with app.test_request_context():
+        from flask import url_for
+
+        query = {"city": "JKT"} if endpoint.startswith("registration.my_") else {}
+        return url_for(endpoint, **{k: v for k, v in values.items() if k in rule.arguments},
+                       **query)
+
+
+_counter = iter(range(1, 10_000))
+
+
+def _api_body(endpoint: str) -> dict[str, Any]:
+    n = next(_counter)
+    if endpoint == "api.create_city_api":
+        return {"json": {"code": f"NEW{n}", "name": {"en": f"New {n}"}, "country": "JP",
+                         "timezone": "Asia/Tokyo"}}
+    if endpoint == "api.update_city_api":
+        return {"json": {"country": "ID"}}
+    if endpoint == "api.create_assembly_api":
+        return {"json": {"slug": f"new-{n}", "title": {"en": "New"}, "host_city": "TYO",
+                         "timezone": "Asia/Tokyo", "starts_on": "2030-01-01",
+                         "ends_on": "2030-01-02",
+                         "registration_deadline": "2029-12-01T00:00:00+09:00",
+                         "proxy_deadline": "2029-12-15T00:00:00+09:00"}}
+    if endpoint == "api.update_assembly_api":
+        return {"json": {"max_proxies_per_holder": 2}}
+    if endpoint == "api.put_delegation":
+        return {"json": {"status": "absent"}}
+    if endpoint == "api.create_delegate":
+        return {"json": {"city": "JKT", "family_name": f"Person {n}"}}
+    if endpoint == "api.patch_delegate":
+        return {"json": {"given_name": "Joko"}}
+    if endpoint == "api.reject_proxy":
+        return {"json": {"reason": "unreadable"}}
+    if endpoint == "api.import_delegates":
+        csv = f"family_name,role\nImported {n},delegate\n".encode()
+        return {"data": {"file": (io.BytesIO(csv), "people.csv")},
+                "content_type": "multipart/form-data"}
+    if endpoint == "api.invite_liaison_api":
+        return {"json": {"email": "m.jkt@example.org"}}
+    if endpoint == "api.create_proxy":
+        return {"data": {"grantor": "JKT", "holder": "TYO", "signatory_name": "Joko",
+                         "document": (io.BytesIO(PDF), "letter.pdf")},
+                "content_type": "multipart/form-data"}
+    return {}
+
+
+def _operations(app: Flask) -> list[tuple[str, str, Any]]:
+    ops = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            ops.append((rule.endpoint, method, rule))
+    # Logging out last, so the client stays logged in for the rest.
+    return sorted(ops, key=lambda op: (op[0] == "auth.logout", op[0], op[1]))
+
+
+def test_every_route_has_an_expectation(app: Flask) -> None:
+    missing = [(endpoint, method) for endpoint, method, _ in _operations(app)
+               if (endpoint, method) not in EXPECTED]
+    assert not missing, f"add these routes to the authorisation matrix: {missing}"
+    stale = set(EXPECTED) - {(e, m) for e, m, _ in _operations(app)}
+    assert not stale, f"routes gone from the app: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_authorisation_matrix(app: Flask, make_user: Callable[..., User], role: str) -> None:
+    world = _world(app, make_user)
+    client = app.test_client()
+    email = {"secretariat": "m.sec@example.org", "own": "m.jkt@example.org",
+             "other": "m.tyo@example.org", "delegate": "m.delegate@example.org"}.get(role)
+    if email:
+        assert login(client, email).status_code == 302
+    headers = {"Authorization": f"Bearer {world['bearer'][role]}"} if email else {}
+    index = ROLES.index(role)
+    wrong = []
+    app.config["WTF_CSRF_ENABLED"] = False  # CSRF is checked on its own below
+    try:
+        for endpoint, method, rule in _operations(app):
+            url = _url(app, endpoint, rule, world)
+            kwargs = _api_body(endpoint) if endpoint.startswith("api.") else {}
+            response = client.open(url, method=method, headers=headers, **kwargs)
+            expected = EXPECTED[(endpoint, method)][index]
+            allowed = expected if isinstance(expected, tuple) else (expected,)
+            if response.status_code not in allowed:
+                wrong.append(f"{method} {url}: {response.status_code}, expected {expected}")
+            if response.status_code == REDIRECT and role == "anonymous" and (
+                    endpoint.startswith(("registration_admin.", "secretariat.",
+                                         "registration.my_", "registration.letter"))):
+                assert "/login" in response.headers["Location"], url
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_web_form_needs_its_csrf_token(app: Flask, make_user: Callable[..., User]
+                                             ) -> None:
+    world = _world(app, make_user)
+    client = app.test_client()
+    login(client, "m.sec@example.org")
+    for endpoint, method, rule in _operations(app):
+        if method != "POST" or endpoint.startswith("api.") or endpoint == "auth.logout":
+            continue
+        url = _url(app, endpoint, rule, world)
+        assert client.post(url, data={}).status_code == 400, url
+    page = client.get("/secretariat/cities").get_data(as_text=True)
+    assert csrf_token(page)

@@ -1,0 +1,138 @@
+"""Limits that must hold under concurrent requests: a holder's proxy letters, an item's places.
+
+Real threads, each with its own database session, started together by a barrier. On
+PostgreSQL the holder's delegation row is locked with SELECT … FOR UPDATE; on SQLite the first
+write of the transaction takes the database's write lock. Both runs of CI execute these.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from models import (
+    ACTIVE_PROXY_STATUSES,
+    Assembly,
+    AssemblyStatus,
+    Delegate,
+    Delegation,
+    DelegationStatus,
+    MemberCity,
+    Network,
+    ProgrammeItem,
+    ProxyLetter,
+    Role,
+    Signup,
+    User,
+)
+from services.proxies import Document, submit_letter
+from services.registration import RuleError, sign_up
+from tests.registration_helpers import PDF
+from webapp.extensions import db
+
+THREADS = 50
+
+
+def _network(session: Any, cities: int, max_proxies: int = 2) -> Assembly:
+    network = Network(code="LOAD", name={"en": "Load test"}, secretariat_email="s@example.org",
+                      home_timezone="Asia/Tokyo")
+    members = [MemberCity(network=network, code=f"C{i:03d}", name={"en": f"City {i}"},
+                          country="JP", timezone="Asia/Tokyo") for i in range(cities)]
+    assembly = Assembly(network=network, slug="load", title={"en": "Load"},
+                        host_city=members[0], venue={}, timezone="Asia/Tokyo",
+                        home_timezone="Asia/Tokyo", starts_on=date(2030, 1, 1),
+                        ends_on=date(2030, 1, 2), status=AssemblyStatus.OPEN,
+                        registration_deadline=datetime.now(UTC) + timedelta(days=30),
+                        proxy_deadline=datetime.now(UTC) + timedelta(days=30),
+                        max_proxies_per_holder=max_proxies)
+    session.add_all([network, *members, assembly])
+    for i, city in enumerate(members):
+        status = DelegationStatus.ATTENDING if i == 0 else DelegationStatus.ABSENT
+        session.add(Delegation(assembly=assembly, city=city, status=status))
+    session.commit()
+    return assembly
+
+
+def _together(work: Callable[[int], str]) -> list[str]:
+    """Run work(i) for every i in threads that start at the same moment."""
+    barrier = threading.Barrier(THREADS)
+    results: list[str] = [""] * THREADS
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_fifty_letters_naming_one_holder_leave_the_limit(app: Flask,
+                                                         make_user: Callable[..., User]) -> None:
+    with app.app_context():
+        assembly_id = _network(db.session, THREADS + 1, max_proxies=2).id
+    make_user("sec@example.org", Role.SECRETARIAT)
+
+    def submit(i: int) -> str:
+        with app.app_context():
+            session = db.session
+            assembly = session.get(Assembly, assembly_id)
+            user = session.scalar(select(User).where(User.email == "sec@example.org"))
+            cities = {c.code: c for c in session.scalars(select(MemberCity))}
+            try:
+                submit_letter(session, assembly, cities[f"C{i + 1:03d}"], cities["C000"],
+                              signatory_name="Mayor", user=user,
+                              document=Document(PDF, "letter.pdf"))
+                session.commit()
+                return "ok"
+            except RuleError as exc:
+                session.rollback()
+                return exc.code
+
+    results = _together(submit)
+    assert results.count("ok") == 2, results
+    assert set(results) == {"ok", "holder_limit"}, results
+    with app.app_context():
+        active = db.session.scalar(select(func.count(ProxyLetter.id)).where(
+            ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES)))
+        assert active == 2
+
+
+def test_fifty_signups_for_ten_places(app: Flask) -> None:
+    with app.app_context():
+        assembly = _network(db.session, 1)
+        item = ProgrammeItem(assembly=assembly, title={"en": "Field trip"},
+                             starts_at=datetime(2030, 1, 1, 1, tzinfo=UTC),
+                             ends_at=datetime(2030, 1, 1, 5, tzinfo=UTC), capacity=10)
+        delegation = db.session.scalar(select(Delegation))
+        people = [Delegate(assembly_id=assembly.id, delegation=delegation,
+                           family_name=f"Person {i}") for i in range(THREADS)]
+        db.session.add_all([item, *people])
+        db.session.commit()
+        item_id, person_ids = item.id, [p.id for p in people]
+
+    def take(i: int) -> str:
+        with app.app_context():
+            session = db.session
+            try:
+                sign_up(session, session.get(Delegate, person_ids[i]),
+                        session.get(ProgrammeItem, item_id))
+                session.commit()
+                return "ok"
+            except RuleError as exc:
+                session.rollback()
+                return exc.code
+
+    results = _together(take)
+    assert results.count("ok") == 10 and results.count("full") == 40, results
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Signup.id))) == 10
+        assert db.session.get(ProgrammeItem, item_id).signup_count == 10

@@ -1,0 +1,390 @@
+"""Registration pages: a liaison's "my city", a delegate's own page, accepting an invitation,
+and the proxy letter's document (for the secretariat and the grantor's liaison only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from models import (
+    Assembly,
+    AssemblyStatus,
+    Delegate,
+    Delegation,
+    DelegationStatus,
+    MemberCity,
+    ProxyLetter,
+    Role,
+    Signup,
+)
+from services.assemblies import find_assembly
+from services.delegation_import import COLUMNS, import_delegation
+from services.invitations import (
+    accept_liaison_invitation,
+    delegate_for_token,
+    invite_delegate,
+    open_liaison_invitation,
+)
+from services.proxies import (
+    Document,
+    document_file,
+    letters_of,
+    may_see_letter,
+    submit_letter,
+)
+from services.registration import (
+    RuleError,
+    add_delegate,
+    cancel_delegate,
+    confirm_own_registration,
+    delegates_of,
+    delegation_for,
+    find_city,
+    optional_items,
+    set_delegation_status,
+    update_delegate,
+    user_zone,
+)
+from webapp.auth import roles_required
+from webapp.extensions import db
+from webapp.i18n import current_language
+from webapp.registration.forms import (
+    ROLE_LABELS,
+    DelegateForm,
+    ImportForm,
+    LetterForm,
+    SetPasswordForm,
+    StatusForm,
+)
+
+bp = Blueprint("registration", __name__)
+
+
+def form_error(form: Any, exc: RuleError) -> None:
+    """Show a rule's refusal next to its field, or on top of the page."""
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")
+
+
+# --- the liaison's city ------------------------------------------------------------------
+
+
+def _my_assembly(slug: str) -> Assembly:
+    assembly = find_assembly(db.session, slug, current_user)
+    if assembly is None:
+        abort(404)
+    return assembly
+
+
+def _my_city(code: str | None = None) -> MemberCity:
+    """A liaison's own city; the secretariat may open any city's page with ?city=CODE."""
+    if current_user.is_secretariat:
+        try:
+            return find_city(db.session, code or request.args.get("city") or "")
+        except RuleError:
+            abort(404)
+    if current_user.city is None:
+        abort(403)
+    return current_user.city
+
+
+@bp.get("/my/")
+@roles_required(Role.LIAISON)
+def my_assemblies() -> str:
+    assemblies = db.session.scalars(select(Assembly).where(
+        Assembly.status != AssemblyStatus.DRAFT).order_by(Assembly.starts_on.desc())).all()
+    return render_template("registration/my_assemblies.html", assemblies=assemblies)
+
+
+def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: StatusForm | None = None,
+                    delegate_form: DelegateForm | None = None,
+                    letter_form: LetterForm | None = None,
+                    import_form: ImportForm | None = None, import_errors: Any = None,
+                    status: int = 200) -> tuple[str, int]:
+    delegation = delegation_for(db.session, assembly, city)
+    db.session.commit()
+    status_form = status_form or StatusForm(status=delegation.status.value
+                                            if delegation.status is not
+                                            DelegationStatus.UNDECIDED else None)
+    letter_form = letter_form or LetterForm()
+    letter_form.holder.choices = _holder_choices(assembly, city)
+    letters = [letter for letter in letters_of(db.session, assembly, current_user)
+               if letter.grantor_city_id == city.id]
+    return render_template(
+        "registration/my_city.html", assembly=assembly, city=city, delegation=delegation,
+        people=delegates_of(db.session, assembly, city), status_form=status_form,
+        delegate_form=delegate_form or DelegateForm(), letter_form=letter_form,
+        import_form=import_form or ImportForm(), import_errors=import_errors or [],
+        letters=letters, zone=user_zone(current_user, assembly), role_labels=ROLE_LABELS,
+        columns=COLUMNS), status
+
+
+def _holder_choices(assembly: Assembly, city: MemberCity) -> list[tuple[str, str]]:
+    attending = db.session.scalars(
+        select(MemberCity).join(Delegation, Delegation.city_id == MemberCity.id)
+        .where(Delegation.assembly_id == assembly.id,
+               Delegation.status == DelegationStatus.ATTENDING, MemberCity.id != city.id)
+        .order_by(MemberCity.code)).all()
+    choices = [(c.code, c.display_name(current_language())) for c in attending]
+    if assembly.proxy_to_chair_allowed:
+        choices.append(("chair", _("The chair of the assembly")))
+    return choices
+
+
+@bp.get("/my/<slug>")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_city(slug: str) -> tuple[str, int]:
+    return _render_my_city(_my_assembly(slug), _my_city())
+
+
+def _back(assembly: Assembly, city: MemberCity, anchor: str = "") -> Response:
+    extra = {"city": city.code} if current_user.is_secretariat else {}
+    return redirect(url_for("registration.my_city", slug=assembly.slug, **extra) + anchor)
+
+
+@bp.post("/my/<slug>/status")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_status(slug: str) -> Response | tuple[str, int]:
+    assembly, city = _my_assembly(slug), _my_city()
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return _render_my_city(assembly, city, status_form=form, status=422)
+    try:
+        set_delegation_status(db.session, assembly, city, DelegationStatus(form.status.data),
+                              current_user)
+        db.session.commit()
+    except RuleError as exc:
+        form_error(form, exc)
+        return _render_my_city(assembly, city, status_form=form, status=exc.status)
+    flash(_("Saved: your city attends.") if form.status.data == "attending"
+          else _("Saved: your city is absent. You may give a proxy letter below."), "success")
+    return _back(assembly, city)
+
+
+def _delegate_data(form: DelegateForm) -> dict[str, Any]:
+    return {"family_name": form.family_name.data or "", "given_name": form.given_name.data,
+            "name_local": form.name_local.data,
+            "title": {"en": form.title_en.data or "", "ja": form.title_ja.data or ""},
+            "role": form.role.data, "email": form.email.data or None,
+            "language": form.language.data}
+
+
+@bp.post("/my/<slug>/delegates")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_add_delegate(slug: str) -> Response | tuple[str, int]:
+    assembly, city = _my_assembly(slug), _my_city()
+    form = DelegateForm()
+    if not form.validate_on_submit():
+        return _render_my_city(assembly, city, delegate_form=form, status=422)
+    try:
+        add_delegate(db.session, assembly, city, _delegate_data(form), current_user)
+        db.session.commit()
+    except RuleError as exc:
+        form_error(form, exc)
+        return _render_my_city(assembly, city, delegate_form=form, status=exc.status)
+    flash(_("%(name)s is registered.", name=form.family_name.data), "success")
+    return _back(assembly, city, "#delegation")
+
+
+def _own_delegate(assembly: Assembly, city: MemberCity, delegate_id: int) -> Delegate:
+    delegate = db.session.get(Delegate, delegate_id)
+    if (delegate is None or delegate.assembly_id != assembly.id
+            or delegate.delegation.city_id != city.id):
+        abort(404)
+    return delegate
+
+
+@bp.route("/my/<slug>/delegates/<int:delegate_id>", methods=["GET", "POST"])
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_edit_delegate(slug: str, delegate_id: int) -> Response | tuple[str, int]:
+    assembly, city = _my_assembly(slug), _my_city()
+    delegate = _own_delegate(assembly, city, delegate_id)
+    form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
+                        title_ja=delegate.title.get("ja", ""))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            update_delegate(db.session, delegate, _delegate_data(form), current_user)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return _back(assembly, city, "#delegation")
+        except RuleError as exc:
+            form_error(form, exc)
+    status = 422 if form.errors else 200
+    return render_template("registration/delegate_form.html", assembly=assembly, city=city,
+                           delegate=delegate, form=form), status
+
+
+@bp.post("/my/<slug>/delegates/<int:delegate_id>/cancel")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
+    assembly, city = _my_assembly(slug), _my_city()
+    delegate = _own_delegate(assembly, city, delegate_id)
+    if _csrf_only():
+        try:
+            cancel_delegate(db.session, delegate, current_user)
+            db.session.commit()
+            flash(_("%(name)s is cancelled.", name=delegate.full_name), "info")
+        except RuleError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    return _back(assembly, city, "#delegation")
+
+
+def _csrf_only() -> bool:
+    return FlaskForm().validate_on_submit()
+
+
+@bp.post("/my/<slug>/delegates/<int:delegate_id>/invite")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_invite_delegate(slug: str, delegate_id: int) -> Response:
+    assembly, city = _my_assembly(slug), _my_city()
+    delegate = _own_delegate(assembly, city, delegate_id)
+    if _csrf_only():
+        try:
+            invite_delegate(db.session, delegate, current_user)  # the token goes by mail
+            db.session.commit()
+            flash(_("An invitation was sent to %(email)s.", email=delegate.email), "success")
+        except RuleError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    return _back(assembly, city, "#delegation")
+
+
+@bp.post("/my/<slug>/import")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_import(slug: str) -> Response | tuple[str, int]:
+    assembly, city = _my_assembly(slug), _my_city()
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _render_my_city(assembly, city, import_form=form, status=422)
+    upload = form.file.data
+    try:
+        report = import_delegation(db.session, assembly, city, upload.read(),
+                                   upload.filename or "", current_user)
+    except RuleError as exc:
+        form_error(form, exc)
+        return _render_my_city(assembly, city, import_form=form, status=exc.status)
+    if not report.ok:
+        db.session.rollback()
+        return _render_my_city(assembly, city, import_form=form, import_errors=report.errors,
+                               status=422)
+    db.session.commit()
+    flash(_("%(n)d people imported.", n=len(report.imported)), "success")
+    return _back(assembly, city, "#delegation")
+
+
+@bp.post("/my/<slug>/letter")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_letter(slug: str) -> Response | tuple[str, int]:
+    assembly, city = _my_assembly(slug), _my_city()
+    form = LetterForm()
+    form.holder.choices = _holder_choices(assembly, city)
+    if not form.validate_on_submit():
+        return _render_my_city(assembly, city, letter_form=form, status=422)
+    upload = form.document.data
+    to_chair = form.holder.data == "chair"
+    try:
+        holder = None if to_chair else find_city(db.session, form.holder.data, "holder")
+        submit_letter(db.session, assembly, city, holder, to_chair=to_chair, user=current_user,
+                      signatory_name=form.signatory_name.data or "",
+                      signatory_title=form.signatory_title.data or "",
+                      instructions=form.instructions.data or "",
+                      document=Document(upload.read(), upload.filename or "letter.pdf"))
+        db.session.commit()
+    except RuleError as exc:
+        form_error(form, exc)
+        return _render_my_city(assembly, city, letter_form=form, status=exc.status)
+    flash(_("Your proxy letter is submitted; the secretariat will verify it."), "success")
+    return _back(assembly, city, "#letter")
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+@bp.get("/letters/<int:letter_id>/document")
+@login_required
+def letter_document(letter_id: int) -> Response:
+    letter = db.session.get(ProxyLetter, letter_id)
+    if letter is None or not may_see_letter(current_user, letter):
+        abort(404)
+    return send_letter_document(letter)
+
+
+def send_letter_document(letter: ProxyLetter) -> Response:
+    """An attachment, never rendered inline, never sniffed into something else."""
+    path = document_file(letter)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                         download_name=letter.document_filename or "letter.pdf", max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- invitations and the delegate's page ---------------------------------------------------
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response | tuple[str, int]:
+    invitation = open_liaison_invitation(db.session, token)
+    if invitation is None:
+        return render_template("registration/invitation.html", invitation=None, form=None), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accept_liaison_invitation(db.session, token, form.password.data or "")
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! Your password is set."), "success")
+            return redirect(url_for("registration.my_assemblies"))
+        except RuleError as exc:
+            form_error(form, exc)
+    return render_template("registration/invitation.html", invitation=invitation,
+                           form=form), 422 if form.errors else 200
+
+
+@bp.route("/d/<token>", methods=["GET", "POST"])
+def delegate_page(token: str) -> Response | tuple[str, int]:
+    delegate = delegate_for_token(db.session, token)
+    if delegate is None:
+        abort(404)
+    assembly = db.session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
+                        title_ja=delegate.title.get("ja", ""))
+    form.role.render_kw = {"disabled": True}
+    if request.method == "POST" and form.validate_on_submit():
+        wanted = {int(v) for v in request.form.getlist("items") if v.isdigit()}
+        try:
+            confirm_own_registration(db.session, delegate, _delegate_data(form), wanted)
+            db.session.commit()
+            flash(_("Thank you: your registration is confirmed."), "success")
+            return redirect(url_for("registration.delegate_page", token=token))
+        except RuleError as exc:
+            form_error(form, exc)
+    mine = {s.item_id for s in db.session.scalars(
+        select(Signup).where(Signup.delegate_id == delegate.id))}
+    return render_template("registration/delegate_page.html", assembly=assembly,
+                           delegate=delegate, form=form, items=optional_items(db.session,
+                                                                              assembly),
+                           mine=mine), 422 if form.errors else 200

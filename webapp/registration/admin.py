@@ -1,0 +1,276 @@
+"""The secretariat's registration pages: member cities and liaison invitations, assemblies,
+opening and closing registration, the proxy-letter queue and the live attendance picture."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from models import (
+    Assembly,
+    AssemblyStatus,
+    MemberCity,
+    ProxyLetter,
+    ProxyStatus,
+    Role,
+    UnknownTimeZoneError,
+    User,
+    validate_timezone,
+)
+from services.attendance import compute_attendance
+from services.invitations import invitations_of, invite_liaison
+from services.proxies import letters_of, reject_letter, verify_letter
+from services.registration import (
+    RuleError,
+    create_assembly,
+    create_city,
+    find_city,
+    set_assembly_status,
+    update_assembly,
+    update_city,
+)
+from webapp.auth import roles_required
+from webapp.extensions import db
+from webapp.registration import form_error
+from webapp.registration.forms import AssemblyForm, CityForm, InviteForm, RejectForm
+
+bp = Blueprint("registration_admin", __name__, url_prefix="/secretariat")
+
+
+def _assembly(slug: str) -> Assembly:
+    assembly = db.session.scalar(select(Assembly).where(Assembly.slug == slug))
+    if assembly is None:
+        abort(404)
+    return assembly
+
+
+# --- member cities and liaisons ----------------------------------------------------------
+
+
+@bp.route("/cities", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def cities() -> Response | tuple[str, int]:
+    form = CityForm()
+    if form.validate_on_submit():
+        try:
+            create_city(db.session, code=form.code.data or "", country=form.country.data or "",
+                        name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
+                        timezone=(form.timezone.data or "").strip())
+            db.session.commit()
+            flash(_("The city is added."), "success")
+            return redirect(url_for("registration_admin.cities"))
+        except RuleError as exc:
+            form_error(form, exc)
+    rows = db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
+    liaisons = {u.city_id: u for u in db.session.scalars(
+        select(User).where(User.role == Role.LIAISON))}
+    invited = {city.id: invitations_of(db.session, city) for city in rows}
+    return render_template("registration/cities.html", cities=rows, form=form,
+                           liaisons=liaisons, invited=invited,
+                           invite_form=InviteForm()), 422 if form.errors else 200
+
+
+@bp.route("/cities/<code>", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def edit_city(code: str) -> Response | tuple[str, int]:
+    try:
+        city = find_city(db.session, code)
+    except RuleError:
+        abort(404)
+    form = CityForm(obj=city, name_en=city.name.get("en", ""), name_ja=city.name.get("ja", ""))
+    if form.validate_on_submit():
+        try:
+            update_city(db.session, city, country=form.country.data or "",
+                        name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
+                        timezone=(form.timezone.data or "").strip())
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("registration_admin.cities"))
+        except RuleError as exc:
+            form_error(form, exc)
+    return render_template("registration/city_form.html", city=city,
+                           form=form), 422 if form.errors else 200
+
+
+@bp.post("/cities/<code>/invite")
+@roles_required(Role.SECRETARIAT)
+def invite(code: str) -> Response:
+    try:
+        city = find_city(db.session, code)
+    except RuleError:
+        abort(404)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "danger")
+        return redirect(url_for("registration_admin.cities"))
+    try:
+        invite_liaison(db.session, city, form.email.data or "", form.language.data or "en",
+                       current_user)
+        db.session.commit()
+        flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
+    except RuleError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    return redirect(url_for("registration_admin.cities"))
+
+
+# --- assemblies --------------------------------------------------------------------------
+
+
+def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
+    """Deadlines are typed in the host's local time and stored as UTC instants."""
+    try:
+        zone = validate_timezone((form.timezone.data or "").strip())
+    except UnknownTimeZoneError as exc:
+        raise RuleError(str(exc), code="unknown_timezone", status=422,
+                        field="timezone") from None
+    def instant(value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=ZoneInfo(zone)) if value else None
+
+    return {
+        "slug": form.slug.data, "title": {"en": form.title_en.data or "",
+                                          "ja": form.title_ja.data or ""},
+        "host_city": form.host_city.data, "timezone": zone,
+        "venue": {k: v for k, v in (("en", form.venue_en.data), ("ja", form.venue_ja.data))
+                  if v},
+        "home_timezone": (form.home_timezone.data or "").strip(),
+        "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
+        "registration_deadline": instant(form.registration_deadline.data),
+        "proxy_deadline": instant(form.proxy_deadline.data), "quorum": form.quorum.data,
+        "max_proxies_per_holder": form.max_proxies_per_holder.data,
+        "proxy_to_chair_allowed": bool(form.proxy_to_chair_allowed.data),
+    }
+
+
+def _host_choices() -> list[tuple[str, str]]:
+    return [(c.code, f"{c.code} · {c.name.get('en', '')}") for c in
+            db.session.scalars(select(MemberCity).order_by(MemberCity.code))]
+
+
+@bp.route("/assemblies/new", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def new_assembly() -> Response | tuple[str, int]:
+    form = AssemblyForm()
+    form.host_city.choices = _host_choices()
+    if not form.is_submitted():
+        form.home_timezone.data = "Asia/Tokyo"
+    if form.validate_on_submit():
+        try:
+            assembly = create_assembly(db.session, _assembly_data(form))
+            db.session.commit()
+            flash(_("The assembly is created as a draft."), "success")
+            return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
+        except RuleError as exc:
+            form_error(form, exc)
+    return render_template("registration/assembly_form.html", form=form,
+                           assembly=None), 422 if form.errors else 200
+
+
+@bp.route("/a/<slug>/edit", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def edit_assembly(slug: str) -> Response | tuple[str, int]:
+    assembly = _assembly(slug)
+    form = AssemblyForm(
+        obj=assembly, title_en=assembly.title.get("en", ""),
+        title_ja=assembly.title.get("ja", ""), venue_en=assembly.venue.get("en", ""),
+        venue_ja=assembly.venue.get("ja", ""), host_city=assembly.host_city.code,
+        quorum=assembly.quorum.value,
+        registration_deadline=assembly.registration_deadline.astimezone(assembly.zone)
+        .replace(tzinfo=None),
+        proxy_deadline=assembly.proxy_deadline.astimezone(assembly.zone).replace(tzinfo=None))
+    form.host_city.choices = _host_choices()
+    if form.validate_on_submit():
+        try:
+            update_assembly(db.session, assembly, _assembly_data(form))
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
+        except RuleError as exc:
+            form_error(form, exc)
+    return render_template("registration/assembly_form.html", form=form,
+                           assembly=assembly), 422 if form.errors else 200
+
+
+@bp.post("/a/<slug>/registration/<any(open, closed):status>")
+@roles_required(Role.SECRETARIAT)
+def registration_status(slug: str, status: str) -> Response:
+    assembly = _assembly(slug)
+    if FlaskForm().validate_on_submit():
+        set_assembly_status(db.session, assembly, AssemblyStatus(status), current_user)
+        db.session.commit()
+        flash(_("Registration is open.") if status == "open" else _("Registration is closed."),
+              "success")
+    return redirect(url_for("registration_admin.attendance", slug=slug))
+
+
+# --- attendance and proxy letters ----------------------------------------------------------
+
+
+@bp.get("/a/<slug>/attendance")
+@roles_required(Role.SECRETARIAT)
+def attendance(slug: str) -> str:
+    assembly = _assembly(slug)
+    return render_template("registration/attendance.html", assembly=assembly,
+                           picture=compute_attendance(db.session, assembly), form=FlaskForm())
+
+
+@bp.get("/a/<slug>/proxies")
+@roles_required(Role.SECRETARIAT)
+def proxies(slug: str) -> str:
+    assembly = _assembly(slug)
+    letters = letters_of(db.session, assembly, current_user)
+    waiting = [letter for letter in letters if letter.status is ProxyStatus.SUBMITTED]
+    return render_template("registration/proxies.html", assembly=assembly, letters=letters,
+                           waiting=waiting, form=FlaskForm(), reject_form=RejectForm())
+
+
+def _letter(assembly: Assembly, letter_id: int) -> ProxyLetter:
+    letter = db.session.get(ProxyLetter, letter_id)
+    if letter is None or letter.assembly_id != assembly.id:
+        abort(404)
+    return letter
+
+
+@bp.post("/a/<slug>/proxies/<int:letter_id>/verify")
+@roles_required(Role.SECRETARIAT)
+def verify(slug: str, letter_id: int) -> Response:
+    assembly = _assembly(slug)
+    letter = _letter(assembly, letter_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            verify_letter(db.session, letter, current_user)
+            db.session.commit()
+            flash(_("The letter from %(city)s is verified.",
+                    city=letter.grantor.name.get("en", "")), "success")
+        except RuleError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    return redirect(url_for("registration_admin.proxies", slug=slug))
+
+
+@bp.post("/a/<slug>/proxies/<int:letter_id>/reject")
+@roles_required(Role.SECRETARIAT)
+def reject(slug: str, letter_id: int) -> Response:
+    assembly = _assembly(slug)
+    letter = _letter(assembly, letter_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            reject_letter(db.session, letter, current_user, form.reason.data or "")
+            db.session.commit()
+            flash(_("The letter is rejected; the liaison is told why."), "info")
+        except RuleError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+    else:
+        flash(_("Say why the letter is rejected: the liaison will read it."), "danger")
+    return redirect(url_for("registration_admin.proxies", slug=slug) + f"#letter-{letter_id}")

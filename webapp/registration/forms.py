@@ -1,0 +1,130 @@
+"""Forms of registration: every one has CSRF (Flask-WTF) and says what is wrong by the field."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from models import DelegateRole
+
+
+class StatusForm(FlaskForm):
+    status = RadioField(_l("Will your city attend?"), choices=[
+        ("attending", _l("Yes, our city attends")),
+        ("absent", _l("No, our city is absent"))], validators=[DataRequired()])
+
+
+ROLE_LABELS = {
+    "representative": _l("Representative"), "delegate": _l("Delegate"), "staff": _l("Staff"),
+    "performer": _l("Performer"), "interpreter": _l("Interpreter"), "press": _l("Press"),
+    "observer": _l("Observer"),
+}
+
+
+class DelegateForm(FlaskForm):
+    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=100)])
+    given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
+    name_local = StringField(_l("Name in local script"), validators=[Optional(), Length(max=200)])
+    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in DelegateRole])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    language = SelectField(_l("Language"), choices=[("en", "English"), ("ja", "日本語")])
+
+
+class LetterForm(FlaskForm):
+    holder = SelectField(_l("City that holds your city's voice"), validators=[DataRequired()])
+    signatory_name = StringField(_l("Signed by (name)"), validators=[DataRequired(),
+                                                                     Length(max=200)])
+    signatory_title = StringField(_l("Signatory's title"), validators=[Optional(),
+                                                                        Length(max=200)])
+    instructions = TextAreaField(_l("Instructions to the holder (optional)"),
+                                 validators=[Optional(), Length(max=5000)])
+    document = FileField(_l("Signed letter (PDF, at most 10 MB)"),
+                         validators=[FileRequired(_l("Attach the signed letter as a PDF."))])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Delegation file (CSV or XLSX)"),
+                     validators=[FileRequired(_l("Choose a CSV or XLSX file."))])
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the liaison reads it)"),
+                           validators=[DataRequired(), Length(max=2000)])
+
+
+class CityForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16),
+                                               Regexp(r"^[A-Za-z0-9]+$",
+                                                      message=_l("Letters and digits only."))])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
+    country = StringField(_l("Country (ISO code, e.g. JP)"),
+                          validators=[DataRequired(), Length(min=2, max=2)])
+    timezone = StringField(_l("Time zone (IANA, e.g. Asia/Tokyo)"),
+                           validators=[DataRequired(), Length(max=64)])
+
+
+class AssemblyForm(FlaskForm):
+    slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
+                                                         Regexp(r"^[a-z0-9-]+$", message=_l(
+                                                             "Lower-case letters, digits and "
+                                                             "hyphens only."))])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
+    host_city = SelectField(_l("Host city"), validators=[DataRequired()])
+    venue_en = StringField(_l("Venue (English)"), validators=[Optional(), Length(max=300)])
+    venue_ja = StringField(_l("Venue (Japanese)"), validators=[Optional(), Length(max=300)])
+    timezone = StringField(_l("Host time zone (IANA)"), validators=[DataRequired()])
+    home_timezone = StringField(_l("Secretariat time zone (IANA)"), validators=[DataRequired()])
+    starts_on = DateField(_l("First day"), validators=[DataRequired()])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+    registration_deadline = DateTimeLocalField(_l("Registration deadline (host time)"),
+                                               validators=[DataRequired()])
+    proxy_deadline = DateTimeLocalField(_l("Proxy letter deadline (host time)"),
+                                        validators=[DataRequired()])
+    quorum = SelectField(_l("Quorum"), choices=[
+        ("majority", _l("More than half of the members")),
+        ("half", _l("At least half of the members")),
+        ("two_thirds", _l("At least two thirds of the members")),
+        ("none", _l("No quorum"))])
+    max_proxies_per_holder = IntegerField(_l("Letters one city may hold"), default=1,
+                                          validators=[DataRequired(), NumberRange(1, 100)])
+    proxy_to_chair_allowed = BooleanField(_l("A letter may name the chair"))
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Liaison's email"), validators=[DataRequired(), Email(),
+                                                          Length(max=254)])
+    language = SelectField(_l("Language"), choices=[("en", "English"), ("ja", "日本語")])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password (at least 10 characters)"),
+                             validators=[DataRequired(), Length(min=10, max=1024)])
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", _l(
+                                "The two passwords differ."))])
