@@ -64,8 +64,10 @@ class ProxyLetter(Base):
     assembly: Mapped[Assembly] = relationship()
     grantor: Mapped[MemberCity] = relationship(foreign_keys=[grantor_city_id])
     holder: Mapped[MemberCity | None] = relationship(foreign_keys=[holder_city_id])
+    # History rows go with their letter (ON DELETE CASCADE), never re-parented.
     events: Mapped[list[ProxyLetterEvent]] = relationship(
-        back_populates="letter", order_by="ProxyLetterEvent.id")
+        back_populates="letter", order_by="ProxyLetterEvent.id", cascade="all, delete-orphan",
+        passive_deletes=True)
 
     @property
     def is_active(self) -> bool:

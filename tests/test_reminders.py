@@ -21,6 +21,7 @@ from models import (
     MailStatus,
     MemberCity,
     OutboxMessage,
+    ProxyLetter,
     Reminder,
     ReminderAnchor,
     ReminderAudience,
@@ -52,6 +53,10 @@ def open_assembly(session: object) -> Assembly:
     liaison (absent, no letter)."""
     assembly = load_tomsk_2014(session)
     assembly.status = AssemblyStatus.OPEN
+    # Before Jakarta's letter: the demo's letter is taken out so Jakarta is absent without one.
+    for letter in session.scalars(select(ProxyLetter).where(
+            ProxyLetter.assembly_id == assembly.id)):
+        session.delete(letter)
     now = utcnow().replace(microsecond=0)
     assembly.registration_deadline = now + timedelta(days=30)
     assembly.proxy_deadline = now + timedelta(days=30)
