@@ -14,6 +14,13 @@ from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
 from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
 from models.proxy import ACTIVE_PROXY_STATUSES, ProxyLetter, ProxyLetterEvent, ProxyStatus
+from models.side_event import SideEvent, SideEventContribution, SideEventKind
+from models.summary import (
+    ACTIVE_SUMMARY_STATUSES,
+    SUMMARY_FORMATS,
+    SummaryJob,
+    SummaryStatus,
+)
 from models.user import ApiToken, Role, User
 from models.worker import Heartbeat, WorkerCheck
 
@@ -24,4 +31,6 @@ __all__ = [
     "DelegateStatus", "Delegation", "DelegationStatus", "Heartbeat", "ItemKind", "ItemStatus",
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
+    "ACTIVE_SUMMARY_STATUSES", "SUMMARY_FORMATS", "SideEvent", "SideEventContribution",
+    "SideEventKind", "SummaryJob", "SummaryStatus",
 ]
