@@ -34,6 +34,7 @@ from models import (
     Role,
 )
 from services.accounts import create_user
+from services.side_events import load_tomsk_2014_side_events
 
 # --- the network and its member cities ------------------------------------------------------
 
@@ -419,6 +420,7 @@ def load_tomsk_2014(session: Session) -> Assembly:
                                 for person in people]
         session.add(delegation)
     session.flush()
+    load_tomsk_2014_side_events(session, assembly)
     return assembly
 
 

@@ -51,6 +51,7 @@ def init_celery(app: Flask) -> Celery:
     # Import the task modules so that the worker knows them (and the sweep their sweepers).
     import tasks.housekeeping
     import tasks.mail  # noqa: F401
+    import tasks.summaries  # noqa: F401
 
     app.extensions["celery"] = celery
     return celery
