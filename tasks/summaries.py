@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,8 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
     # A retry rebuilds everything: the new files replace the old ones in one step.
     shutil.rmtree(folder, ignore_errors=True)
     work.rename(folder)
+    for leftover in folder.parent.glob(f".{job.id}-attempt-*"):  # from a worker that died
+        shutil.rmtree(leftover, ignore_errors=True)
     for entry in files:
         entry["path"] = str((folder / entry["filename"]).relative_to(settings.instance_path))
     return files
@@ -198,10 +201,10 @@ def _queue_done_mail(session: Session, job: SummaryJob, user: User,
 
 
 @sweeper("summaries")
-def requeue_summaries(session: Session) -> int:
+def requeue_summaries(session: Session, now: datetime | None = None) -> int:
     """Nothing stays stuck: a dead worker's job goes back to the queue, a lost message is
     sent again (a duplicate is harmless: only one worker can claim the job)."""
-    job_ids = requeue_stuck(session)
+    job_ids = requeue_stuck(session, now)
     for job_id in job_ids:
         render_report_task.delay(job_id)
     return len(job_ids)

@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
+    from webapp import reports
+
+    app.register_blueprint(reports.bp)
     api.init_app(app)
     return app
 

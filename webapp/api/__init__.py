@@ -81,3 +81,4 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # Bearer tokens, no cookies: cross-site forgery does not apply
     app.register_blueprint(bp)
 
+import webapp.api.summaries  # noqa: E402,F401
