@@ -100,12 +100,13 @@ def render_report(session: Session, job_id: int, settings: Settings,
 
 def _build(session: Session, progress_session: Session, job: SummaryJob, attempt: int,
            settings: Settings) -> list[dict[str, Any]]:
+    job_id, language = job.id, job.language  # plain values: the row is not reloaded
     assembly = session.get(Assembly, job.assembly_id)
     assert assembly is not None
     delay = _stage_delay()
 
     def progress(stage: str, percent: int) -> None:
-        if not report_progress(progress_session, job.id, attempt, stage, percent):
+        if not report_progress(progress_session, job_id, attempt, stage, percent):
             raise JobTakenAway
 
     def pause(stage: str, percent: int) -> None:
@@ -114,14 +115,14 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
             time.sleep(min(0.5, delay))
             progress(stage, percent)
 
-    folder = summaries_folder(settings) / str(job.id)
-    work = folder.with_name(f".{job.id}-attempt-{attempt}")
+    folder = summaries_folder(settings) / str(job_id)
+    work = folder.with_name(f".{job_id}-attempt-{attempt}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     files = []
-    with force_locale(job.language):
+    with force_locale(language):
         progress("collecting", 2)
-        report = build_report(session, assembly, job.language)
+        report = build_report(session, assembly, language)
         total = max(report.participant_count, 1)
         session.commit()  # no transaction held between stages
         pause("collecting", 4)
@@ -132,8 +133,8 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
             def tick(done: int, first: int = first, last: int = last, fmt: str = fmt) -> None:
                 progress(fmt, first + (last - first) * min(done, total) // total)
 
-            path = work / file_name(assembly, job.language, fmt)
-            rows = participant_rows(session, assembly, job.language)
+            path = work / file_name(assembly, language, fmt)
+            rows = participant_rows(session, assembly, language)
             if fmt == "pdf":
                 writer(report, rows, path, tick, generated=stamp)
             else:
@@ -145,7 +146,7 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
     # A retry rebuilds everything: the new files replace the old ones in one step.
     shutil.rmtree(folder, ignore_errors=True)
     work.rename(folder)
-    for leftover in folder.parent.glob(f".{job.id}-attempt-*"):  # from a worker that died
+    for leftover in folder.parent.glob(f".{job_id}-attempt-*"):  # from a worker that died
         shutil.rmtree(leftover, ignore_errors=True)
     for entry in files:
         entry["path"] = str((folder / entry["filename"]).relative_to(settings.instance_path))

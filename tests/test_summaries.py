@@ -326,8 +326,8 @@ def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
 
 
 def test_a_failed_job_shows_its_error_and_can_be_retried(
-        app: Flask, settings: Settings, client: FlaskClient, tomsk_2014: str,
-        secretariat: Account) -> None:
+        app: Flask, settings: Settings, client: FlaskClient, celery_worker: Any,
+        tomsk_2014: str, secretariat: Account) -> None:
     job_id = _job(app, tomsk_2014, secretariat)
     # A file where the job's work folder goes: the build fails for real.
     blocker = settings.instance_path / "summaries" / f".{job_id}-attempt-1"
@@ -345,11 +345,16 @@ def test_a_failed_job_shows_its_error_and_can_be_retried(
     response = client.post(f"/secretariat/summaries/{job_id}/retry",
                            data={"csrf_token": csrf_token(page)})
     assert response.status_code == 302
-    with app.app_context():
-        job = db.session.get(SummaryJob, job_id)
-        assert job.status is SummaryStatus.QUEUED and job.error == ""
-        assert render_report(db.session, job_id, settings) == "done"
-        assert db.session.get(SummaryJob, job_id).attempts == 2
+
+    def done() -> SummaryJob | None:
+        with app.app_context():
+            job = db.session.get(SummaryJob, job_id)
+            db.session.refresh(job)
+            return job if job.status is SummaryStatus.DONE else None
+
+    job = wait_for(done, timeout=60)
+    assert job is not None, "the retried job did not finish on the worker"
+    assert job.attempts == 2 and job.error == ""
 
 
 # --- API --------------------------------------------------------------------------------------
