@@ -166,31 +166,33 @@ FONT_FILES = (
     "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
 )
 CID_FONT = "HeiseiKakuGo-W5"  # built into reportlab and every PDF viewer with CJK support
-_FONT: str | None = None
+_REGISTERED: dict[str, str] = {}
 
 
 def pdf_font() -> str:
-    """Embed a Japanese TrueType font when one is installed, else the CID font (not
-    embedded, the viewer supplies the glyphs). SOKAI_PDF_FONT may name a .ttf file."""
-    global _FONT
-    if _FONT is not None:
-        return _FONT
+    """Embed a Japanese TrueType font when one is installed, else use the CID font (not
+    embedded: the viewer supplies the glyphs). SOKAI_PDF_FONT may name a .ttf file, or say
+    "cid" to use the CID font."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfbase.ttfonts import TTFont
 
-    candidates = [os.environ.get("SOKAI_PDF_FONT", ""), *FONT_FILES]
-    for candidate in filter(None, candidates):
+    choice = os.environ.get("SOKAI_PDF_FONT", "").strip()
+    if choice in _REGISTERED:
+        return _REGISTERED[choice]
+    candidates = [] if choice == "cid" else [choice, *FONT_FILES]
+    for index, candidate in enumerate(filter(None, candidates)):
         if Path(candidate).is_file():
+            name = f"SokaiJP{index}"
             try:
-                pdfmetrics.registerFont(TTFont("SokaiJP", candidate))
+                pdfmetrics.registerFont(TTFont(name, candidate))
             except Exception:  # a CFF font or a broken file: try the next one
                 continue
-            _FONT = "SokaiJP"
-            return _FONT
+            _REGISTERED[choice] = name
+            return name
     pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    _FONT = CID_FONT
-    return _FONT
+    _REGISTERED[choice] = CID_FONT
+    return CID_FONT
 
 
 class _LazyFlowables:
@@ -241,6 +243,7 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (
         KeepTogether,
         PageBreak,
@@ -254,6 +257,7 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
     font = pdf_font()
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
     small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
+    cramped = ParagraphStyle("cramped", parent=body, fontSize=8, leading=10)
     h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=17, spaceBefore=10,
                         spaceAfter=4, keepWithNext=1)
@@ -334,15 +338,19 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
         yield PageBreak()
         yield p(_("Participants by city and role"), h2)
         head = [_("City"), _("Role"), _("Name"), _("Name (local script)"), _("Title")]
+        shares = [0.12, 0.15, 0.2, 0.2, 0.33]
+        room = [share * width - 6 for share in shares]  # minus the cell padding
         chunk: list[list[Any]] = []
         for person in _ticking(participants, tick):
-            chunk.append([person.city, person.role, person.name, person.name_local,
-                          person.title[:60]])
+            cells = [person.city, person.role, person.name, person.name_local, person.title]
+            # Plain strings are fast; only a cell too long for its column wraps as a paragraph.
+            chunk.append([p(cell, cramped) if stringWidth(cell, font, 8) > space else cell
+                          for cell, space in zip(cells, room, strict=True)])
             if len(chunk) == PDF_ROWS_PER_TABLE:
-                yield table([head, *chunk], [0.14, 0.12, 0.22, 0.18, 0.34])
+                yield table([head, *chunk], shares)
                 chunk = []
         if chunk:
-            yield table([head, *chunk], [0.14, 0.12, 0.22, 0.18, 0.34])
+            yield table([head, *chunk], shares)
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.setFont(font, 7)

@@ -174,6 +174,10 @@ def test_csv_xlsx_and_pdf_carry_the_reports_numbers(
         assert word in text, word
     for count in REPORT_COUNTS.values():
         assert str(count) in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    if Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf").exists():
+        assert any("IPAexGothic" in line and " yes " in line for line in fonts.splitlines())
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf),
                     str(tmp_path / "page")], check=True)
     from PIL import Image
@@ -291,7 +295,7 @@ def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
                 db.session.refresh(job)
                 return job.status is SummaryStatus.RUNNING and job.stage in ("csv", "xlsx")
 
-        assert wait_for(mid_job, timeout=90), "the subprocess worker never got to the job"
+        assert wait_for(mid_job, timeout=180), "the subprocess worker never got to the job"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(30)
@@ -310,7 +314,7 @@ def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
             db.session.refresh(job)
             return job if job.status is SummaryStatus.DONE else None
 
-    done = wait_for(finished, timeout=120)
+    done = wait_for(finished, timeout=180)
     assert done is not None, "the re-queued job did not finish"
     assert done.attempts == 2 and done.progress == 100
     with app.app_context():
@@ -522,3 +526,18 @@ def test_the_page_shows_progress_and_links_without_reloading(
         assert page.locator("a[data-format=csv]").count() == 1
     finally:
         app.config.pop("SUMMARY_STAGE_DELAY", None)
+
+
+def test_without_a_font_file_the_pdf_falls_back_to_the_cid_font(
+        app: Flask, settings: Settings, tomsk_2014: str, secretariat: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOKAI_PDF_FONT", "cid")
+    job = _build(app, settings, tomsk_2014, secretariat, "ja")
+    pdf = _path(settings, job, "pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "HeiseiKakuGo-W5" in fonts and "IPAex" not in fonts
+    from pypdf import PdfReader
+
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert "東京" in text and "トムスク" in text

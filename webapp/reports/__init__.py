@@ -77,10 +77,18 @@ def _job(job_id: int) -> Job:
 # --- summaries ------------------------------------------------------------------------------
 
 
+def stage_label(stage: str) -> str:
+    return {"queued": _("waiting for a worker"), "starting": _("starting"),
+            "collecting": _("reading the data"), "csv": _("writing the CSV file"),
+            "xlsx": _("writing the Excel file"), "pdf": _("writing the PDF"),
+            "done": _("done"), "failed": _("failed")}.get(stage, stage)
+
+
 def job_status(job: Job) -> dict[str, Any]:
     """What the page's poll needs: the status, stage, percent and, once done, the links."""
     return {
-        "id": job.id, "status": job.status.value, "stage": job.stage, "progress": job.progress,
+        "id": job.id, "status": job.status.value, "stage": job.stage,
+        "stage_label": stage_label(job.stage), "progress": job.progress,
         "error": job.error, "attempts": job.attempts,
         "downloads": ({f["format"]: url_for("reports.download", job_id=job.id,
                                             fmt=f["format"]) for f in job.files}
