@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -199,6 +199,8 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
 
     Call inside flask_babel.force_locale(language) so that the labels are translated."""
     attendance = compute_attendance(session, assembly)
+    # The report lists the member cities by their English names (Bangkok … Yangon).
+    attendance = replace(attendance, rows=sorted(attendance.rows, key=_city_order))
     lang = language
     cities = []
     for row in attendance.rows:
@@ -268,6 +270,10 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
         programme=programme, proxies=proxies, side_events=side_events)
 
 
+def _city_order(row: CityAttendance) -> tuple[str, str]:
+    return (localized(row.city.name, "en").casefold(), row.city.code)
+
+
 def _date_span(first: date | None, last: date | None) -> str:
     if first is None:
         return ""
@@ -278,22 +284,24 @@ def _date_span(first: date | None, last: date | None) -> str:
 
 def participant_rows(session: Session, assembly: Assembly, language: str,
                      batch: int = 2000) -> Iterator[PersonLine]:
-    """Every participant of an attending city, by city code, role (representative first) and
-    registration order; streamed from a server-side cursor in batches."""
-    names: dict[int, tuple[str, str]] = {
-        city.id: (city.code, city.display_name(language))
-        for city in session.scalars(select(MemberCity)
-                                    .where(MemberCity.network_id == assembly.network_id))}
+    """Every participant of an attending city, by city (English name, as in the report),
+    role (representative first) and registration order; streamed from a server-side cursor
+    in batches."""
+    cities = sorted(session.scalars(select(MemberCity)
+                                    .where(MemberCity.network_id == assembly.network_id)),
+                    key=lambda city: (localized(city.name, "en").casefold(), city.code))
+    names = {city.id: (city.code, city.display_name(language)) for city in cities}
+    city_rank = case({city.id: rank for rank, city in enumerate(cities)},
+                     value=Delegation.city_id, else_=len(cities))
     roles = {role.value: role_label(role) for role in DelegateRole}
     query = (
         select(Delegation.city_id, Delegate.role, Delegate.given_name, Delegate.family_name,
                Delegate.name_local, Delegate.title)
         .join(Delegation, Delegate.delegation_id == Delegation.id)
-        .join(MemberCity, MemberCity.id == Delegation.city_id)
         .where(Delegate.assembly_id == assembly.id,
                Delegation.status == DelegationStatus.ATTENDING,
                Delegate.status.in_(COUNTED_STATUSES))
-        .order_by(MemberCity.code, _role_order, Delegate.id)
+        .order_by(city_rank, _role_order, Delegate.id)
         .execution_options(yield_per=batch, stream_results=True)
     )
     for city_id, role, given, family, local, title in session.execute(query):

@@ -133,6 +133,9 @@ def test_csv_xlsx_and_pdf_carry_the_reports_numbers(
     # CSV: a line per city, the total, then the participants; every field quoted.
     rows = _csv_rows(_path(settings, job, "csv"))
     cities = {row[1]: row for row in rows[1:14]}
+    # In the report's order: by English name, Bangkok to Yangon.
+    assert [row[1] for row in rows[1:14]] == ["BKK", "DEL", "HAN", "JKT", "KUL", "MNL", "SEL",
+                                              "SIN", "TPE", "TYO", "TOF", "ULN", "RGN"]
     assert set(cities) == set(REPORT_COUNTS) | ABSENT | {"JKT"}
     for code, count in REPORT_COUNTS.items():
         assert cities[code][4] == str(count)
