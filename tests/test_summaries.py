@@ -242,7 +242,7 @@ def test_a_formula_like_name_stays_text_in_csv_and_xlsx(
 # --- jobs -------------------------------------------------------------------------------------
 
 
-def test_two_concurrent_triggers_make_one_job(app: Flask, tomsk_2014: str,
+def test_two_concurrent_triggers_make_one_job(app: Flask, celery_worker: Any, tomsk_2014: str,
                                               secretariat: Account) -> None:
     barrier = threading.Barrier(4)
     results: list[tuple[int, bool]] = []
@@ -275,6 +275,13 @@ def test_two_concurrent_triggers_make_one_job(app: Flask, tomsk_2014: str,
         other, created = request_summary(db.session, assembly,
                                          db.session.get(User, secretariat.id), "en")
         assert created and other.id != results[0][0]
+
+    def all_done() -> bool:
+        with app.app_context():
+            statuses = db.session.scalars(select(SummaryJob.status)).all()
+            return all(status is SummaryStatus.DONE for status in statuses)
+
+    assert wait_for(all_done, timeout=120), "the worker did not finish both jobs"
 
 
 def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
@@ -436,8 +443,8 @@ def test_api_trigger_poll_download_and_the_requesters_email(
 
 
 def test_secretariat_pages_generate_status_report_and_side_events(
-        app: Flask, client: FlaskClient, make_user: Callable[..., User], tomsk_2014: str,
-        secretariat: Account) -> None:
+        app: Flask, client: FlaskClient, celery_worker: Any, make_user: Callable[..., User],
+        tomsk_2014: str, secretariat: Account) -> None:
     make_user("liaison@tyo.example.org", Role.LIAISON, city="TYO")
     login(client, "liaison@tyo.example.org")
     for url in (f"/secretariat/assemblies/{tomsk_2014}/summaries",
@@ -463,8 +470,11 @@ def test_secretariat_pages_generate_status_report_and_side_events(
     assert "joined" in again
     status = client.get(f"/secretariat/summaries/{jobs[0].id}/status").get_json()
     assert status["status"] in ("queued", "running", "done") and "progress" in status
-    assert client.get(f"/secretariat/summaries/{jobs[0].id}/download/xlsx").status_code in (
-        200, 302)
+    assert wait_for(lambda: client.get(f"/secretariat/summaries/{jobs[0].id}/status")
+                    .get_json()["status"] == "done", timeout=120)
+    xlsx = client.get(f"/secretariat/summaries/{jobs[0].id}/download/xlsx")
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+    assert client.get(f"/secretariat/summaries/{jobs[0].id}/download/docx").status_code == 404
 
     report = client.get(f"/secretariat/assemblies/{tomsk_2014}/report?lang=ja")
     html = report.get_data(as_text=True)
