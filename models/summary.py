@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
 from models.base import Base, enum_column, utcnow
+from models.delegation import Delegate
 from models.user import User
 
 
@@ -70,3 +71,8 @@ class SummaryJob(Base):
 
     def file(self, fmt: str) -> dict[str, Any] | None:
         return next((f for f in self.files if f.get("format") == fmt), None)
+
+
+# The attendance picture and the report look up each city's representative among all of an
+# assembly's delegates; with this index that is a lookup per delegation, not a scan.
+Index("ix_delegates_delegation_role", Delegate.delegation_id, Delegate.role)
