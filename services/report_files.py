@@ -90,11 +90,10 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
             ws.column_dimensions[chr(ord("A") + index)].width = width
         return ws
 
-    def text(ws: Any, value: object) -> Any:
-        cell = WriteOnlyCell(ws, value=value if isinstance(value, int) else neutralise(value))
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # a string, even if it looks like a formula
-        return cell
+    def value(raw: object) -> object:
+        # Neutralised text never starts with "=", so openpyxl stores it as a string, never a
+        # formula; plain values (not cell objects) keep the writer fast.
+        return raw if isinstance(raw, int) else neutralise(raw)
 
     def header(ws: Any, *names: str) -> None:
         cells = []
@@ -105,7 +104,7 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
         ws.append(cells)
 
     def row(ws: Any, *values: object) -> None:
-        ws.append([text(ws, v) for v in values])
+        ws.append([value(v) for v in values])
 
     ws = sheet("Summary", [24, 36, 22, 14, 30])
     header(ws, report.title)
