@@ -183,6 +183,7 @@ def _queue_done_mail(session: Session, job: SummaryJob, user: User,
     assert assembly is not None
     language = user.language if user.language in ("en", "ja") else "en"
     base = settings.base_url
+    history = f"{base}/secretariat/assemblies/{assembly.slug}/summaries"
     with force_locale(language):
         title = assembly.display_title(language)
         subject = _("Summary ready: %(title)s", title=title)
@@ -193,8 +194,7 @@ def _queue_done_mail(session: Session, job: SummaryJob, user: User,
             _("The attendance summary and report you asked for are ready."),
             f"{title}\n" + _("Data version: %(version)s", version=job.data_version[:12]),
             _("Download (log in as the secretariat):") + "\n" + links,
-            _("All summaries of this assembly: %(url)s",
-              url=f"{base}/secretariat/assemblies/{assembly.slug}/summaries"),
+            _("All summaries of this assembly: %(url)s", url=history),
         ])
     queue_message(session, kind="summary_ready", to_address=user.email,
                   to_name=user.display_name, subject=subject, text_body=body + "\n",

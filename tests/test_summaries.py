@@ -554,3 +554,22 @@ def test_without_a_font_file_the_pdf_falls_back_to_the_cid_font(
 
     text = PdfReader(pdf).pages[0].extract_text()
     assert "東京" in text and "トムスク" in text
+
+
+def test_report_texts_outside_webapp_are_listed_for_extraction() -> None:
+    """pybabel reads webapp/ only: webapp/reports/terms.py repeats the report's texts."""
+    from babel.messages.extract import extract_from_file
+
+    def msgids(*files: str) -> set[str]:
+        found = set()
+        for name in files:
+            for _line, message, _comments, _context in extract_from_file(
+                    "python", name, keywords={"_": None, "gettext": None, "_l": None}):
+                found.add(message if isinstance(message, str) else message[0])
+        return found
+
+    root = Path(__file__).resolve().parent.parent
+    used = msgids(*(str(root / f) for f in ("services/report.py", "services/report_files.py",
+                                            "tasks/summaries.py")))
+    listed = msgids(str(root / "webapp/reports/terms.py"))
+    assert used <= listed, f"add to webapp/reports/terms.py: {sorted(used - listed)}"
