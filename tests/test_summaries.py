@@ -314,6 +314,9 @@ def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
         job = db.session.get(SummaryJob, job_id)
         db.session.refresh(job)
         assert job.status is SummaryStatus.RUNNING and job.attempts == 1  # stuck, for now
+        from tasks.housekeeping import SWEEPERS
+
+        assert SWEEPERS["summaries"] is requeue_summaries  # beat's sweep runs it every minute
         # The scheduler's sweep, a few minutes later: the silent job goes back to the queue.
         assert requeue_summaries(db.session, now=utcnow() + timedelta(minutes=6)) == 1
         db.session.commit()
