@@ -576,3 +576,19 @@ def test_report_texts_outside_webapp_are_listed_for_extraction() -> None:
                                             "tasks/summaries.py")))
     listed = msgids(str(root / "webapp/reports/terms.py"))
     assert used <= listed, f"add to webapp/reports/terms.py: {sorted(used - listed)}"
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again_by_the_sweep(
+        app: Flask, celery_worker: Any, tomsk_2014: str, secretariat: Account) -> None:
+    job_id = _job(app, tomsk_2014, secretariat)  # a row, but no message reached the broker
+    with app.app_context():
+        assert requeue_summaries(db.session) == 0  # too early to call it lost
+        assert requeue_summaries(db.session, now=utcnow() + timedelta(minutes=3)) == 1
+
+    def done() -> bool:
+        with app.app_context():
+            job = db.session.get(SummaryJob, job_id)
+            db.session.refresh(job)
+            return job.status is SummaryStatus.DONE
+
+    assert wait_for(done, timeout=120)
