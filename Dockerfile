@@ -7,9 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore
 
 # fonts-noto-cjk: a CJK font file to embed in the PDFs so Japanese shows in any viewer.
+# fonts-ipaexfont-gothic: TrueType outlines, which reportlab can embed (Noto CJK is CFF).
 # No compilers needed: every dependency ships wheels (psycopg[binary], argon2-cffi, reportlab).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-ipaexfont-gothic \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system sokai \

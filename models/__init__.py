@@ -23,6 +23,13 @@ from models.reminder import (
     ReminderDelivery,
     ReminderStatus,
 )
+from models.side_event import SideEvent, SideEventContribution, SideEventKind
+from models.summary import (
+    ACTIVE_SUMMARY_STATUSES,
+    SUMMARY_FORMATS,
+    SummaryJob,
+    SummaryStatus,
+)
 from models.user import ApiToken, Role, User
 from models.worker import Heartbeat, WorkerCheck
 
@@ -36,4 +43,6 @@ __all__ = [
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
     "Reminder", "ReminderAnchor", "ReminderAudience", "ReminderDelivery", "ReminderStatus",
     "Invitation", "InvitationKind",
+    "ACTIVE_SUMMARY_STATUSES", "SUMMARY_FORMATS", "SideEvent", "SideEventContribution",
+    "SideEventKind", "SummaryJob", "SummaryStatus",
 ]

@@ -37,6 +37,7 @@ from models import (
     Role,
 )
 from services.accounts import create_user
+from services.side_events import load_tomsk_2014_side_events
 
 # --- the network and its member cities ------------------------------------------------------
 
@@ -423,6 +424,7 @@ def load_tomsk_2014(session: Session) -> Assembly:
         session.add(delegation)
     session.flush()
     add_jakarta_proxy_letter(session, assembly)
+    load_tomsk_2014_side_events(session, assembly)
     return assembly
 
 

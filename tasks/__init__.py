@@ -53,6 +53,7 @@ def init_celery(app: Flask) -> Celery:
     import tasks.housekeeping
     import tasks.mail  # noqa: F401
     import tasks.reminders  # noqa: F401
+    import tasks.summaries  # noqa: F401
 
     app.extensions["celery"] = celery
     return celery

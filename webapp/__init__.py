@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
-    from webapp import calendar, mailing, programme, registration, security
+    from webapp import calendar, mailing, programme, registration, reports, security
     from webapp.registration import admin as registration_admin
 
     app.register_blueprint(mailing.bp)
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(programme.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(registration_admin.bp)
+    app.register_blueprint(reports.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
     return app

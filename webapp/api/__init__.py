@@ -83,4 +83,4 @@ def init_app(app: Flask) -> None:
 
 
 # The API's areas add their operations to `bp`.
-from webapp.api import programme, registration, reminders  # noqa: E402, F401
+from webapp.api import programme, registration, reminders, summaries  # noqa: E402, F401

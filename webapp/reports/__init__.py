@@ -1,0 +1,327 @@
+"""The secretariat's summaries and report pages, and the side-event editor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from models import Assembly, MemberCity, Role, SideEvent, SideEventContribution, SideEventKind
+from models import SummaryJob as Job
+from services.assemblies import find_assembly
+from services.report import build_report, participant_rows, side_event_kind_label
+from services.side_events import (
+    SideEventError,
+    save_contribution,
+    save_side_event,
+    side_events,
+)
+from services.summaries import SummaryError, request_summary, retry_summary, summary_history
+from webapp.auth import roles_required
+from webapp.extensions import db
+from webapp.i18n import LANGUAGES, current_language
+
+bp = Blueprint("reports", __name__, url_prefix="/secretariat")
+
+secretariat = roles_required(Role.SECRETARIAT)
+
+
+class GenerateForm(FlaskForm):
+    language = SelectField(_l("Language of the report"),
+                           choices=[("ja", "日本語"), ("en", "English")])
+
+
+class SideEventForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k.value, k.value) for k in SideEventKind])
+    title_en = StringField(_l("Title (English)"))
+    title_ja = StringField(_l("Title (Japanese)"))
+    venue_en = StringField(_l("Venue (English)"))
+    venue_ja = StringField(_l("Venue (Japanese)"))
+    starts_on = DateField(_l("First day"), validators=[Optional()])
+    ends_on = DateField(_l("Last day"), validators=[Optional()])
+
+    def localise(self) -> None:
+        self.kind.choices = [(k.value, side_event_kind_label(k.value)) for k in SideEventKind]
+
+
+class ContributionForm(FlaskForm):
+    city = SelectField(_l("City"), choices=[])
+    description_en = StringField(_l("What the city contributed (English)"))
+    description_ja = StringField(_l("What the city contributed (Japanese)"))
+    count = IntegerField(_l("Count (e.g. paintings)"),
+                         validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+
+
+def _assembly(slug: str) -> Assembly:
+    assembly = find_assembly(db.session, slug, current_user)
+    if assembly is None:
+        abort(404)
+    return assembly
+
+
+def _job(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+# --- summaries ------------------------------------------------------------------------------
+
+
+def stage_label(stage: str) -> str:
+    return {"queued": _("waiting for a worker"), "starting": _("starting"),
+            "collecting": _("reading the data"), "csv": _("writing the CSV file"),
+            "xlsx": _("writing the Excel file"), "pdf": _("writing the PDF"),
+            "done": _("done"), "failed": _("failed")}.get(stage, stage)
+
+
+def job_status(job: Job) -> dict[str, Any]:
+    """What the page's poll needs: the status, stage, percent and, once done, the links."""
+    return {
+        "id": job.id, "status": job.status.value, "stage": job.stage,
+        "stage_label": stage_label(job.stage), "progress": job.progress,
+        "error": job.error, "attempts": job.attempts,
+        "downloads": ({f["format"]: url_for("reports.download", job_id=job.id,
+                                            fmt=f["format"]) for f in job.files}
+                      if job.status.value == "done" else {}),
+    }
+
+
+@bp.get("/assemblies/<slug>/summaries")
+@secretariat
+def summaries(slug: str) -> str:
+    assembly = _assembly(slug)
+    form = GenerateForm(language=current_language())
+    return render_template("reports/summaries.html", assembly=assembly, form=form,
+                           jobs=summary_history(db.session, assembly), action=FlaskForm(),
+                           status=job_status)
+
+
+@bp.post("/assemblies/<slug>/summaries")
+@secretariat
+def generate(slug: str) -> Response:
+    assembly = _assembly(slug)
+    form = GenerateForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired or the language is not right; please try again."),
+              "danger")
+        return redirect(url_for("reports.summaries", slug=slug))
+    try:
+        job, created = request_summary(db.session, assembly, current_user, form.language.data)
+    except SummaryError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("reports.summaries", slug=slug))
+    flash(_("The summary is being built; this page shows its progress.") if created else
+          _("A summary of the same data is already being built: you joined it."), "info")
+    return redirect(url_for("reports.summaries", slug=slug, _anchor=f"job-{job.id}"))
+
+
+@bp.get("/summaries/<int:job_id>")
+@secretariat
+def summary(job_id: int) -> Response:
+    job = _job(job_id)
+    return redirect(url_for("reports.summaries", slug=job.assembly.slug, _anchor=f"job-{job.id}"))
+
+
+@bp.get("/summaries/<int:job_id>/status")
+@secretariat
+def status(job_id: int) -> Response:
+    return jsonify(job_status(_job(job_id)))
+
+
+@bp.post("/summaries/<int:job_id>/retry")
+@secretariat
+def retry(job_id: int) -> Response:
+    job = _job(job_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            job, _created = retry_summary(db.session, job, current_user)
+            flash(_("The summary is being built again."), "info")
+        except SummaryError:
+            flash(_("Only a failed summary can be retried."), "warning")
+    return redirect(url_for("reports.summaries", slug=job.assembly.slug, _anchor=f"job-{job.id}"))
+
+
+@bp.get("/summaries/<int:job_id>/download/<fmt>")
+@secretariat
+def download(job_id: int, fmt: str) -> Response:
+    from webapp.api.summaries import summary_file_response
+
+    job = _job(job_id)
+    if job.status.value != "done":
+        flash(_("This summary is not ready yet."), "warning")
+        return redirect(url_for("reports.summaries", slug=job.assembly.slug))
+    try:
+        return summary_file_response(job, fmt)
+    except Exception as exc:  # apiflask's HTTPError: show a page, not JSON
+        if getattr(exc, "status_code", None) in (404, 409):
+            abort(404)
+        raise
+
+
+@bp.get("/assemblies/<slug>/report")
+@secretariat
+def report(slug: str) -> str:
+    assembly = _assembly(slug)
+    lang = current_language()
+    content = build_report(db.session, assembly, lang)
+    return render_template("reports/report.html", assembly=assembly, report=content,
+                           participants=participant_rows(db.session, assembly, lang),
+                           LANGUAGES=LANGUAGES)
+
+
+# --- side events ----------------------------------------------------------------------------
+
+
+def _localized(form: FlaskForm, name: str) -> dict[str, str]:
+    return {lang: getattr(form, f"{name}_{lang}").data or "" for lang in ("en", "ja")}
+
+
+def _show_error(form: FlaskForm, error: SideEventError) -> None:
+    field = getattr(form, error.field, None)
+    messages = {"title_en": _("Give a title in English or Japanese."),
+                "ends_on": _("The last day cannot be before the first day."),
+                "count": _("The count cannot be negative."),
+                "city": _("Choose a member city of this network.")}
+    if field is not None:
+        field.errors = [*field.errors, messages.get(error.field, str(error))]
+    else:
+        flash(str(error), "danger")
+
+
+@bp.route("/assemblies/<slug>/side-events", methods=["GET", "POST"])
+@secretariat
+def side_event_list(slug: str) -> Response | str:
+    assembly = _assembly(slug)
+    form = SideEventForm()
+    form.localise()
+    if form.validate_on_submit():
+        try:
+            event = save_side_event(db.session, assembly, kind=form.kind.data,
+                                    title=_localized(form, "title"),
+                                    venue=_localized(form, "venue"),
+                                    starts_on=form.starts_on.data, ends_on=form.ends_on.data)
+            db.session.commit()
+            flash(_("Side event added. Now add each city's part."), "success")
+            return redirect(url_for("reports.side_event", event_id=event.id))
+        except SideEventError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+    return render_template("reports/side_events.html", assembly=assembly, form=form,
+                           events=side_events(db.session, assembly), action=FlaskForm(),
+                           kind_label=side_event_kind_label)
+
+
+def _event(event_id: int) -> SideEvent:
+    event = db.session.get(SideEvent, event_id)
+    if event is None or find_assembly(db.session, event.assembly.slug, current_user) is None:
+        abort(404)
+    return event
+
+
+@bp.route("/side-events/<int:event_id>", methods=["GET", "POST"])
+@secretariat
+def side_event(event_id: int) -> Response | str:
+    event = _event(event_id)
+    form = SideEventForm()  # bound to the posted data on POST, empty on GET
+    form.localise()
+    if request.method == "GET":
+        _fill(form, event)
+    contribution_form = ContributionForm(formdata=None)
+    _city_choices(contribution_form, event.assembly)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            save_side_event(db.session, event.assembly, kind=form.kind.data,
+                            title=_localized(form, "title"), venue=_localized(form, "venue"),
+                            starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                            event=event)
+            db.session.commit()
+            flash(_("Side event saved."), "success")
+            return redirect(url_for("reports.side_event", event_id=event.id))
+        except SideEventError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+    return _render_event(event, form, contribution_form)
+
+
+def _fill(form: SideEventForm, event: SideEvent) -> None:
+    for lang in ("en", "ja"):
+        getattr(form, f"title_{lang}").data = event.title.get(lang, "")
+        getattr(form, f"venue_{lang}").data = event.venue.get(lang, "")
+    form.kind.data = event.kind.value
+    form.starts_on.data, form.ends_on.data = event.starts_on, event.ends_on
+
+
+def _render_event(event: SideEvent, form: SideEventForm, contribution_form: ContributionForm,
+                  status: int = 200) -> Any:
+    return render_template("reports/side_event.html", event=event, assembly=event.assembly,
+                           form=form, contribution_form=contribution_form, action=FlaskForm(),
+                           kind_label=side_event_kind_label), status
+
+
+def _city_choices(form: ContributionForm, assembly: Assembly) -> dict[str, MemberCity]:
+    cities = {c.code: c for c in db.session.scalars(
+        select(MemberCity).where(MemberCity.network_id == assembly.network_id)
+        .order_by(MemberCity.code))}
+    lang = current_language()
+    form.city.choices = [(code, f"{city.display_name(lang)} ({code})")
+                         for code, city in cities.items()]
+    return cities
+
+
+@bp.post("/side-events/<int:event_id>/contributions")
+@secretariat
+def add_contribution(event_id: int) -> Any:
+    event = _event(event_id)
+    form = ContributionForm()
+    cities = _city_choices(form, event.assembly)
+    if form.validate_on_submit():
+        try:
+            save_contribution(db.session, event, cities[form.city.data],
+                              description=_localized(form, "description"),
+                              count=form.count.data)
+            db.session.commit()
+            flash(_("The city's part is saved."), "success")
+            return redirect(url_for("reports.side_event", event_id=event.id))
+        except SideEventError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+    event_form = SideEventForm(formdata=None)
+    event_form.localise()
+    _fill(event_form, event)
+    return _render_event(event, event_form, form, 422)
+
+
+@bp.post("/side-events/<int:event_id>/delete")
+@secretariat
+def delete_side_event(event_id: int) -> Response:
+    event = _event(event_id)
+    slug = event.assembly.slug
+    if FlaskForm().validate_on_submit():
+        db.session.delete(event)
+        db.session.commit()
+        flash(_("Side event deleted."), "info")
+    return redirect(url_for("reports.side_event_list", slug=slug))
+
+
+@bp.post("/contributions/<int:contribution_id>/delete")
+@secretariat
+def delete_contribution(contribution_id: int) -> Response:
+    contribution = db.session.get(SideEventContribution, contribution_id)
+    if contribution is None:
+        abort(404)
+    event = _event(contribution.side_event_id)
+    if FlaskForm().validate_on_submit():
+        db.session.delete(contribution)
+        db.session.commit()
+        flash(_("The city's part is removed."), "info")
+    return redirect(url_for("reports.side_event", event_id=event.id))
