@@ -412,7 +412,7 @@ def load_tomsk_2014(session: Session) -> Assembly:
     session.add_all([network, *cities.values(), assembly])
     session.flush()  # delegates carry assembly_id directly
 
-    session.add_all(_programme(assembly))
+    session.add_all(tomsk_programme(assembly))
     for code, city in cities.items():
         people = DELEGATIONS.get(code, ())
         status = DelegationStatus.ATTENDING if people else DelegationStatus.ABSENT
@@ -428,8 +428,10 @@ def load_tomsk_2014(session: Session) -> Assembly:
     return assembly
 
 
-def _programme(assembly: Assembly) -> list[ProgrammeItem]:
-    """The items as UTC instants; each ends when the next one on the same day starts."""
+def tomsk_programme(assembly: Assembly | None) -> list[ProgrammeItem]:
+    """The items as UTC instants; each ends when the next one on the same day starts.
+
+    With no assembly the items stay unattached (e.g. to be entered through the API)."""
     items = []
     for item, following in zip(PROGRAMME, (*PROGRAMME[1:], None), strict=True):
         starts_at = _instant(item.day, item.start)

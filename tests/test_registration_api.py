@@ -12,8 +12,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from models import Delegate, ProxyLetter, Role, User
-from services.demo import CITIES, DELEGATIONS
-from tests.registration_helpers import PDF, bearer, make_network
+from tests.registration_helpers import (
+    PDF,
+    bearer,
+    enter_cities_and_assembly,
+    enter_tomsk_through_api,
+    make_network,
+)
 from webapp.extensions import db
 
 SLUG = "anmc21-tomsk-2014"
@@ -25,53 +30,10 @@ def secretariat(app: Flask, make_user: Callable[..., User]) -> dict[str, str]:
     return bearer(app, make_user, "sec@example.org", Role.SECRETARIAT)
 
 
-def _setup_tomsk(client: FlaskClient, headers: dict[str, str]) -> None:
-    for code, en, ja, country, zone in CITIES:
-        response = client.post("/api/v1/cities", headers=headers, json={
-            "code": code, "name": {"en": en, "ja": ja}, "country": country, "timezone": zone})
-        assert response.status_code == 201, response.get_json()
-    response = client.post("/api/v1/assemblies", headers=headers, json={
-        "slug": SLUG, "number": 13, "host_city": "TOF", "timezone": "Asia/Tomsk",
-        "home_timezone": "Asia/Tokyo",
-        "title": {"en": "13th General Assembly of ANMC21", "ja": "第13回総会"},
-        "venue": {"en": "Tomsk Polytechnic University", "ja": "トムスク工科大学"},
-        "starts_on": "2014-09-04", "ends_on": "2014-09-06",
-        "registration_deadline": "2014-08-15T18:00:00+07:00",
-        "proxy_deadline": "2099-09-01T18:00:00+07:00",
-        "quorum": "majority", "max_proxies_per_holder": 2, "proxy_to_chair_allowed": True})
-    assert response.status_code == 201, response.get_json()
-    assert response.get_json()["registration_deadline"] == "2014-08-15T11:00:00+00:00"
-    response = client.patch(f"/api/v1/assemblies/{SLUG}", headers=headers,
-                            json={"status": "open"})
-    assert response.get_json()["status"] == "open"
-
-
 def test_tomsk_numbers_through_the_api(app: Flask, client: FlaskClient,
-                                       make_user: Callable[..., User],
-                                       secretariat: dict[str, str]) -> None:
-    _setup_tomsk(client, secretariat)
-    for code, _en, _ja, _country, _zone in CITIES:
-        status = "attending" if code in DELEGATIONS else "absent"
-        response = client.put(f"/api/v1/assemblies/{SLUG}/delegations/{code}",
-                              headers=secretariat, json={"status": status})
-        assert response.status_code == 200, response.get_json()
-    for code, people in DELEGATIONS.items():
-        for person in people:
-            response = client.post(f"/api/v1/assemblies/{SLUG}/delegates", headers=secretariat,
-                                   json={"city": code, "family_name": person.family,
-                                         "given_name": person.given, "name_local": person.local,
-                                         "role": person.role.value,
-                                         "title": {"en": person.title[0],
-                                                   "ja": person.title[1]}})
-            assert response.status_code == 201, response.get_json()
-
-    jakarta = bearer(app, make_user, "liaison.jkt@example.org", Role.LIAISON, "JKT")
-    response = client.post(f"/api/v1/assemblies/{SLUG}/proxies", headers=jakarta, data={
-        "grantor": "JKT", "holder": "TYO", "signatory_name": "Joko Widodo",
-        "signatory_title": "Governor of Jakarta",
-        "document": (io.BytesIO(PDF), "surat-kuasa.pdf")}, content_type="multipart/form-data")
-    assert response.status_code == 201, response.get_json()
-    letter = response.get_json()
+                                       make_user: Callable[..., User]) -> None:
+    tomsk = enter_tomsk_through_api(app, client, make_user, verify=False)
+    secretariat, jakarta, letter = tomsk.secretariat, tomsk.jakarta, tomsk.letter
     assert letter["status"] == "submitted" and letter["holder"] == "TYO"
     assert len(letter["document_sha256"]) == 64 and letter["events"][0]["action"] == "submitted"
 
@@ -120,7 +82,7 @@ def _count(app: Flask, model: type) -> int:
 def test_bad_input_is_a_clear_4xx_and_writes_nothing(app: Flask, client: FlaskClient,
                                                      make_user: Callable[..., User],
                                                      secretariat: dict[str, str]) -> None:
-    _setup_tomsk(client, secretariat)
+    enter_cities_and_assembly(client, secretariat)
     for code, status in (("JKT", "absent"), ("TYO", "attending")):
         client.put(f"/api/v1/assemblies/{SLUG}/delegations/{code}", headers=secretariat,
                    json={"status": status})
@@ -198,7 +160,7 @@ def test_the_registration_api_is_in_the_openapi_document(client: FlaskClient) ->
 def test_import_and_invitations_through_the_api(app: Flask, client: FlaskClient,
                                                 make_user: Callable[..., User],
                                                 secretariat: dict[str, str]) -> None:
-    _setup_tomsk(client, secretariat)
+    enter_cities_and_assembly(client, secretariat)
     response = client.patch(f"/api/v1/assemblies/{SLUG}", headers=secretariat,
                             json={"registration_deadline": "2099-01-01T00:00:00+07:00"})
     assert response.status_code == 200
