@@ -6,11 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# fonts-noto-cjk: a CJK font file to embed in the PDFs so Japanese shows in any viewer.
-# fonts-ipaexfont-gothic: TrueType outlines, which reportlab can embed (Noto CJK is CFF).
+# fonts-ipaexfont-gothic: a Japanese font with TrueType outlines, which reportlab embeds in
+# the PDFs so Japanese shows in any viewer (Noto CJK is CFF, which reportlab cannot embed).
 # No compilers needed: every dependency ships wheels (psycopg[binary], argon2-cffi, reportlab).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-ipaexfont-gothic \
+    && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system sokai \

@@ -236,7 +236,7 @@ def test_dockerfile_installs_cjk_font_and_package() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
     instructions = re.sub(r"\\\n", " ", text)  # join continued lines
     assert re.search(r"^FROM python:3\.11-slim-bookworm\b", instructions, re.M)
-    assert re.search(r"^RUN .*apt-get install .*\bfonts-noto-cjk\b", instructions, re.M)
+    assert re.search(r"^RUN .*apt-get install .*\bfonts-ipaexfont-gothic\b", instructions, re.M)
     assert re.search(r"^RUN .*pip install --no-cache-dir \.(\s|$)", instructions, re.M)
     users = re.findall(r"^USER\s+(\S+)", instructions, re.M)
     assert users and users[-1] not in ("root", "0"), "the image must run as a non-root user"
