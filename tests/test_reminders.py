@@ -21,6 +21,8 @@ from models import (
     MailStatus,
     MemberCity,
     OutboxMessage,
+    ProxyLetter,
+    ProxyStatus,
     Reminder,
     ReminderAnchor,
     ReminderAudience,
@@ -61,6 +63,11 @@ def open_assembly(session: object) -> Assembly:
         delegation.status = DelegationStatus.UNDECIDED
         create_user(session, email, Role.LIAISON, None, code, display_name=f"Liaison {code}",
                     language=language)
+    # The demo's Jakarta has a verified letter to Tokyo: withdrawn here, so that Jakarta is
+    # absent without a proxy.
+    for letter in session.scalars(select(ProxyLetter).where(
+            ProxyLetter.assembly_id == assembly.id)):
+        letter.status = ProxyStatus.WITHDRAWN
     create_user(session, "liaison.jkt@example.org", Role.LIAISON, None, "JKT")
     create_user(session, "liaison.tyo@example.org", Role.LIAISON, None, "TYO")
     session.commit()
