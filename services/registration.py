@@ -38,6 +38,7 @@ from models import (
     validate_timezone,
 )
 from models.delegation import COUNTED_STATUSES
+from services.reminders import create_default_reminders
 from services.wording import _, instant_in_zone
 
 
@@ -199,6 +200,8 @@ def create_assembly(session: Session, data: dict[str, Any]) -> Assembly:
                     creating=True)
     session.add(assembly)
     session.flush()
+    # Every new assembly starts with the default reminders, in the same transaction.
+    create_default_reminders(session, assembly)
     return assembly
 
 
