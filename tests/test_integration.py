@@ -3,14 +3,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from models import Role, User
-from services.demo import CITIES
+from models import AssemblyStatus, Delegate, Delegation, DelegationStatus, Role, User
+from services.demo import CITIES, load_tomsk_2014
+from services.invitations import invite_delegate
+from tests.conftest import csrf_token, wait_for
+from tests.feed_helpers import check_feed, events_by_uid, give_token, item_by_title
 from tests.registration_helpers import bearer, make_network
+from webapp.extensions import db
 
 
 def test_a_new_assembly_gets_the_default_reminders(app: Flask, client: FlaskClient,
@@ -49,3 +57,61 @@ def test_a_new_assembly_gets_the_default_reminders(app: Flask, client: FlaskClie
     assert again.status_code == 409
     assert len(client.get("/api/v1/assemblies/ga-2030/reminders",
                           headers=headers).get_json()) == 5
+
+
+def open_tomsk(app: Flask, make_user: Callable[..., User]) -> int:
+    """The Tomsk demo, open for registration, with a secretariat account."""
+    make_user("sec@example.org", Role.SECRETARIAT)
+    with app.app_context():
+        assembly = load_tomsk_2014(db.session)
+        assembly.status = AssemblyStatus.OPEN
+        assembly.registration_deadline = assembly.proxy_deadline = datetime(2099, 1, 1,
+                                                                            tzinfo=UTC)
+        db.session.commit()
+        return assembly.id
+
+
+def invited_delegate(app: Flask) -> tuple[int, str]:
+    """An attending delegate with an address, and the token of their invitation link."""
+    with app.app_context():
+        delegate = db.session.scalar(
+            select(Delegate).join(Delegation).where(
+                Delegation.status == DelegationStatus.ATTENDING, Delegate.email.is_not(None))
+            .order_by(Delegate.id))
+        sec = db.session.scalar(select(User).where(User.email == "sec@example.org"))
+        _, token = invite_delegate(db.session, delegate, sec)
+        db.session.commit()
+        return delegate.id, token
+
+
+def _confirm(client: FlaskClient, token: str, items: list[int]) -> None:
+    page = client.get(f"/d/{token}")
+    html = page.get_data(as_text=True)
+    fields = {name: value for name, value in re.findall(
+        r'<input[^>]*name="(family_name|given_name|email)"[^>]*value="([^"]*)"', html)}
+    response = client.post(f"/d/{token}", data={
+        "csrf_token": csrf_token(html), **fields, "language": "en",
+        "items": [str(i) for i in items]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_signing_up_on_the_delegate_page_rebuilds_the_personal_feed(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User],
+        celery_worker: Any) -> None:
+    open_tomsk(app, make_user)
+    delegate_id, token = invited_delegate(app)
+    trip = item_by_title(app, "Field work (Special Economic Zone, tree planting, dacha)")
+    assert trip.capacity is not None
+    secret = give_token(app, delegate_id)
+    feed = f"/calendar/p/{secret}.ics"
+    assert trip.uid not in events_by_uid(check_feed(client.get(feed).data))
+
+    _confirm(client, token, [trip.id])
+    signed = wait_for(lambda: trip.uid in events_by_uid(
+        check_feed((r := client.get(feed)).data)) and r, timeout=30)
+    assert signed, "the worker did not rebuild the personal feed after the sign-up"
+
+    _confirm(client, token, [])  # the delegate changes their mind: the place is released
+    released = wait_for(lambda: trip.uid not in events_by_uid(
+        check_feed((r := client.get(feed)).data)) and r, timeout=30)
+    assert released, "the worker did not rebuild the personal feed after the release"
