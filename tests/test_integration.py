@@ -5,18 +5,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models import AssemblyStatus, Delegate, Delegation, DelegationStatus, Role, User
+from models import (
+    Assembly,
+    AssemblyStatus,
+    Delegate,
+    Delegation,
+    DelegationStatus,
+    FeedToken,
+    OutboxMessage,
+    ReminderAnchor,
+    Role,
+    User,
+)
+from models.calendar import hash_feed_token
+from services.calendar import issue_token, personal_feed_url, revoke_token, token_for
 from services.demo import CITIES, load_tomsk_2014
 from services.invitations import invite_delegate
+from services.reminders import create_default_reminders, due_at, send_due_reminders
 from tests.conftest import csrf_token, wait_for
-from tests.feed_helpers import check_feed, events_by_uid, give_token, item_by_title
+from tests.feed_helpers import (
+    check_feed,
+    events_by_uid,
+    first_delegates,
+    give_token,
+    item_by_title,
+)
 from tests.registration_helpers import bearer, make_network
 from webapp.extensions import db
 
@@ -115,3 +135,81 @@ def test_signing_up_on_the_delegate_page_rebuilds_the_personal_feed(
     released = wait_for(lambda: trip.uid not in events_by_uid(
         check_feed((r := client.get(feed)).data)) and r, timeout=30)
     assert released, "the worker did not rebuild the personal feed after the release"
+
+
+def test_the_reminder_link_is_the_delegates_working_feed(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+    open_tomsk(app, make_user)
+    subscribed, revoked = first_delegates(app, 2)
+    secret = give_token(app, subscribed)  # subscribed before the reminder goes out
+    with app.app_context():
+        assembly = db.session.scalar(select(Assembly))
+        start = create_default_reminders(db.session, assembly)[4]
+        assert start.anchor is ReminderAnchor.ASSEMBLY_START
+        issue_token(db.session, db.session.get(Delegate, revoked))
+        assert revoke_token(db.session, db.session.get(Delegate, revoked))
+        db.session.commit()
+        due = due_at(db.session, start)
+        assert due is not None
+        sent = send_due_reminders(db.session, app.config["SOKAI_SETTINGS"],
+                                  now=due + timedelta(minutes=1))
+        assert sent > 2
+        bodies = {address: body for address, body in db.session.execute(
+            select(OutboxMessage.to_address, OutboxMessage.text_body)
+            .where(OutboxMessage.kind == "reminder"))}
+        people = {d.id: d for d in db.session.scalars(select(Delegate))}
+        tokens = {t.delegate_id: t for t in db.session.scalars(select(FeedToken))}
+
+    links = {address: re.findall(r"http://sokai\.test(/calendar/p/[\w-]+\.ics)", body)
+             for address, body in bodies.items()}
+    # The delegate who had subscribed gets the very link their calendar app already uses.
+    assert links[people[subscribed].email] == [f"/calendar/p/{secret}.ics"]
+    assert f"webcal://sokai.test/calendar/p/{secret}.ics" in bodies[people[subscribed].email]
+    # A revoked link stays revoked: no link in the mail.
+    assert links[people[revoked].email] == []
+    assert "/calendar/p/" not in bodies[people[revoked].email]
+    # Everyone else got a link of their own, issued with the reminder, that opens their feed.
+    others = [d for d in people.values()
+              if d.email in bodies and d.id not in (subscribed, revoked)]
+    assert others
+    for delegate in others[:3]:
+        [path] = links[delegate.email]
+        response = client.get(path)
+        assert response.status_code == 200
+        calendar = check_feed(response.data)
+        assert delegate.full_name in str(calendar["X-WR-CALNAME"])
+        assert hash_feed_token(path.split("/")[-1][:-4]) == tokens[delegate.id].token_hash
+
+    # Rotating the link on the delegate's page: the mailed link stops working.
+    [path] = links[others[0].email]
+    page = client.get(path[:-4])
+    assert page.status_code == 200
+    response = client.post(f"{path[:-4]}/rotate",
+                           data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 302
+    assert client.get(path).status_code == 404
+    assert client.get(path[:-4]).status_code == 404
+    new = response.headers["Location"].rsplit("/", 1)[-1]
+    assert client.get(f"/calendar/p/{new}.ics").status_code == 200
+    with app.app_context():  # the link a reminder would carry now is the new one
+        assert personal_feed_url(db.session, others[0].id, "http://sokai.test") == (
+            f"http://sokai.test/calendar/p/{new}.ics")
+
+
+def test_a_link_from_before_derived_secrets_is_replaced_when_it_must_be_sent(
+        app: Flask, make_user: Callable[..., User]) -> None:
+    open_tomsk(app, make_user)
+    [delegate_id] = first_delegates(app, 1)
+    with app.app_context():
+        # A row as migration 0007 leaves it: a random secret, no nonce.
+        db.session.add(FeedToken(delegate_id=delegate_id, token_hash=hash_feed_token("old"),
+                                 nonce=""))
+        db.session.commit()
+        url = personal_feed_url(db.session, delegate_id, "http://sokai.test/")
+        db.session.commit()
+        assert url is not None and url.startswith("http://sokai.test/calendar/p/")
+        secret = url.rsplit("/", 1)[-1][:-4]
+        assert len(secret) >= 43 and token_for(db.session, secret) is not None
+        assert token_for(db.session, "old") is None
+        # Derived again, the same link.
+        assert personal_feed_url(db.session, delegate_id, "http://sokai.test") == url
