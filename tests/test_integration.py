@@ -213,3 +213,34 @@ def test_a_link_from_before_derived_secrets_is_replaced_when_it_must_be_sent(
         assert token_for(db.session, "old") is None
         # Derived again, the same link.
         assert personal_feed_url(db.session, delegate_id, "http://sokai.test") == url
+
+
+def test_the_delegate_page_links_to_their_programme_and_calendar(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+    open_tomsk(app, make_user)
+    delegate_id, token = invited_delegate(app)
+    with app.app_context():
+        invitation = db.session.scalar(select(OutboxMessage.text_body).where(
+            OutboxMessage.kind == "delegate_invitation"))
+        name = db.session.get(Delegate, delegate_id).full_name
+    page = client.get(f"/d/{token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "My programme and calendar" in html
+    [path] = set(re.findall(r'href="(/calendar/p/[\w-]+)"', html))
+    secret = path.rsplit("/", 1)[-1]
+    assert f"http://sokai.test{path}\n" in invitation  # the same link in the invitation
+
+    programme = client.get(path)
+    assert programme.status_code == 200 and name in programme.get_data(as_text=True)
+    feed = client.get(f"{path}.ics")
+    assert feed.status_code == 200 and name in str(check_feed(feed.data)["X-WR-CALNAME"])
+    with app.app_context():
+        assert token_for(db.session, secret).delegate_id == delegate_id
+    assert client.get(f"/d/{token}").get_data(as_text=True).count(path) == 1  # stable
+
+    with app.app_context():  # revoked by the secretariat: no link, and the page says why
+        revoke_token(db.session, db.session.get(Delegate, delegate_id))
+        db.session.commit()
+    html = client.get(f"/d/{token}").get_data(as_text=True)
+    assert "/calendar/p/" not in html and "Ask the secretariat for a new one" in html
