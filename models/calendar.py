@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
@@ -14,14 +16,23 @@ from models.delegation import Delegate
 
 
 def hash_feed_token(token: str) -> str:
-    # 32 random bytes: a fast hash is enough and lets us look the token up by its hash.
+    # 32 bytes of MAC: a fast hash is enough and lets us look the token up by its hash.
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class FeedToken(Base):
-    """The secret in a delegate's personal feed URL; only its hash is stored.
+def derive_feed_secret(key: bytes, delegate_id: int, nonce: str) -> str:
+    """The secret of a personal feed URL: HMAC-SHA256 (keyed with the app's SECRET_KEY) of the
+    delegate and the token's random nonce, URL-safe base64 (43 characters). The server can
+    derive it again to put the link in a reminder; nobody without the key can."""
+    mac = hmac.new(key, f"sokai-feed:{delegate_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
-    One row per delegate: rotating replaces the hash (the old URL stops working), revoking
+
+class FeedToken(Base):
+    """The secret in a delegate's personal feed URL: derived from the SECRET_KEY, the delegate
+    and `nonce`; only its hash is stored (the lookup key).
+
+    One row per delegate: rotating draws a new nonce (the old URL stops working), revoking
     sets revoked_at (the URL answers 404) until the secretariat issues a new one.
     """
 
@@ -31,6 +42,8 @@ class FeedToken(Base):
     delegate_id: Mapped[int] = mapped_column(ForeignKey("delegates.id", ondelete="CASCADE"),
                                              unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Random per token; "" on rows made before secrets were derived (re-issued when needed).
+    nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     # Minutes before each item for a VALARM in the personal feed; None: no alarm.
     alarm_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -39,12 +52,22 @@ class FeedToken(Base):
 
     delegate: Mapped[Delegate] = relationship()
 
-    def new_secret(self) -> str:
-        """Give this row a fresh secret; returns it (shown once, never stored)."""
-        secret = secrets.token_urlsafe(32)
+    def new_secret(self, key: bytes, delegate_id: int) -> str:
+        """Give this row a fresh secret (a new nonce) and return it; only its hash is
+        stored."""
+        self.nonce = secrets.token_hex(16)
+        secret = derive_feed_secret(key, delegate_id, self.nonce)
         self.token_hash = hash_feed_token(secret)
         self.revoked_at = None
         return secret
+
+    def secret(self, key: bytes) -> str | None:
+        """The current secret, derived again; None when it cannot be (a row from before
+        derivation, or a changed SECRET_KEY): the caller issues a new one."""
+        if not self.nonce:
+            return None
+        secret = derive_feed_secret(key, self.delegate_id, self.nonce)
+        return secret if hmac.compare_digest(hash_feed_token(secret), self.token_hash) else None
 
     @property
     def is_active(self) -> bool:

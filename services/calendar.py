@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Protocol
 
+from flask import current_app
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -570,6 +571,11 @@ def token_for(session: Session, secret: str) -> FeedToken | None:
         and_(FeedToken.token_hash == hash_feed_token(secret), FeedToken.revoked_at.is_(None))))
 
 
+def feed_key() -> bytes:
+    """The key feed secrets are derived with: the app's SECRET_KEY."""
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
 def issue_token(session: Session, delegate: Delegate) -> str:
     """A new secret for the delegate's feed (replacing any older or revoked one)."""
     token = session.scalar(select(FeedToken).where(FeedToken.delegate_id == delegate.id))
@@ -578,10 +584,76 @@ def issue_token(session: Session, delegate: Delegate) -> str:
         session.add(token)
     else:
         token.rotated_at = utcnow()
-    secret = token.new_secret()
+    secret = token.new_secret(feed_key(), delegate.id)
     session.flush()
     forget_lookups()
     return secret
+
+
+def current_secrets(session: Session, delegate_ids: Iterable[int]) -> dict[int, str]:
+    """The secret of each delegate's personal feed as it works now, issuing one for a
+    delegate who has none (in the caller's transaction). A revoked link stays revoked: that
+    delegate is left out. One query for all, for a reminder to every delegate."""
+    wanted = set(delegate_ids)
+    if not wanted:
+        return {}
+    key = feed_key()
+    tokens = {t.delegate_id: t for t in session.scalars(
+        select(FeedToken).where(FeedToken.delegate_id.in_(wanted)))}
+    found: dict[int, str] = {}
+    for delegate_id in sorted(wanted):
+        token = tokens.get(delegate_id)
+        if token is None:
+            token = _new_token(session, delegate_id)
+        if token.revoked_at is not None:
+            continue
+        secret = token.secret(key)
+        if secret is None:  # a link made before secrets were derived: replaced
+            token.rotated_at = utcnow()
+            secret = token.new_secret(key, delegate_id)
+            session.flush()
+            forget_lookups()
+        found[delegate_id] = secret
+    return found
+
+
+def _new_token(session: Session, delegate_id: int) -> FeedToken:
+    """A token for a delegate who has none; if a concurrent transaction made one first, that
+    one (whose secret derives the same way)."""
+    try:
+        with session.begin_nested():
+            token = FeedToken(delegate_id=delegate_id)
+            token.new_secret(feed_key(), delegate_id)
+            session.add(token)
+    except IntegrityError:
+        theirs = session.scalar(select(FeedToken).where(FeedToken.delegate_id == delegate_id))
+        assert theirs is not None
+        return theirs
+    forget_lookups()
+    return token
+
+
+def personal_feed_path(secret: str) -> str:
+    """GET /calendar/p/{secret}.ics: the feed a calendar app subscribes to."""
+    return f"/calendar/p/{secret}.ics"
+
+
+def personal_page_path(secret: str) -> str:
+    """GET /calendar/p/{secret}: the delegate's programme page with the subscribe links."""
+    return f"/calendar/p/{secret}"
+
+
+def personal_feed_url(session: Session, delegate_id: int, base_url: str) -> str | None:
+    """The delegate's personal feed URL as it works now (a token is issued if the delegate
+    has none); None when the secretariat revoked the link."""
+    secret = current_secrets(session, [delegate_id]).get(delegate_id)
+    return base_url.rstrip("/") + personal_feed_path(secret) if secret else None
+
+
+def personal_page_url(session: Session, delegate_id: int, base_url: str) -> str | None:
+    """The delegate's personal programme and calendar page; None when the link is revoked."""
+    secret = current_secrets(session, [delegate_id]).get(delegate_id)
+    return base_url.rstrip("/") + personal_page_path(secret) if secret else None
 
 
 def revoke_token(session: Session, delegate: Delegate) -> bool:

@@ -23,6 +23,7 @@ from models import (
     utcnow,
 )
 from models.user import hash_token, normalise_email
+from services.calendar import personal_page_url
 from services.mail import queue_message
 from services.registration import RuleError, require_city_access, require_secretariat
 from services.wording import _
@@ -125,6 +126,7 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
     session.add(invitation)
     session.flush()
     link = f"{_base_url()}/d/{token}"
+    calendar = personal_page_url(session, delegate.id, _base_url())
     lang = delegate.language if delegate.language in ("en", "ja") else "en"
     with force_locale(lang):
         title = assembly.title.get(lang) or assembly.title.get("en", "")
@@ -132,6 +134,9 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
         body = gettext("%(name)s, you are registered for %(assembly)s.\n\nCheck your details "
                        "and choose optional visits here (your personal link; do not share "
                        "it):\n%(link)s\n", name=delegate.full_name, assembly=title, link=link)
+        if calendar:
+            body += "\n" + gettext("Your programme and personal calendar (to subscribe to in "
+                                   "your calendar app):\n%(link)s\n", link=calendar)
     queue_message(session, kind="delegate_invitation", to_address=delegate.email,
                   to_name=delegate.full_name, subject=subject, text_body=body, language=lang,
                   assembly_id=assembly.id)

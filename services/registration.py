@@ -38,7 +38,9 @@ from models import (
     validate_timezone,
 )
 from models.delegation import COUNTED_STATUSES
+from services.reminders import create_default_reminders
 from services.wording import _, instant_in_zone
+from tasks.feeds import request_rebuild
 
 
 class RuleError(ValueError):
@@ -199,6 +201,8 @@ def create_assembly(session: Session, data: dict[str, Any]) -> Assembly:
                     creating=True)
     session.add(assembly)
     session.flush()
+    # Every new assembly starts with the default reminders, in the same transaction.
+    create_default_reminders(session, assembly)
     return assembly
 
 
@@ -445,6 +449,8 @@ def sign_up(session: Session, delegate: Delegate, item: ProgrammeItem) -> Signup
     session.add(signup)
     session.flush()
     session.expire(item, ["signup_count"])
+    # The delegate's personal feed now carries the item: the worker rebuilds it after commit.
+    request_rebuild(session, delegate.assembly_id)
     return signup
 
 
@@ -460,6 +466,7 @@ def release_place(session: Session, delegate: Delegate, item: ProgrammeItem) -> 
                     .execution_options(synchronize_session=False))
     session.flush()
     session.expire(item, ["signup_count"])
+    request_rebuild(session, delegate.assembly_id)  # the item leaves the personal feed
 
 
 def optional_items(session: Session, assembly: Assembly) -> list[PlacesLeft]:

@@ -9,8 +9,6 @@ twice. A reminder whose moment passed more than GRACE ago is skipped, not sent l
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,6 +54,7 @@ from models import (
 from models.base import LANGUAGES
 from models.delegation import COUNTED_STATUSES
 from models.mail import new_message_id
+from services.calendar import current_secrets, personal_feed_path
 from services.mail import Attachment, Draft, queue_messages
 
 GRACE = timedelta(hours=1)
@@ -238,14 +237,6 @@ class RenderedReminder:
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
 
-def personal_feed_url(settings: Settings, delegate_id: int) -> str:
-    """Placeholder for the delegate's personal calendar feed (GET /calendar/p/{token}.ics):
-    the calendar issue owns the real token; this one is an HMAC of the delegate's id."""
-    token = hmac.new(settings.secret_key.encode(), f"feed:{delegate_id}".encode(),
-                     hashlib.sha256).hexdigest()[:32]
-    return f"{settings.base_url}/calendar/p/{token}.ics"
-
-
 @lru_cache(maxsize=4096)
 def _shown(moment: datetime, zone: str, lang: str) -> str:
     # Thousands of recipients share a handful of (zone, language) pairs.
@@ -273,11 +264,16 @@ def _labels(lang: str) -> dict[str, str]:
                 "secretariat": gettext("Secretariat")}
 
 
+def _feed_url(settings: Settings, secret: str | None) -> str:
+    return f"{settings.base_url.rstrip('/')}{personal_feed_path(secret)}" if secret else ""
+
+
 def _context(session: Session, reminder: Reminder, person: Recipient, settings: Settings,
-             anchor: datetime | None) -> dict[str, Any]:
+             anchor: datetime | None, feed: str) -> dict[str, Any]:
+    """The template variables; `feed` is the delegate's personal feed URL ("" for liaisons
+    and for a delegate whose link the secretariat revoked)."""
     assembly = reminder.assembly
     lang = person.language
-    feed = personal_feed_url(settings, person.delegate_id) if person.delegate_id else ""
     assembly_url = f"{settings.base_url}/a/{assembly.slug}"
     return {
         "recipient_name": person.name,
@@ -316,15 +312,17 @@ def render(session: Session, reminder: Reminder, person: Recipient, settings: Se
     """The message for one recipient, in their language, times in their zone and the host's."""
     lang = person.language
     anchor = anchor if anchor is not None else anchor_instant(session, reminder)
+    secrets = current_secrets(session, [person.delegate_id] if person.delegate_id else [])
+    feed = _feed_url(settings, secrets.get(person.delegate_id or 0))
     with force_locale(lang):
-        return _render_in_locale(session, reminder, person, settings, anchor, strict)
+        return _render_in_locale(session, reminder, person, settings, anchor, strict, feed)
 
 
 def _render_in_locale(session: Session, reminder: Reminder, person: Recipient,
                       settings: Settings, anchor: datetime | None,
-                      strict: bool) -> RenderedReminder:
+                      strict: bool, feed: str) -> RenderedReminder:
     lang = person.language
-    context = _context(session, reminder, person, settings, anchor)
+    context = _context(session, reminder, person, settings, anchor, feed)
     subject = _template(localized(reminder.subject, lang), strict).render(context)
     text = _template(localized(reminder.body, lang), strict).render(context)
     subject = " ".join(subject.split())  # one line: a header never carries a line break
@@ -594,14 +592,18 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
         {"reminder_id": reminder.id, "to_address": p.address,
          "message_id": new_message_id(), "created_at": now} for p in people]) if people else {}
     anchor = anchor_instant(session, reminder)
+    # Each delegate's working feed link (issued if they had none), for all of them at once.
+    secrets = current_secrets(session, [p.delegate_id for p in people
+                                        if p.delegate_id and p.address in inserted])
     drafts = []
     for lang in sorted({p.language for p in people}):
         with force_locale(lang):  # once per language, not once per recipient
             for person in people:
                 if person.language != lang or person.address not in inserted:
                     continue  # another sweep got there first
-                message = _render_in_locale(session, reminder, person, settings, anchor,
-                                            strict=False)
+                message = _render_in_locale(
+                    session, reminder, person, settings, anchor, strict=False,
+                    feed=_feed_url(settings, secrets.get(person.delegate_id or 0)))
                 drafts.append(Draft(
                     kind="reminder", to_address=person.address, to_name=person.name,
                     subject=message.subject, text_body=message.text, html_body=message.html,

@@ -17,19 +17,21 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from models import AssemblyStatus, MemberCity, Role, User
+from models import AssemblyStatus, MemberCity, OutboxMessage, ProgrammeItem, Role, User
 from services.accounts import issue_token
+from services.calendar import issue_token as issue_token_for_feed
 from services.demo import load_tomsk_2014
 from services.invitations import invite_delegate
 from services.proxies import Document, submit_letter
 from services.registration import add_delegate, set_delegation_status
+from services.reminders import create_default_reminders
 from tests.conftest import csrf_token, login
 from tests.registration_helpers import PDF
 from webapp.extensions import db
 
 SLUG = "anmc21-tomsk-2014"
 ROLES = ("secretariat", "own", "other", "delegate", "anonymous")
-OK, CREATED, REDIRECT = 200, 201, 302
+OK, CREATED, NO_CONTENT, REDIRECT = 200, 201, 204, 302
 # Statuses per role, in the order of ROLES; a tuple allows several.
 SEC_PAGE = (OK, 403, 403, 403, REDIRECT)
 SEC_POST_FORM = (422, 403, 403, 403, REDIRECT)  # empty form: says what is wrong
@@ -47,6 +49,7 @@ API_CITY = (OK, OK, 403, 403, 401)  # the delegation of Jakarta
 API_OWN_LIST = (OK, OK, OK, 403, 401)  # a liaison's list holds its own city only
 API_OBJECT = (OK, OK, 404, 403, 401)
 API_DECIDE = ((OK, 409), 403, 403, 403, 401)
+API_SEC_DELETE = (NO_CONTENT, 403, 403, 403, 401)
 
 EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("public.index", "GET"): EVERYONE,
@@ -116,11 +119,45 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.proxy_document", "GET"): API_OBJECT,
     ("api.verify_proxy", "POST"): API_DECIDE,
     ("api.reject_proxy", "POST"): API_DECIDE,
+    # Issue 4: the programme is public; editing it and delegates' links are the secretariat's.
+    ("programme.page", "GET"): EVERYONE,
+    ("programme.editor", "GET"): SEC_PAGE,
+    ("programme.new_item", "GET"): SEC_PAGE,
+    ("programme.new_item", "POST"): SEC_POST_FORM,
+    ("programme.edit_item", "GET"): SEC_PAGE,
+    ("programme.edit_item", "POST"): SEC_POST_FORM,
+    ("programme.change_status", "POST"): SEC_POST_ACTION,
+    ("programme.feed_tokens", "GET"): SEC_PAGE,
+    ("programme.change_token", "POST"): SEC_POST_ACTION,  # revoke
+    ("calendar.public", "GET"): EVERYONE,
+    # A valid feed token is the key to the personal feed and page, like the delegate page.
+    ("calendar.personal", "GET"): EVERYONE,
+    ("calendar.my_programme", "GET"): EVERYONE,
+    ("calendar.set_alarm", "POST"): (REDIRECT,) * 5,  # no choice: says so on the page
+    ("calendar.rotate", "POST"): (REDIRECT,) * 5,  # to the page at the new link
+    ("api.list_programme", "GET"): API_ANY,
+    ("api.create_programme_item", "POST"): API_SEC_CREATE,
+    ("api.update_programme_item", "PATCH"): API_SEC,
+    ("api.revoke_feed_token", "DELETE"): API_SEC_DELETE,
+    # Issue 5: mail and reminders are the secretariat's.
+    ("mailing.mail_log", "GET"): SEC_PAGE,
+    ("mailing.mail_message", "GET"): SEC_PAGE,
+    ("mailing.mail_resend", "POST"): SEC_POST_ACTION,  # not failed: says so
+    ("mailing.reminders", "GET"): SEC_PAGE,
+    ("mailing.reminder_form", "GET"): SEC_PAGE,  # new and edit
+    ("mailing.reminder_form", "POST"): SEC_POST_FORM,
+    ("mailing.reminder_pause", "POST"): SEC_POST_ACTION,
+    ("api.list_reminders", "GET"): API_SEC,
+    ("api.create_reminder", "POST"): API_SEC_CREATE,
+    ("api.get_reminder", "GET"): API_SEC,
+    ("api.update_reminder", "PATCH"): API_SEC,
+    ("api.delete_reminder", "DELETE"): API_SEC_DELETE,
 }
 
 
 def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
-    """Tomsk 2014, open; Jakarta absent with a letter to Tokyo and two delegates."""
+    """Tomsk 2014, open; Jakarta absent with a letter to Tokyo and three delegates, two of
+    them with a personal feed; the default reminders; an invitation in the outbox."""
     with app.app_context():
         assembly = load_tomsk_2014(db.session)
         db.session.commit()
@@ -145,13 +182,25 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         victim = add_delegate(session, assembly, jakarta, {"family_name": "Victim"}, sec)
         letter = submit_letter(session, assembly, jakarta, tokyo, signatory_name="Joko",
                                user=sec, document=Document(PDF, "letter.pdf"))
+        spare = add_delegate(session, assembly, jakarta, {"family_name": "Spare"}, sec)
         _, token = invite_delegate(session, main, sec)
+        # Separate links: rotating one and revoking another leave the main one working.
+        feeds = {"feed": issue_token_for_feed(session, main),
+                 "rotate_feed": issue_token_for_feed(session, victim)}
+        issue_token_for_feed(session, spare)
+        reminders = create_default_reminders(session, assembly)
+        item = session.scalar(select(ProgrammeItem).where(
+            ProgrammeItem.assembly_id == assembly.id).order_by(ProgrammeItem.id))
+        message = session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id))
         tokens = {name: issue_token(session, email) for name, email in (
             ("secretariat", "m.sec@example.org"), ("own", "m.jkt@example.org"),
             ("other", "m.tyo@example.org"), ("delegate", "m.delegate@example.org"))}
         session.commit()
-        return {"main": main.id, "victim": victim.id, "letter": letter.id, "token": token,
-                "bearer": tokens}
+        assert item is not None and message is not None
+        return {"main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
+                "token": token, "bearer": tokens, **feeds, "item": item.id,
+                "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
+                "message": message}
 
 
 def _absent() -> Any:
@@ -163,9 +212,17 @@ def _absent() -> Any:
 def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
     values = {"slug": SLUG, "city": "JKT", "code": "JKT", "letter_id": world["letter"],
               "delegate_id": world["main"], "token": world["token"],
-              "filename": "css/sokai.css", "status": "open"}
+              "filename": "css/sokai.css", "status": "open", "item_id": world["item"],
+              "reminder_id": world["reminder"], "message_id": world["message"],
+              "action": "cancel"}
     if endpoint in ("registration.my_cancel_delegate", "api.delete_delegate"):
         values["delegate_id"] = world["victim"]
+    if endpoint in ("api.revoke_feed_token", "programme.change_token"):
+        values["delegate_id"], values["action"] = world["spare"], "revoke"
+    if endpoint.startswith("calendar."):
+        values["token"] = world["rotate_feed" if endpoint == "calendar.rotate" else "feed"]
+    if endpoint == "api.delete_reminder":
+        values["reminder_id"] = world["spare_reminder"]
     if endpoint == "registration.accept_invitation":
         values["token"] = "not-a-real-token"
     with app.test_request_context():
@@ -206,6 +263,18 @@ def _api_body(endpoint: str) -> dict[str, Any]:
         csv = f"family_name,role\nImported {n},delegate\n".encode()
         return {"data": {"file": (io.BytesIO(csv), "people.csv")},
                 "content_type": "multipart/form-data"}
+    if endpoint == "api.create_programme_item":
+        return {"json": {"title": {"en": f"Item {n}"}, "starts_at": "2014-09-05T09:30",
+                         "ends_at": "2014-09-05T10:30"}}
+    if endpoint == "api.update_programme_item":
+        return {"json": {"location": {"en": "Hall B"}}}
+    if endpoint == "api.create_reminder":
+        return {"json": {"anchor": "registration_deadline", "offset": "-P1D",
+                         "audience": "undecided_liaisons",
+                         "subject": {"en": "Reply", "ja": "ご回答"},
+                         "body": {"en": "Dear {{ recipient_name }}", "ja": "{{ city }}"}}}
+    if endpoint == "api.update_reminder":
+        return {"json": {"offset": "-P2D"}}
     if endpoint == "api.invite_liaison_api":
         return {"json": {"email": "m.jkt@example.org"}}
     if endpoint == "api.create_proxy":
@@ -255,7 +324,8 @@ def test_authorisation_matrix(app: Flask, make_user: Callable[..., User], role: 
                 wrong.append(f"{method} {url}: {response.status_code}, expected {expected}")
             if response.status_code == REDIRECT and role == "anonymous" and (
                     endpoint.startswith(("registration_admin.", "secretariat.",
-                                         "registration.my_", "registration.letter"))):
+                                         "registration.my_", "registration.letter",
+                                         "programme.", "mailing."))):
                 assert "/login" in response.headers["Location"], url
     finally:
         app.config["WTF_CSRF_ENABLED"] = True

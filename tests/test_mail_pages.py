@@ -99,7 +99,7 @@ def test_reminder_pages_list_preview_save_and_pause(app: Flask, client: FlaskCli
 
     bad = client.post(f"/secretariat/assemblies/{SLUG}/reminders/new",
                       data={**data, "offset": "one day", "save": "1"})
-    assert bad.status_code == 200 and "ISO 8601 duration" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "ISO 8601 duration" in bad.get_data(as_text=True)
     saved = client.post(f"/secretariat/assemblies/{SLUG}/reminders/new",
                         data={**data, "save": "1"}, follow_redirects=True)
     assert "The reminder is saved" in saved.get_data(as_text=True)

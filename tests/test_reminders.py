@@ -22,6 +22,7 @@ from models import (
     MemberCity,
     OutboxMessage,
     ProxyLetter,
+    ProxyStatus,
     Reminder,
     ReminderAnchor,
     ReminderAudience,
@@ -53,10 +54,6 @@ def open_assembly(session: object) -> Assembly:
     liaison (absent, no letter)."""
     assembly = load_tomsk_2014(session)
     assembly.status = AssemblyStatus.OPEN
-    # Before Jakarta's letter: the demo's letter is taken out so Jakarta is absent without one.
-    for letter in session.scalars(select(ProxyLetter).where(
-            ProxyLetter.assembly_id == assembly.id)):
-        session.delete(letter)
     now = utcnow().replace(microsecond=0)
     assembly.registration_deadline = now + timedelta(days=30)
     assembly.proxy_deadline = now + timedelta(days=30)
@@ -66,6 +63,11 @@ def open_assembly(session: object) -> Assembly:
         delegation.status = DelegationStatus.UNDECIDED
         create_user(session, email, Role.LIAISON, None, code, display_name=f"Liaison {code}",
                     language=language)
+    # The demo's Jakarta has a verified letter to Tokyo: withdrawn here, so that Jakarta is
+    # absent without a proxy.
+    for letter in session.scalars(select(ProxyLetter).where(
+            ProxyLetter.assembly_id == assembly.id)):
+        letter.status = ProxyStatus.WITHDRAWN
     create_user(session, "liaison.jkt@example.org", Role.LIAISON, None, "JKT")
     create_user(session, "liaison.tyo@example.org", Role.LIAISON, None, "TYO")
     session.commit()

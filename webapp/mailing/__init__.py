@@ -189,7 +189,9 @@ def reminder_form(slug: str, reminder_id: int | None = None) -> Response | str:
     if request.method == "GET" and reminder is None:
         form.offset.data = "-P7D"
     previews = None
+    refused = request.method == "POST"  # until the form is valid (422, like the other forms)
     if form.validate_on_submit():
+        refused = False
         try:
             if form.preview.data:
                 previews = reminder_service.preview(db.session, assembly, **form.values(),
@@ -205,8 +207,10 @@ def reminder_form(slug: str, reminder_id: int | None = None) -> Response | str:
         except ReminderError as error:
             db.session.rollback()
             _show_error(form, error)
+            refused = True
     return render_template("mailing/reminder_form.html", assembly=assembly, reminder=reminder,
-                           form=form, previews=previews, variables=TEMPLATE_VARIABLES)
+                           form=form, previews=previews, variables=TEMPLATE_VARIABLES), (
+        422 if refused else 200)  # type: ignore[return-value]
 
 
 @bp.post("/assemblies/<slug>/reminders/<int:reminder_id>/pause")

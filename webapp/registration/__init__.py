@@ -33,6 +33,7 @@ from models import (
     Signup,
 )
 from services.assemblies import find_assembly
+from services.calendar import current_secrets
 from services.delegation_import import COLUMNS, import_delegation
 from services.invitations import (
     accept_liaison_invitation,
@@ -368,6 +369,10 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
     delegate = delegate_for_token(db.session, token)
     if delegate is None:
         abort(404)
+    # The delegate's personal programme and calendar (a link is issued if they have none);
+    # committed before anything the form may change. None: the secretariat revoked it.
+    feed_secret = current_secrets(db.session, [delegate.id]).get(delegate.id)
+    db.session.commit()
     assembly = db.session.get(Assembly, delegate.assembly_id)
     assert assembly is not None
     form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
@@ -384,7 +389,9 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
             form_error(form, exc)
     mine = {s.item_id for s in db.session.scalars(
         select(Signup).where(Signup.delegate_id == delegate.id))}
+    calendar_url = (url_for("calendar.my_programme", token=feed_secret)
+                    if feed_secret else None)
     return render_template("registration/delegate_page.html", assembly=assembly,
                            delegate=delegate, form=form, items=optional_items(db.session,
                                                                               assembly),
-                           mine=mine), 422 if form.errors else 200
+                           mine=mine, calendar_url=calendar_url), 422 if form.errors else 200
