@@ -17,7 +17,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from models import AssemblyStatus, MemberCity, OutboxMessage, ProgrammeItem, Role, User
+from models import (
+    AssemblyStatus,
+    MemberCity,
+    OutboxMessage,
+    ProgrammeItem,
+    Role,
+    SideEvent,
+    SideEventContribution,
+    SummaryJob,
+    User,
+)
 from services.accounts import issue_token
 from services.calendar import issue_token as issue_token_for_feed
 from services.demo import load_tomsk_2014
@@ -25,6 +35,8 @@ from services.invitations import invite_delegate
 from services.proxies import Document, submit_letter
 from services.registration import add_delegate, set_delegation_status
 from services.reminders import create_default_reminders
+from services.report import data_version
+from tasks.summaries import render_report
 from tests.conftest import csrf_token, login
 from tests.registration_helpers import PDF
 from webapp.extensions import db
@@ -119,6 +131,26 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.proxy_document", "GET"): API_OBJECT,
     ("api.verify_proxy", "POST"): API_DECIDE,
     ("api.reject_proxy", "POST"): API_DECIDE,
+    # Summaries and the report (issue 6): the secretariat's alone.
+    ("reports.summaries", "GET"): SEC_PAGE,
+    ("reports.generate", "POST"): SEC_POST_ACTION,
+    ("reports.summary", "GET"): (REDIRECT, 403, 403, 403, REDIRECT),
+    ("reports.status", "GET"): SEC_PAGE,
+    ("reports.retry", "POST"): SEC_POST_ACTION,
+    ("reports.download", "GET"): SEC_PAGE,
+    ("reports.report", "GET"): SEC_PAGE,
+    ("reports.side_event_list", "GET"): SEC_PAGE,
+    ("reports.side_event_list", "POST"): SEC_POST_FORM,
+    ("reports.side_event", "GET"): SEC_PAGE,
+    ("reports.side_event", "POST"): SEC_POST_FORM,
+    ("reports.add_contribution", "POST"): SEC_POST_FORM,
+    ("reports.delete_contribution", "POST"): SEC_POST_ACTION,
+    ("reports.delete_side_event", "POST"): SEC_POST_ACTION,
+    ("api.create_summary", "POST"): ((202, 200), 403, 403, 403, 401),
+    ("api.list_summaries", "GET"): API_SEC,
+    ("api.get_summary", "GET"): API_SEC,
+    ("api.download_summary", "GET"): API_SEC,
+    ("api.retry", "POST"): ((202, 409), 403, 403, 403, 401),  # a finished job: nothing to redo
     # Issue 4: the programme is public; editing it and delegates' links are the secretariat's.
     ("programme.page", "GET"): EVERYONE,
     ("programme.editor", "GET"): SEC_PAGE,
@@ -195,12 +227,25 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         tokens = {name: issue_token(session, email) for name, email in (
             ("secretariat", "m.sec@example.org"), ("own", "m.jkt@example.org"),
             ("other", "m.tyo@example.org"), ("delegate", "m.delegate@example.org"))}
+        # A summary built to the end, so that its files can be downloaded; the side events
+        # the demo brings: the first is looked at, the last deleted, and one contribution of
+        # the second deleted.
+        job = SummaryJob(assembly_id=assembly.id, requested_by_id=sec.id, language="en",
+                         data_version=data_version(session, assembly))
+        session.add(job)
         session.commit()
-        assert item is not None and message is not None
+        render_report(session, job.id, app.config["SOKAI_SETTINGS"])
+        events = session.scalars(select(SideEvent).where(SideEvent.assembly_id == assembly.id)
+                                 .order_by(SideEvent.id)).all()
+        contribution = session.scalar(select(SideEventContribution.id).where(
+            SideEventContribution.side_event_id == events[1].id))
+        session.commit()
+        assert item is not None and message is not None and contribution is not None
         return {"main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
                 "token": token, "bearer": tokens, **feeds, "item": item.id,
                 "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
-                "message": message}
+                "message": message, "job": job.id, "event": events[0].id,
+                "spare_event": events[-1].id, "contribution": contribution}
 
 
 def _absent() -> Any:
@@ -214,7 +259,10 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
               "delegate_id": world["main"], "token": world["token"],
               "filename": "css/sokai.css", "status": "open", "item_id": world["item"],
               "reminder_id": world["reminder"], "message_id": world["message"],
-              "action": "cancel"}
+              "action": "cancel", "job_id": world["job"], "fmt": "csv",
+              "event_id": world["event"], "contribution_id": world["contribution"]}
+    if endpoint == "reports.delete_side_event":
+        values["event_id"] = world["spare_event"]
     if endpoint in ("registration.my_cancel_delegate", "api.delete_delegate"):
         values["delegate_id"] = world["victim"]
     if endpoint in ("api.revoke_feed_token", "programme.change_token"):

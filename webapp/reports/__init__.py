@@ -200,7 +200,7 @@ def _show_error(form: FlaskForm, error: SideEventError) -> None:
 
 @bp.route("/assemblies/<slug>/side-events", methods=["GET", "POST"])
 @secretariat
-def side_event_list(slug: str) -> Response | str:
+def side_event_list(slug: str) -> Any:
     assembly = _assembly(slug)
     form = SideEventForm()
     form.localise()
@@ -216,9 +216,11 @@ def side_event_list(slug: str) -> Response | str:
         except SideEventError as exc:
             db.session.rollback()
             _show_error(form, exc)
+    # A refused form says what is wrong next to each field, with 422 like every other form.
     return render_template("reports/side_events.html", assembly=assembly, form=form,
                            events=side_events(db.session, assembly), action=FlaskForm(),
-                           kind_label=side_event_kind_label)
+                           kind_label=side_event_kind_label), (
+        422 if request.method == "POST" else 200)
 
 
 def _event(event_id: int) -> SideEvent:
@@ -230,7 +232,7 @@ def _event(event_id: int) -> SideEvent:
 
 @bp.route("/side-events/<int:event_id>", methods=["GET", "POST"])
 @secretariat
-def side_event(event_id: int) -> Response | str:
+def side_event(event_id: int) -> Any:
     event = _event(event_id)
     form = SideEventForm()  # bound to the posted data on POST, empty on GET
     form.localise()
@@ -250,7 +252,8 @@ def side_event(event_id: int) -> Response | str:
         except SideEventError as exc:
             db.session.rollback()
             _show_error(form, exc)
-    return _render_event(event, form, contribution_form)
+    return _render_event(event, form, contribution_form,
+                         422 if request.method == "POST" else 200)
 
 
 def _fill(form: SideEventForm, event: SideEvent) -> None:
