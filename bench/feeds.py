@@ -18,7 +18,6 @@ import argparse
 import http.client
 import multiprocessing
 import os
-import platform
 import re
 import shutil
 import socket
@@ -34,6 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from machine import describe  # noqa: E402  (bench/ is on sys.path when run)
 from sqlalchemy import create_engine, inspect  # noqa: E402
 
 from config import load_settings  # noqa: E402
@@ -229,19 +229,6 @@ def edit_latency(app: object, port: int, item_id: int, path: str, rounds: int) -
     return results
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, " \
-           f"Python {platform.python_version()}"
-
-
 def write_doc(text: str, label: str) -> None:
     """Replace this configuration's block in docs/benchmarks.md (or append it)."""
     begin, end = f"<!-- bench/feeds.py {label}: begin -->", f"<!-- bench/feeds.py {label}: end -->"
@@ -334,7 +321,7 @@ def main() -> None:
         f"### Calendar feeds (`bench/feeds.py`): {backend}, feeds stored in "
         f"{'Redis' if settings.redis_url else 'the database'}",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {describe()}.",
         f"gunicorn, 2 gthread workers × 4 threads; load by {tool}, {args.connections} "
         f"connections, {args.seconds:g} s per case, best of {args.rounds}; database "
         f"{backend}, broker {settings.broker_url.split(':', 1)[0]}, feeds stored in "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import re
 import smtplib
 import subprocess
@@ -32,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from machine import describe  # noqa: E402  (bench/ is on sys.path when run)
 
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
@@ -240,14 +241,6 @@ def wait_for_worker(app: Any) -> None:
 def write_results(args: Any, settings: Any, real: float, bare: float, ratio: float,
                   lost: int, dupes: int) -> None:
     docs = ROOT / "docs" / "benchmarks.md"
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     database = settings.database_url.split("+")[0].split(":")[0]
     broker = settings.broker_url.split(":")[0]
     n = args.messages
@@ -261,8 +254,7 @@ def write_results(args: Any, settings: Any, real: float, bare: float, ratio: flo
         "one transaction; the worker delivers them in claimed batches of 200 over one SMTP "
         "connection each) against a bare `smtplib` loop sending the same messages over one "
         "connection. Lost and duplicated are counted by Message-ID at the sink.\n\n"
-        f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}.\n"
+        f"Machine: {describe()}.\n"
         "Run: `python bench/mail.py` (embedded) or with `DATABASE_URL=postgresql+psycopg://… "
         "CELERY_BROKER_URL=redis://…` (the database is wiped).\n\n"
         "The real-path time runs from enqueueing the sweep to the last message at the sink, "

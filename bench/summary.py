@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from machine import describe  # noqa: E402  (bench/ is on sys.path when run)
 
 TARGETS = {"formats_seconds": 60.0, "ratio": 2.0, "memory_mb": 500.0}
 
@@ -216,19 +217,6 @@ def run_job(database_url: str, instance: Path) -> dict[str, float]:
     return timings
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
@@ -289,7 +277,7 @@ def main() -> None:
         if marker not in text:
             text += (f"\n## Summaries (bench/summary.py)\n\n{marker}\n")
         docs.write_text(text.replace(marker, f"{marker}\n{row}", 1))
-        print(f"recorded in {docs} (machine: {machine()})")
+        print(f"recorded in {docs} (machine: {describe()})")
 
 if __name__ == "__main__":
     main()
