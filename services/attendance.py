@@ -88,8 +88,10 @@ class Attendance:
 
 def compute_attendance(session: Session, assembly: Assembly) -> Attendance:
     """The live picture in five queries, whatever the number of cities."""
-    cities = session.scalars(select(MemberCity).where(MemberCity.network_id == assembly.network_id)
-                             .order_by(MemberCity.code)).all()
+    # In the report's order: by English name (Bangkok … Yangon), whatever the codes.
+    cities = sorted(session.scalars(select(MemberCity)
+                                    .where(MemberCity.network_id == assembly.network_id)),
+                    key=lambda city: (city.name.get("en") or city.code).casefold())
     statuses = dict(session.execute(select(Delegation.city_id, Delegation.status)
                                     .where(Delegation.assembly_id == assembly.id)).all())
     counts = participant_counts(session, assembly)

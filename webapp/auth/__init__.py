@@ -83,4 +83,6 @@ def logout() -> Response:
 def _home_for(user: User) -> str:
     if user.role is Role.SECRETARIAT:
         return url_for("secretariat.dashboard")
+    if user.role is Role.LIAISON:
+        return url_for("registration.my_assemblies")
     return url_for("public.index")
