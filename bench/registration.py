@@ -112,7 +112,7 @@ def main() -> None:
                                 "csrf_token": csrf_token(page)})
     for _ in range(100):
         started = time.perf_counter()
-        assert client.get("/secretariat/a/anmc21-tomsk-2014/attendance").status_code == 200
+        assert client.get("/secretariat/assemblies/anmc21-tomsk-2014/attendance").status_code == 200
         page_timings.append((time.perf_counter() - started) * 1000)
     print(f"attendance page, 100 requests: median {statistics.median(page_timings):.1f} ms")
 

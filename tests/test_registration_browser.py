@@ -70,12 +70,12 @@ def test_a_letter_from_upload_to_quorum(app: Flask, page: Any,
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, "b.sec@example.org")
-    page.goto(f"/secretariat/a/{SLUG}/proxies")
+    page.goto(f"/secretariat/assemblies/{SLUG}/proxies")
     letter = page.locator('[data-grantor="JKT"]')
     letter.get_by_role("button", name="Verify").click()
     assert page.locator('[data-grantor="JKT"] [data-letter-status="verified"]').is_visible()
     page.get_by_role("link", name="Attendance").first.click()
-    page.wait_for_url(f"**/secretariat/a/{SLUG}/attendance")
+    page.wait_for_url(f"**/secretariat/assemblies/{SLUG}/attendance")
     assert page.locator('tr[data-city="JKT"]').get_attribute("data-presence") == "represented"
     quorum = page.get_by_test_id("quorum")
     assert quorum.get_attribute("data-reached") == "yes"

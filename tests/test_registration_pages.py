@@ -105,12 +105,12 @@ def test_liaison_registers_declares_absent_and_gives_a_letter(
 
     client.post("/logout", data={"csrf_token": token})
     login(client, "sec@example.org")
-    queue = client.get(f"/secretariat/a/{SLUG}/proxies").get_data(as_text=True)
+    queue = client.get(f"/secretariat/assemblies/{SLUG}/proxies").get_data(as_text=True)
     assert "Jakarta" in queue and "waiting for verification" in queue
-    response = client.post(f"/secretariat/a/{SLUG}/proxies/{letter_id}/verify",
+    response = client.post(f"/secretariat/assemblies/{SLUG}/proxies/{letter_id}/verify",
                            data={"csrf_token": csrf_token(queue)})
     assert response.status_code == 302
-    html = client.get(f"/secretariat/a/{SLUG}/attendance").get_data(as_text=True)
+    html = client.get(f"/secretariat/assemblies/{SLUG}/attendance").get_data(as_text=True)
     assert 'data-city="JKT" data-presence="represented"' in html
     assert 'data-reached="yes"' in html and "7 of 13" in html
     assert 'data-count="participants">107<' in html
@@ -138,7 +138,7 @@ def test_other_cities_and_strangers_see_nothing(app: Flask, client: FlaskClient,
     client.post("/logout", data={"csrf_token": token})
     login(client, "tyo@example.org")
     assert client.get(f"/letters/{letter_id}/document").status_code == 404
-    assert client.get(f"/secretariat/a/{SLUG}/attendance").status_code == 403
+    assert client.get(f"/secretariat/assemblies/{SLUG}/attendance").status_code == 403
     # ?city= is for the secretariat only: a liaison always gets their own city.
     assert "Tokyo" in client.get(f"/my/{SLUG}?city=JKT").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": token_of(client, f"/my/{SLUG}")})
@@ -272,12 +272,12 @@ def test_secretariat_manages_cities_and_assemblies(app: Flask, client: FlaskClie
         assembly = db.session.scalar(select(Assembly).where(Assembly.slug == "anmc21-2015"))
         # 18:00 in Tokyo is 09:00 UTC.
         assert assembly.proxy_deadline.hour == 9 and assembly.status is AssemblyStatus.DRAFT
-    client.post("/secretariat/a/anmc21-2015/registration/open", data={"csrf_token": token})
+    client.post("/secretariat/assemblies/anmc21-2015/registration/open", data={"csrf_token": token})
     with app.app_context():
         assert db.session.scalar(select(Assembly).where(
             Assembly.slug == "anmc21-2015")).status is AssemblyStatus.OPEN
-    assert client.get("/secretariat/a/anmc21-2015/edit").status_code == 200
-    html = client.get(f"/secretariat/a/{SLUG}/attendance").get_data(as_text=True)
+    assert client.get("/secretariat/assemblies/anmc21-2015/edit").status_code == 200
+    html = client.get(f"/secretariat/assemblies/{SLUG}/attendance").get_data(as_text=True)
     assert 'data-reached="no"' in html  # 6 of 14 now
 
 
@@ -320,14 +320,14 @@ def test_pages_render_in_japanese(app: Flask, client: FlaskClient,
     make_user("ja.sec@example.org", Role.SECRETARIAT, language="ja")
     make_user("ja.jkt@example.org", Role.LIAISON, city="JKT", language="ja")
     login(client, "ja.sec@example.org")
-    for path in (f"/secretariat/a/{SLUG}/attendance", f"/secretariat/a/{SLUG}/proxies",
+    for path in (f"/secretariat/assemblies/{SLUG}/attendance", f"/secretariat/assemblies/{SLUG}/proxies",
                  "/secretariat/cities", "/secretariat/assemblies/new",
-                 f"/secretariat/a/{SLUG}/edit", f"/my/{SLUG}?city=TYO"):
+                 f"/secretariat/assemblies/{SLUG}/edit", f"/my/{SLUG}?city=TYO"):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.get_data(as_text=True)
         assert 'lang="ja"' in html
-    assert "舛添 要一" in client.get(f"/secretariat/a/{SLUG}/attendance").get_data(as_text=True)
+    assert "舛添 要一" in client.get(f"/secretariat/assemblies/{SLUG}/attendance").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": token_of(client, "/secretariat/cities")})
     login(client, "ja.jkt@example.org")
     html = client.get(f"/my/{SLUG}").get_data(as_text=True)

@@ -175,7 +175,7 @@ def new_assembly() -> Response | tuple[str, int]:
                            assembly=None), 422 if form.errors else 200
 
 
-@bp.route("/a/<slug>/edit", methods=["GET", "POST"])
+@bp.route("/assemblies/<slug>/edit", methods=["GET", "POST"])
 @roles_required(Role.SECRETARIAT)
 def edit_assembly(slug: str) -> Response | tuple[str, int]:
     assembly = _assembly(slug)
@@ -200,7 +200,7 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
                            assembly=assembly), 422 if form.errors else 200
 
 
-@bp.post("/a/<slug>/registration/<any(open, closed):status>")
+@bp.post("/assemblies/<slug>/registration/<any(open, closed):status>")
 @roles_required(Role.SECRETARIAT)
 def registration_status(slug: str, status: str) -> Response:
     assembly = _assembly(slug)
@@ -215,7 +215,7 @@ def registration_status(slug: str, status: str) -> Response:
 # --- attendance and proxy letters ----------------------------------------------------------
 
 
-@bp.get("/a/<slug>/attendance")
+@bp.get("/assemblies/<slug>/attendance")
 @roles_required(Role.SECRETARIAT)
 def attendance(slug: str) -> str:
     assembly = _assembly(slug)
@@ -223,7 +223,7 @@ def attendance(slug: str) -> str:
                            picture=compute_attendance(db.session, assembly), form=FlaskForm())
 
 
-@bp.get("/a/<slug>/proxies")
+@bp.get("/assemblies/<slug>/proxies")
 @roles_required(Role.SECRETARIAT)
 def proxies(slug: str) -> str:
     assembly = _assembly(slug)
@@ -240,7 +240,7 @@ def _letter(assembly: Assembly, letter_id: int) -> ProxyLetter:
     return letter
 
 
-@bp.post("/a/<slug>/proxies/<int:letter_id>/verify")
+@bp.post("/assemblies/<slug>/proxies/<int:letter_id>/verify")
 @roles_required(Role.SECRETARIAT)
 def verify(slug: str, letter_id: int) -> Response:
     assembly = _assembly(slug)
@@ -257,7 +257,7 @@ def verify(slug: str, letter_id: int) -> Response:
     return redirect(url_for("registration_admin.proxies", slug=slug))
 
 
-@bp.post("/a/<slug>/proxies/<int:letter_id>/reject")
+@bp.post("/assemblies/<slug>/proxies/<int:letter_id>/reject")
 @roles_required(Role.SECRETARIAT)
 def reject(slug: str, letter_id: int) -> Response:
     assembly = _assembly(slug)
