@@ -30,10 +30,9 @@ from models import (
     MemberCity,
     ProxyLetter,
     Role,
-    Signup,
 )
 from services.assemblies import find_assembly
-from services.calendar import current_secrets
+from services.calendar import current_secrets, delegate_item_ids
 from services.delegation_import import COLUMNS, import_delegation
 from services.invitations import (
     accept_liaison_invitation,
@@ -387,8 +386,7 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
             return redirect(url_for("registration.delegate_page", token=token))
         except RuleError as exc:
             form_error(form, exc)
-    mine = {s.item_id for s in db.session.scalars(
-        select(Signup).where(Signup.delegate_id == delegate.id))}
+    mine = delegate_item_ids(db.session, delegate.id)
     calendar_url = (url_for("calendar.my_programme", token=feed_secret)
                     if feed_secret else None)
     return render_template("registration/delegate_page.html", assembly=assembly,
