@@ -31,7 +31,6 @@ from models import (
     ProxyLetter,
     Role,
 )
-from services.assemblies import find_assembly
 from services.calendar import current_secrets, delegate_item_ids
 from services.delegation_import import COLUMNS, import_delegation
 from services.invitations import (
@@ -60,7 +59,7 @@ from services.registration import (
     update_delegate,
     user_zone,
 )
-from webapp.auth import roles_required
+from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.i18n import current_language
 from webapp.registration.forms import (
@@ -88,11 +87,7 @@ def form_error(form: Any, exc: RuleError) -> None:
 # --- the liaison's city ------------------------------------------------------------------
 
 
-def _my_assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, current_user)
-    if assembly is None:
-        abort(404)
-    return assembly
+_my_assembly = visible_assembly_or_404
 
 
 def _my_city(code: str | None = None) -> MemberCity:
