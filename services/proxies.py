@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import (
     ACTIVE_PROXY_STATUSES,
@@ -298,5 +298,9 @@ def letters_of(session: Session, assembly: Assembly, user: User) -> list[ProxyLe
     query = select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id)
     if not user.is_secretariat:
         query = query.where(ProxyLetter.grantor_city_id == (user.city_id or -1))
+    # Every list shows each letter's cities and history (with who acted): loaded up front,
+    # not one query per letter.
+    query = query.options(selectinload(ProxyLetter.grantor), selectinload(ProxyLetter.holder),
+                          selectinload(ProxyLetter.events).selectinload(ProxyLetterEvent.actor))
     return list(session.scalars(query.order_by(ProxyLetter.submitted_at.desc(),
                                                ProxyLetter.id.desc())))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from models import (
     ACTIVE_PROXY_STATUSES,
@@ -323,7 +323,10 @@ def delegates_of(session: Session, assembly: Assembly,
     """Delegates in the order a delegation is shown: by city, the representative first."""
     query = (select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
              .join(MemberCity, Delegation.city_id == MemberCity.id)
-             .where(Delegate.assembly_id == assembly.id))
+             .where(Delegate.assembly_id == assembly.id)
+             # The joins already carry each delegate's delegation and city (sorted on below and
+             # shown in every list): no query per row.
+             .options(contains_eager(Delegate.delegation).contains_eager(Delegation.city)))
     if city is not None:
         query = query.where(Delegation.city_id == city.id)
     if not include_cancelled:

@@ -20,11 +20,10 @@ import isodate
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _
-from icalendar import Calendar, Event
 from jinja2 import StrictUndefined, Template, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,7 +53,17 @@ from models import (
 from models.base import LANGUAGES
 from models.delegation import COUNTED_STATUSES
 from models.mail import new_message_id
-from services.calendar import current_secrets, personal_feed_path
+from services.calendar import (
+    assemble,
+    calendar_head,
+    concerns,
+    current_secrets,
+    delegate_item_ids,
+    feed_name,
+    feed_window,
+    item_event,
+    personal_feed_path,
+)
 from services.mail import Attachment, Draft, queue_messages
 
 GRACE = timedelta(hours=1)
@@ -357,31 +366,16 @@ def check_templates(subject: dict[str, str], body: dict[str, str]) -> None:
 
 
 def programme_ics(session: Session, assembly: Assembly, delegate_id: int, lang: str) -> bytes:
-    """The delegate's programme: the items everyone attends (no sign-up) and their sign-ups,
-    in the host zone with VTIMEZONE blocks."""
-    signed = select(Signup.item_id).where(Signup.delegate_id == delegate_id)
-    items = session.scalars(select(ProgrammeItem).where(
-        ProgrammeItem.assembly_id == assembly.id, ProgrammeItem.status == ItemStatus.SCHEDULED,
-        or_(ProgrammeItem.capacity.is_(None), ProgrammeItem.id.in_(signed)))
-        .order_by(ProgrammeItem.starts_at, ProgrammeItem.id))
-    calendar = Calendar()
-    calendar.add("prodid", "-//Sokai//reminders//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", assembly.display_title(lang))
-    stamp = utcnow()
-    for item in items:
-        event = Event()
-        event.add("uid", item.uid)
-        event.add("sequence", item.sequence)
-        event.add("dtstamp", stamp)
-        event.add("summary", item.display_title(lang))
-        event.add("dtstart", item.starts_at.astimezone(assembly.zone))
-        event.add("dtend", item.ends_at.astimezone(assembly.zone))
-        if location := localized(item.location, lang):
-            event.add("location", location)
-        calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+    """The delegate's programme: the scheduled items that concern them (everyone's items and
+    their sign-ups), built with the calendar feeds' own pieces (services.calendar)."""
+    signed_up = delegate_item_ids(session, delegate_id)
+    items = [item for item in session.scalars(select(ProgrammeItem).where(
+        ProgrammeItem.assembly_id == assembly.id, ProgrammeItem.status == ItemStatus.SCHEDULED)
+        .order_by(ProgrammeItem.starts_at, ProgrammeItem.id)) if concerns(item, signed_up)]
+    head = calendar_head(assembly, lang, feed_name(assembly, lang),
+                         feed_window(assembly, items))
+    return assemble(head, (item_event(item, assembly, lang).to_ical().decode()
+                           for item in items))
 
 
 # --- keeping reminders ------------------------------------------------------------------------

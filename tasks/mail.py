@@ -170,11 +170,6 @@ def open_transport(settings: Settings) -> Iterator[Transport]:
             client.close()
 
 
-def send_email(email: Message, settings: Settings) -> None:
-    with open_transport(settings) as transport:
-        transport.send(email)
-
-
 def is_permanent(exc: Exception) -> bool:
     """A 5xx answer about this message (bad recipient, refused content): retrying won't help."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

@@ -77,3 +77,28 @@ def test_a_letter_to_the_chair_counts_only_where_allowed(session) -> None:
     assembly.proxy_to_chair_allowed = False
     session.commit()
     assert compute_attendance(session, assembly).represented == 0
+
+
+def test_the_delegate_list_takes_one_query_whatever_the_number_of_delegations(session) -> None:
+    from sqlalchemy import event
+
+    from services.registration import delegates_of
+
+    assembly = load_tomsk_2014(session)
+    session.commit()
+    session.expire_all()
+    assert assembly.id  # loaded again before counting
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        people = delegates_of(session, assembly)
+        codes = [person.delegation.city.code for person in people]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(people) == 107 and codes == sorted(codes)
+    assert len(statements) == 1, statements

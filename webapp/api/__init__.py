@@ -8,7 +8,7 @@ from apiflask import APIBlueprint, HTTPTokenAuth, abort
 from flask import Flask
 from sqlalchemy import select
 
-from models import MemberCity, User
+from models import Assembly, MemberCity, User
 from services.accounts import user_for_token
 from services.assemblies import find_assembly, visible_assemblies
 from webapp.api.schemas import AssemblyOut, CityOut
@@ -37,6 +37,14 @@ def _auth_error(error: Any) -> tuple[dict[str, Any], int, Any]:
 
 def api_user() -> User:
     return token_auth.current_user  # type: ignore[return-value]
+
+
+def assembly_or_404(slug: str) -> Assembly:
+    """The assembly this token may see (drafts only for the secretariat), or a JSON 404."""
+    assembly = find_assembly(db.session, slug, api_user())
+    if assembly is None:
+        abort(404, f"no assembly {slug!r}")
+    return assembly
 
 
 @bp.get("/cities")
@@ -71,10 +79,7 @@ def list_assemblies() -> Any:
 @bp.output(AssemblyOut)
 @bp.doc(summary="One assembly", responses=[404])
 def get_assembly(slug: str) -> Any:
-    assembly = find_assembly(db.session, slug, api_user())
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
+    return assembly_or_404(slug)
 
 
 def init_app(app: Flask) -> None:

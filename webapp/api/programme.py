@@ -11,7 +11,6 @@ from apiflask.validators import Length, OneOf, Range
 from sqlalchemy import select
 
 from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem, Role
-from services.assemblies import find_assembly
 from services.calendar import revoke_token
 from services.programme import (
     ItemDraft,
@@ -24,7 +23,7 @@ from services.programme import (
     set_status,
     update_item,
 )
-from webapp.api import api_user, bp, token_auth
+from webapp.api import api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -94,13 +93,6 @@ def item_out(item: ProgrammeItem, assembly: Assembly) -> dict[str, Any]:
     }
 
 
-def _assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, api_user())
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
-
-
 def _secretariat_only() -> None:
     if api_user().role is not Role.SECRETARIAT:
         abort(403, "only the secretariat edits the programme")
@@ -137,7 +129,7 @@ def _invalid(exc: ProgrammeError) -> None:
 @bp.output(ProgrammeItemOut(many=True))
 @bp.doc(summary="The programme, in time order", responses=[404])
 def list_programme(slug: str) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     items = db.session.scalars(select(ProgrammeItem)
                                .where(ProgrammeItem.assembly_id == assembly.id)
                                .order_by(ProgrammeItem.starts_at, ProgrammeItem.id))
@@ -151,7 +143,7 @@ def list_programme(slug: str) -> Any:
 @bp.doc(summary="Add an item (secretariat)", responses=[403, 404, 422])
 def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
     _secretariat_only()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     try:
         item = add_item(db.session, assembly, _draft(data, assembly, None))
         if data.get("status") == ItemStatus.CANCELLED.value:
@@ -171,7 +163,7 @@ def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
         responses=[403, 404, 422])
 def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
     _secretariat_only()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     item = find_item(db.session, assembly, item_id)
     if item is None:
         abort(404, f"no item {item_id} in {slug!r}")
@@ -193,7 +185,7 @@ def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
         responses=[403, 404])
 def revoke_feed_token(slug: str, delegate_id: int) -> Any:
     _secretariat_only()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     delegate = db.session.get(Delegate, delegate_id)
     if delegate is None or delegate.assembly_id != assembly.id:
         abort(404, f"no delegate {delegate_id} in {slug!r}")

@@ -9,7 +9,6 @@ from apiflask import abort
 from flask import Response, jsonify
 
 from models import Assembly, Delegate, DelegationStatus, MemberCity, ProxyLetter, Role, User
-from services.assemblies import find_assembly
 from services.attendance import Attendance, compute_attendance
 from services.delegation_import import import_delegation
 from services.invitations import invite_liaison
@@ -38,7 +37,7 @@ from services.registration import (
     update_delegate,
 )
 from services.wording import _
-from webapp.api import api_user, bp, token_auth
+from webapp.api import api_user, assembly_or_404, bp, token_auth
 from webapp.api.registration_schemas import (
     AssemblyIn,
     AssemblyPatch,
@@ -69,13 +68,6 @@ def _rule_error(exc: RuleError) -> tuple[Response, int]:
     db.session.rollback()  # nothing half-written
     fields = {exc.field: [exc.message]} if exc.field else {}
     return jsonify(error_body(exc.status, exc.message, fields, exc.code)), exc.status
-
-
-def _assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, api_user())
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
 
 
 def _liaison_or_secretariat() -> User:
@@ -138,7 +130,7 @@ def create_assembly_api(data: dict[str, Any]) -> Any:
         responses=[403, 404, 422])
 def update_assembly_api(slug: str, data: dict[str, Any]) -> Any:
     _secretariat()
-    assembly = update_assembly(db.session, _assembly(slug), data)
+    assembly = update_assembly(db.session, assembly_or_404(slug), data)
     db.session.commit()
     return assembly
 
@@ -158,7 +150,7 @@ def _delegation_out(assembly: Assembly, city: MemberCity) -> dict[str, Any]:
 @bp.doc(summary="A city's delegation: undecided, attending or absent", responses=[403, 404])
 def get_delegation(slug: str, city: str) -> Any:
     user = _liaison_or_secretariat()
-    assembly, member = _assembly(slug), find_city(db.session, city)
+    assembly, member = assembly_or_404(slug), find_city(db.session, city)
     require_city_access(user, member)
     out = _delegation_out(assembly, member)
     db.session.commit()
@@ -173,7 +165,7 @@ def get_delegation(slug: str, city: str) -> Any:
         responses=[403, 404, 409, 422])
 def put_delegation(slug: str, city: str, data: dict[str, Any]) -> Any:
     user = _liaison_or_secretariat()
-    assembly, member = _assembly(slug), find_city(db.session, city)
+    assembly, member = assembly_or_404(slug), find_city(db.session, city)
     set_delegation_status(db.session, assembly, member, DelegationStatus(data["status"]), user)
     db.session.commit()
     return _delegation_out(assembly, member)
@@ -187,7 +179,7 @@ def put_delegation(slug: str, city: str, data: dict[str, Any]) -> Any:
         responses=[403, 404])
 def list_delegates(slug: str, query: dict[str, Any]) -> Any:
     user = _liaison_or_secretariat()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     city = find_city(db.session, query["city"]) if query.get("city") else None
     if not user.is_secretariat:
         if city is not None:
@@ -203,7 +195,7 @@ def list_delegates(slug: str, query: dict[str, Any]) -> Any:
 @bp.doc(summary="Register a delegate", responses=[403, 404, 409, 422])
 def create_delegate(slug: str, data: dict[str, Any]) -> Any:
     user = _liaison_or_secretariat()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     code = data.pop("city", None) or (user.city.code if user.city else None)
     if code is None:
         raise RuleError(_("Give the delegate's city."), code="city_required", status=422,
@@ -229,7 +221,7 @@ def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
 @bp.doc(summary="One delegate", responses=[403, 404])
 def get_delegate(slug: str, delegate_id: int) -> Any:
     user = _liaison_or_secretariat()
-    return _delegate(_assembly(slug), delegate_id, user)
+    return _delegate(assembly_or_404(slug), delegate_id, user)
 
 
 @bp.patch("/assemblies/<slug>/delegates/<int:delegate_id>")
@@ -239,8 +231,8 @@ def get_delegate(slug: str, delegate_id: int) -> Any:
 @bp.doc(summary="Change a delegate", responses=[403, 404, 409, 422])
 def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
     user = _liaison_or_secretariat()
-    delegate = update_delegate(db.session, _delegate(_assembly(slug), delegate_id, user), data,
-                               user)
+    delegate = update_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
+                               data, user)
     db.session.commit()
     return delegate
 
@@ -251,7 +243,8 @@ def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Cancel a delegate (kept, marked cancelled)", responses=[403, 404, 409])
 def delete_delegate(slug: str, delegate_id: int) -> Any:
     user = _liaison_or_secretariat()
-    delegate = cancel_delegate(db.session, _delegate(_assembly(slug), delegate_id, user), user)
+    delegate = cancel_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
+                               user)
     db.session.commit()
     return delegate
 
@@ -264,7 +257,7 @@ def delete_delegate(slug: str, delegate_id: int) -> Any:
                 "rows in `fields.rows`)", responses=[403, 404, 409, 413, 422])
 def import_delegates(slug: str, city: str, data: dict[str, Any]) -> Any:
     user = _liaison_or_secretariat()
-    assembly, member = _assembly(slug), find_city(db.session, city)
+    assembly, member = assembly_or_404(slug), find_city(db.session, city)
     upload = data["file"]
     report = import_delegation(db.session, assembly, member, upload.read(),
                                upload.filename or "", user)
@@ -304,7 +297,7 @@ def invite_liaison_api(code: str, data: dict[str, Any]) -> Any:
         responses=[403, 404])
 def list_proxies(slug: str) -> Any:
     user = _liaison_or_secretariat()
-    return letters_of(db.session, _assembly(slug), user)
+    return letters_of(db.session, assembly_or_404(slug), user)
 
 
 @bp.post("/assemblies/<slug>/proxies")
@@ -315,7 +308,7 @@ def list_proxies(slug: str) -> Any:
         responses=[403, 404, 409, 413, 422])
 def create_proxy(slug: str, data: dict[str, Any]) -> Any:
     user = _liaison_or_secretariat()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     grantor = find_city(db.session, data["grantor"], "grantor")
     require_city_access(user, grantor)
     to_chair = data["holder"].strip().lower() == "chair"
@@ -343,7 +336,7 @@ def _letter(assembly: Assembly, letter_id: int, user: User) -> ProxyLetter:
 @bp.doc(summary="One proxy letter and its history", responses=[403, 404])
 def get_proxy(slug: str, letter_id: int) -> Any:
     user = _liaison_or_secretariat()
-    return _letter(_assembly(slug), letter_id, user)
+    return _letter(assembly_or_404(slug), letter_id, user)
 
 
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>/document")
@@ -352,7 +345,7 @@ def get_proxy(slug: str, letter_id: int) -> Any:
         responses={200: "application/pdf", 403: "Forbidden", 404: "Not Found"})
 def proxy_document(slug: str, letter_id: int) -> Response:
     user = _liaison_or_secretariat()
-    return send_letter_document(_letter(_assembly(slug), letter_id, user))
+    return send_letter_document(_letter(assembly_or_404(slug), letter_id, user))
 
 
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/verify")
@@ -362,7 +355,7 @@ def proxy_document(slug: str, letter_id: int) -> Response:
         responses=[403, 404, 409])
 def verify_proxy(slug: str, letter_id: int) -> Any:
     user = _secretariat()
-    letter = verify_letter(db.session, _letter(_assembly(slug), letter_id, user), user)
+    letter = verify_letter(db.session, _letter(assembly_or_404(slug), letter_id, user), user)
     db.session.commit()
     return letter
 
@@ -375,7 +368,7 @@ def verify_proxy(slug: str, letter_id: int) -> Any:
         responses=[403, 404, 409, 422])
 def reject_proxy(slug: str, letter_id: int, data: dict[str, Any]) -> Any:
     user = _secretariat()
-    letter = reject_letter(db.session, _letter(_assembly(slug), letter_id, user), user,
+    letter = reject_letter(db.session, _letter(assembly_or_404(slug), letter_id, user), user,
                            data["reason"])
     db.session.commit()
     return letter
@@ -416,4 +409,4 @@ def attendance_json(picture: Attendance) -> dict[str, Any]:
         responses=[403, 404])
 def attendance(slug: str) -> Any:
     _secretariat()
-    return attendance_json(compute_attendance(db.session, _assembly(slug)))
+    return attendance_json(compute_attendance(db.session, assembly_or_404(slug)))

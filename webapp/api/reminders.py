@@ -13,9 +13,8 @@ from marshmallow.exceptions import ValidationError
 
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
 from services import reminders as reminder_service
-from services.assemblies import find_assembly
 from services.reminders import ReminderError
-from webapp.api import api_user, bp, token_auth
+from webapp.api import api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -74,10 +73,7 @@ def _secretariat_assembly(slug: str) -> Assembly:
     user = api_user()
     if not user.is_secretariat:
         abort(403, "reminders are the secretariat's")
-    assembly = find_assembly(db.session, slug, user)
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
+    return assembly_or_404(slug)
 
 
 def _reminder(assembly: Assembly, reminder_id: int) -> Reminder:

@@ -10,10 +10,9 @@ from flask import send_file, url_for
 from werkzeug.wrappers import Response
 
 from models import SUMMARY_FORMATS, Role, SummaryJob
-from services.assemblies import find_assembly
 from services.summaries import SummaryError, request_summary, retry_summary, summary_history
 from tasks.summaries import CONTENT_TYPES
-from webapp.api import api_user, bp, token_auth
+from webapp.api import api_user, assembly_or_404, bp, token_auth
 from webapp.api.summary_schemas import SummaryIn, SummaryOut
 from webapp.extensions import db
 
@@ -42,13 +41,6 @@ def summary_out(job: SummaryJob, joined: bool = False) -> dict[str, Any]:
     }
 
 
-def _assembly(slug: str) -> Any:
-    assembly = find_assembly(db.session, slug, api_user())
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
-
-
 def _job(job_id: int) -> SummaryJob:
     job = db.session.get(SummaryJob, job_id)
     if job is None:
@@ -66,7 +58,7 @@ def _job(job_id: int) -> SummaryJob:
         responses=[403, 404])
 def create_summary(slug: str, data: dict[str, Any]) -> Any:
     _secretariat_only()
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     try:
         job, created = request_summary(db.session, assembly, api_user(), data.get("language"))
     except SummaryError as exc:
@@ -80,7 +72,7 @@ def create_summary(slug: str, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Past and current summaries of an assembly, newest first", responses=[403, 404])
 def list_summaries(slug: str) -> Any:
     _secretariat_only()
-    return [summary_out(job) for job in summary_history(db.session, _assembly(slug))]
+    return [summary_out(job) for job in summary_history(db.session, assembly_or_404(slug))]
 
 
 @bp.get("/summaries/<int:job_id>")

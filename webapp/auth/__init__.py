@@ -14,8 +14,9 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
-from models import Role, User
+from models import Assembly, Role, User
 from services.accounts import authenticate
+from services.assemblies import find_assembly
 from webapp.extensions import db, login_manager
 from webapp.i18n import _safe_next
 
@@ -33,6 +34,14 @@ class LoginForm(FlaskForm):
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.is_active else None
+
+
+def visible_assembly_or_404(slug: str) -> Assembly:
+    """The assembly the signed-in user may see (drafts only for the secretariat), or 404."""
+    assembly = find_assembly(db.session, slug, current_user)  # type: ignore[arg-type]
+    if assembly is None:
+        abort(404)
+    return assembly
 
 
 def init_app(app: Flask) -> None:

@@ -39,7 +39,7 @@ from services.programme import (
     update_item,
 )
 from tasks.feeds import request_rebuild
-from webapp.auth import roles_required
+from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.calendar import feed_links
 from webapp.extensions import db
 
@@ -182,11 +182,7 @@ class ItemForm(FlaskForm):
             field.errors = [*field.errors, str(PROBLEM_MESSAGES.get(code, code))]
 
 
-def _assembly_or_404(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, current_user)  # type: ignore[arg-type]
-    if assembly is None:
-        abort(404)
-    return assembly
+_assembly_or_404 = visible_assembly_or_404
 
 
 EDITOR = "/secretariat/assemblies/<slug>/programme"

@@ -30,10 +30,8 @@ from models import (
     MemberCity,
     ProxyLetter,
     Role,
-    Signup,
 )
-from services.assemblies import find_assembly
-from services.calendar import current_secrets
+from services.calendar import current_secrets, delegate_item_ids
 from services.delegation_import import COLUMNS, import_delegation
 from services.invitations import (
     accept_liaison_invitation,
@@ -61,7 +59,7 @@ from services.registration import (
     update_delegate,
     user_zone,
 )
-from webapp.auth import roles_required
+from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.i18n import current_language
 from webapp.registration.forms import (
@@ -89,11 +87,7 @@ def form_error(form: Any, exc: RuleError) -> None:
 # --- the liaison's city ------------------------------------------------------------------
 
 
-def _my_assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, current_user)
-    if assembly is None:
-        abort(404)
-    return assembly
+_my_assembly = visible_assembly_or_404
 
 
 def _my_city(code: str | None = None) -> MemberCity:
@@ -387,8 +381,7 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
             return redirect(url_for("registration.delegate_page", token=token))
         except RuleError as exc:
             form_error(form, exc)
-    mine = {s.item_id for s in db.session.scalars(
-        select(Signup).where(Signup.delegate_id == delegate.id))}
+    mine = delegate_item_ids(db.session, delegate.id)
     calendar_url = (url_for("calendar.my_programme", token=feed_secret)
                     if feed_secret else None)
     return render_template("registration/delegate_page.html", assembly=assembly,

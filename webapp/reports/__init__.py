@@ -25,7 +25,7 @@ from services.side_events import (
     side_events,
 )
 from services.summaries import SummaryError, request_summary, retry_summary, summary_history
-from webapp.auth import roles_required
+from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.i18n import LANGUAGES, current_language
 
@@ -60,11 +60,7 @@ class ContributionForm(FlaskForm):
                          validators=[Optional(), NumberRange(min=0, max=1_000_000)])
 
 
-def _assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, current_user)
-    if assembly is None:
-        abort(404)
-    return assembly
+_assembly = visible_assembly_or_404
 
 
 def _job(job_id: int) -> Job:
