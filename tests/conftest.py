@@ -75,11 +75,25 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app: Flask = request.getfixturevalue("app")
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
     with app.app_context():
-        db.session.rollback()
-        for table in reversed(Base.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+        # The worker thread may still be finishing a test's last job: a deadlock with it is
+        # retried, not a failure of the next test.
+        for attempt in range(5):
+            db.session.rollback()
+            try:
+                for table in reversed(Base.metadata.sorted_tables):
+                    db.session.execute(table.delete())
+                db.session.commit()
+                break
+            except DBAPIError:
+                db.session.rollback()
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
 
 
 @pytest.fixture

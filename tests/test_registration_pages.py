@@ -320,14 +320,16 @@ def test_pages_render_in_japanese(app: Flask, client: FlaskClient,
     make_user("ja.sec@example.org", Role.SECRETARIAT, language="ja")
     make_user("ja.jkt@example.org", Role.LIAISON, city="JKT", language="ja")
     login(client, "ja.sec@example.org")
-    for path in (f"/secretariat/assemblies/{SLUG}/attendance", f"/secretariat/assemblies/{SLUG}/proxies",
-                 "/secretariat/cities", "/secretariat/assemblies/new",
+    for path in (f"/secretariat/assemblies/{SLUG}/attendance",
+                 f"/secretariat/assemblies/{SLUG}/proxies", "/secretariat/cities",
+                 "/secretariat/assemblies/new",
                  f"/secretariat/assemblies/{SLUG}/edit", f"/my/{SLUG}?city=TYO"):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.get_data(as_text=True)
         assert 'lang="ja"' in html
-    assert "舛添 要一" in client.get(f"/secretariat/assemblies/{SLUG}/attendance").get_data(as_text=True)
+    attendance = client.get(f"/secretariat/assemblies/{SLUG}/attendance")
+    assert "舛添 要一" in attendance.get_data(as_text=True)
     client.post("/logout", data={"csrf_token": token_of(client, "/secretariat/cities")})
     login(client, "ja.jkt@example.org")
     html = client.get(f"/my/{SLUG}").get_data(as_text=True)
