@@ -27,7 +27,7 @@ from models import (
 from services import reminders as reminder_service
 from services.reminders import TEMPLATE_VARIABLES, ReminderError
 from tasks.mail import resend
-from webapp.auth import roles_required
+from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.i18n import current_language, show_instant
 
@@ -135,10 +135,6 @@ class ReminderForm(FlaskForm):
                 "attach_programme": self.attach_programme.data}
 
 
-def _assembly(slug: str) -> Assembly:
-    return db.session.scalar(select(Assembly).where(Assembly.slug == slug)) or abort(404)
-
-
 def _form(assembly: Assembly, reminder: Reminder | None = None) -> ReminderForm:
     form = ReminderForm(obj=None)
     items = db.session.scalars(select(ProgrammeItem).where(
@@ -168,7 +164,7 @@ def _show_error(form: ReminderForm, error: ReminderError) -> None:
 @bp.get("/assemblies/<slug>/reminders")
 @roles_required(Role.SECRETARIAT)
 def reminders(slug: str) -> str:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     return render_template("mailing/reminders.html", assembly=assembly,
                            views=reminder_service.reminders_of(db.session, assembly),
                            anchors=ANCHORS, audiences=AUDIENCES, statuses=STATUSES,
@@ -179,7 +175,7 @@ def reminders(slug: str) -> str:
 @bp.route("/assemblies/<slug>/reminders/<int:reminder_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.SECRETARIAT)
 def reminder_form(slug: str, reminder_id: int | None = None) -> Response | str:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     reminder = None
     if reminder_id is not None:
         reminder = db.session.get(Reminder, reminder_id)
@@ -216,7 +212,7 @@ def reminder_form(slug: str, reminder_id: int | None = None) -> Response | str:
 @bp.post("/assemblies/<slug>/reminders/<int:reminder_id>/pause")
 @roles_required(Role.SECRETARIAT)
 def reminder_pause(slug: str, reminder_id: int) -> Response:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     reminder = db.session.get(Reminder, reminder_id)
     if reminder is None or reminder.assembly_id != assembly.id:
         abort(404)

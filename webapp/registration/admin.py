@@ -37,19 +37,12 @@ from services.registration import (
     update_assembly,
     update_city,
 )
-from webapp.auth import roles_required
+from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.registration import form_error
 from webapp.registration.forms import AssemblyForm, CityForm, InviteForm, RejectForm
 
 bp = Blueprint("registration_admin", __name__, url_prefix="/secretariat")
-
-
-def _assembly(slug: str) -> Assembly:
-    assembly = db.session.scalar(select(Assembly).where(Assembly.slug == slug))
-    if assembly is None:
-        abort(404)
-    return assembly
 
 
 # --- member cities and liaisons ----------------------------------------------------------
@@ -178,7 +171,7 @@ def new_assembly() -> Response | tuple[str, int]:
 @bp.route("/assemblies/<slug>/edit", methods=["GET", "POST"])
 @roles_required(Role.SECRETARIAT)
 def edit_assembly(slug: str) -> Response | tuple[str, int]:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     form = AssemblyForm(
         obj=assembly, title_en=assembly.title.get("en", ""),
         title_ja=assembly.title.get("ja", ""), venue_en=assembly.venue.get("en", ""),
@@ -203,7 +196,7 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
 @bp.post("/assemblies/<slug>/registration/<any(open, closed):status>")
 @roles_required(Role.SECRETARIAT)
 def registration_status(slug: str, status: str) -> Response:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     if FlaskForm().validate_on_submit():
         set_assembly_status(db.session, assembly, AssemblyStatus(status), current_user)
         db.session.commit()
@@ -218,7 +211,7 @@ def registration_status(slug: str, status: str) -> Response:
 @bp.get("/assemblies/<slug>/attendance")
 @roles_required(Role.SECRETARIAT)
 def attendance(slug: str) -> str:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     return render_template("registration/attendance.html", assembly=assembly,
                            picture=compute_attendance(db.session, assembly), form=FlaskForm())
 
@@ -226,7 +219,7 @@ def attendance(slug: str) -> str:
 @bp.get("/assemblies/<slug>/proxies")
 @roles_required(Role.SECRETARIAT)
 def proxies(slug: str) -> str:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     letters = letters_of(db.session, assembly, current_user)
     waiting = [letter for letter in letters if letter.status is ProxyStatus.SUBMITTED]
     return render_template("registration/proxies.html", assembly=assembly, letters=letters,
@@ -243,7 +236,7 @@ def _letter(assembly: Assembly, letter_id: int) -> ProxyLetter:
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/verify")
 @roles_required(Role.SECRETARIAT)
 def verify(slug: str, letter_id: int) -> Response:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     letter = _letter(assembly, letter_id)
     if FlaskForm().validate_on_submit():
         try:
@@ -260,7 +253,7 @@ def verify(slug: str, letter_id: int) -> Response:
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/reject")
 @roles_required(Role.SECRETARIAT)
 def reject(slug: str, letter_id: int) -> Response:
-    assembly = _assembly(slug)
+    assembly = visible_assembly_or_404(slug)
     letter = _letter(assembly, letter_id)
     form = RejectForm()
     if form.validate_on_submit():
