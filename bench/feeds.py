@@ -73,8 +73,9 @@ def wipe(url: str) -> None:
 
 def prepare(app: object, items: int) -> tuple[int, int, str]:
     """A 500-item programme over five days in Tokyo, one delegate with a feed token."""
-    from services.calendar import build_pending, feed_store, issue_token
-    from tasks.feeds import request_rebuild
+    from services.calendar.builds import build_pending, request_rebuild
+    from services.calendar.store import feed_store
+    from services.calendar.tokens import issue_token
     from webapp.extensions import db
 
     tokyo = ZoneInfo("Asia/Tokyo")

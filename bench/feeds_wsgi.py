@@ -11,7 +11,7 @@ import os
 
 from flask import Blueprint, Response
 
-from services.calendar import feed_store
+from services.calendar.store import feed_store
 from webapp import create_app_or_exit
 from webapp.extensions import db
 

@@ -138,7 +138,7 @@ def main() -> int:
               f"{real_dupes}; outbox {dict((k.value, v) for k, v in statuses.items())}")
 
         # The baseline: the same messages, built beforehand, over one smtplib connection.
-        from tasks.mail import build_email, mail_sender
+        from services.mail.delivery import build_email, mail_sender
 
         with app.app_context():
             sender = mail_sender()
@@ -182,7 +182,7 @@ def seed(session: Any, count: int) -> None:
         Network,
         utcnow,
     )
-    from services.reminders import create_reminder
+    from services.reminders.editing import create_reminder
 
     network = Network(code="BENCH", name={"en": "Bench network", "ja": "ベンチ"},
                       secretariat_email="sec@example.org", home_timezone="Asia/Tokyo")
@@ -222,7 +222,7 @@ def seed(session: Any, count: int) -> None:
 
 def wait_for_worker(app: Any) -> None:
     from models import WorkerCheck
-    from services.worker_checks import request_worker_check
+    from services.housekeeping import request_worker_check
     from webapp.extensions import db
 
     with app.app_context():

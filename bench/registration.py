@@ -36,11 +36,12 @@ from models import (  # noqa: E402
     Role,
     User,
 )
+from models.errors import DomainError  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from services.accounts import create_user, issue_token  # noqa: E402
 from services.demo import load_tomsk_2014  # noqa: E402
+from services.programme import sign_up  # noqa: E402
 from services.proxies import Document, submit_letter  # noqa: E402
-from services.registration import RuleError, sign_up  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 
@@ -157,7 +158,7 @@ def main() -> None:
                               document=Document(PDF, "l.pdf"))
                 session.commit()
                 return "ok"
-            except RuleError as exc:
+            except DomainError as exc:
                 session.rollback()
                 return exc.code
 
@@ -173,7 +174,7 @@ def main() -> None:
                         session.get(ProgrammeItem, ids[1]))
                 session.commit()
                 return "ok"
-            except RuleError as exc:
+            except DomainError as exc:
                 session.rollback()
                 return exc.code
 

@@ -181,7 +181,7 @@ def run_job(database_url: str, instance: Path) -> dict[str, float]:
 
     import tasks.summaries as summaries
     from models import Assembly, SummaryJob, User
-    from services.report import data_version
+    from services.summaries.report import data_version
     from webapp.extensions import db
 
     app, settings = _app(database_url, instance)

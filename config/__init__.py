@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,12 @@ BROKER_SCHEMES = {"redis", "rediss", "filesystem", "sqla+sqlite", "sqla+postgres
                   "pyamqp", "memory"}
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
 SMTP_SCHEMES = {"smtp", "smtps"}
+# Variables with a default that deployments rarely change: delivery tuning and test hooks.
+TUNING_VARIABLES = frozenset({
+    "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_CAP_SECONDS",
+    "MAIL_STALE_CLAIM_SECONDS", "MAIL_RESEND_AFTER_SECONDS", "MAIL_BATCH_SIZE",
+    "MAIL_FLUSH_EVERY", "SOKAI_PDF_FONT", "SOKAI_SUMMARY_STAGE_DELAY",
+})
 
 
 class ConfigError(Exception):
@@ -45,6 +53,21 @@ class Settings:
     base_url: str
     # Set when the defaults are in use; shown on the health page and in `sokai run`.
     embedded: dict[str, bool] = field(default_factory=dict)
+    # The From: of every mail ("Name <address>"); empty: "Sokai <sokai@host of base_url>".
+    mail_from: str = ""
+    # How hard mail delivery tries (MAIL_*): retries grow from the base up to the cap.
+    mail_max_attempts: int = 8
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_cap_seconds: float = 6 * 3600.0
+    mail_stale_claim_seconds: float = 600.0
+    mail_resend_after_seconds: float = 60.0
+    mail_batch_size: int = 200
+    mail_flush_every: int = 25
+    # A .ttf for the PDFs, or "cid" for reportlab's CID font (SOKAI_PDF_FONT); empty: auto.
+    pdf_font: str = ""
+    # A test hook (SOKAI_SUMMARY_STAGE_DELAY): seconds each summary stage waits, so that a
+    # test can kill a worker in the middle of a job.
+    summary_stage_delay: float = 0.0
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -100,6 +123,20 @@ class Settings:
             # sweep repairs anything lost when Redis itself restarts without persistence.
             conf["broker_transport_options"] = {"visibility_timeout": 3600}
         return conf
+
+
+def _number(env: dict[str, str], name: str, default: float, kind: type = float,
+            minimum: float = 0) -> Any:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a {kind.__name__}") from None
+    if value < minimum:
+        raise ConfigError(name, f"{raw!r} is below {minimum}")
+    return value
 
 
 def _check_url(variable: str, value: str, schemes: set[str], example: str) -> str:
@@ -205,4 +242,37 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         base_url=base_url,
         embedded=embedded,
+        mail_from=get("MAIL_FROM") or "",
+        mail_max_attempts=_number(env, "MAIL_MAX_ATTEMPTS", 8, int, 1),
+        mail_retry_base_seconds=_number(env, "MAIL_RETRY_BASE_SECONDS", 30.0),
+        mail_retry_cap_seconds=_number(env, "MAIL_RETRY_CAP_SECONDS", 6 * 3600.0),
+        mail_stale_claim_seconds=_number(env, "MAIL_STALE_CLAIM_SECONDS", 600.0),
+        mail_resend_after_seconds=_number(env, "MAIL_RESEND_AFTER_SECONDS", 60.0),
+        mail_batch_size=_number(env, "MAIL_BATCH_SIZE", 200, int, 1),
+        mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 25, int, 1),
+        pdf_font=get("SOKAI_PDF_FONT") or "",
+        summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
     )
+
+
+# --- the settings in force -------------------------------------------------------------------
+# Use cases read the settings of the application they run in (its instance folder, base URL,
+# secret key) without knowing about Flask: the web app and the worker install a provider when
+# they enter their application context; a plain script uses `use_settings`.
+
+_PROVIDER: ContextVar[Callable[[], Settings] | None] = ContextVar("sokai_settings", default=None)
+
+
+def install_settings_provider(provider: Callable[[], Settings]) -> None:
+    _PROVIDER.set(provider)
+
+
+def use_settings(settings: Settings) -> None:
+    _PROVIDER.set(lambda: settings)
+
+
+def current_settings() -> Settings:
+    provider = _PROVIDER.get()
+    if provider is None:
+        raise RuntimeError("no Sokai settings in force: run inside the app (or use_settings())")
+    return provider()

@@ -66,7 +66,6 @@ def utcnow() -> datetime:
 # Language-keyed text ({"en": ..., "ja": ...}); the column type is JSON on both databases.
 Localized = dict[str, str]
 
-LANGUAGES = ("en", "ja")
 
 
 def localized(value: Localized | None, lang: str, fallback: str = "en") -> str:

@@ -73,6 +73,17 @@ class ProxyLetter(Base):
     def is_active(self) -> bool:
         return self.status in ACTIVE_PROXY_STATUSES
 
+    def change_status(self, to: ProxyStatus, actor: User | None, action: str,
+                      detail: dict[str, Any] | None = None) -> ProxyLetterEvent:
+        """The one way a letter changes state: every change appends to its history."""
+        event = ProxyLetterEvent(actor_id=actor.id if actor else None, action=action,
+                                 from_status=self.status.value, to_status=to.value,
+                                 detail=detail or {})
+        self.events.append(event)  # saved with the letter (no cascade along a backref)
+        self.status = to
+        self.updated_at = utcnow()
+        return event
+
 
 class ProxyLetterEvent(Base):
     """Append-only history of a letter: who did what, when, from which status to which."""

@@ -17,6 +17,7 @@ from models.base import Base, enum_column, utcnow
 from models.network import MemberCity
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 10
 # Verified against when the email is unknown, so a miss costs the same time as a hit.
 _DUMMY_HASH = _hasher.hash("sokai-dummy-password")
 
@@ -52,8 +53,8 @@ class User(Base):
         return normalise_email(value)
 
     def set_password(self, password: str) -> None:
-        if len(password) < 10:
-            raise ValueError("a password needs at least 10 characters")
+        if len(password) < MIN_PASSWORD:
+            raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
         self.password_hash = _hasher.hash(password)
 
     def check_password(self, password: str) -> bool:

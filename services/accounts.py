@@ -8,13 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ApiToken, MemberCity, Role, User, utcnow
-from models.user import burn_password_check, hash_token, normalise_email
+from models.errors import DomainError
+from models.user import MIN_PASSWORD, burn_password_check, hash_token, normalise_email
+from services.i18n import _
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-class AccountError(ValueError):
-    pass
 
 
 def create_user(session: Session, email: str, role: Role | str, password: str | None = None,
@@ -23,30 +21,43 @@ def create_user(session: Session, email: str, role: Role | str, password: str | 
     role = Role(role)
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError(f"{email!r} is not an email address")
+        raise DomainError(_("%(email)s is not an email address.", email=email),
+                          code="invalid_email", status=422, field="email")
     if session.scalar(select(User).where(User.email == email)) is not None:
-        raise AccountError(f"a user with email {email} already exists")
+        raise DomainError(_("A user with email %(email)s already exists.", email=email),
+                          code="duplicate_email", field="email")
     city = None
     if role is Role.LIAISON:
         if not city_code:
-            raise AccountError("a liaison needs --city CODE")
+            raise DomainError(_("A liaison belongs to a city: give its code."),
+                              code="city_required", status=422, field="city")
         city = session.scalar(select(MemberCity).where(MemberCity.code == city_code.upper()))
         if city is None:
-            raise AccountError(f"no member city with code {city_code!r}")
+            raise DomainError(_("There is no member city with code %(code)s.", code=city_code),
+                              code="unknown_city", status=422, field="city")
     elif city_code:
-        raise AccountError("only a liaison belongs to a city")
+        raise DomainError(_("Only a liaison belongs to a city."), code="no_city_allowed",
+                          status=422, field="city")
     user = User(email=email, role=role, city=city, display_name=display_name, language=language)
     if password is not None:
-        user.set_password(password)
+        set_password(user, password)
     session.add(user)
     session.flush()
     return user
 
 
+def set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(_("A password needs at least %(n)d characters.", n=MIN_PASSWORD),
+                          code="weak_password", status=422, field="password")
+    user.set_password(password)
+
+
 def issue_token(session: Session, email: str, label: str = "") -> str:
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise AccountError(f"no user with email {email}")
+        raise DomainError(_("There is no user with email %(email)s.", email=email),
+                          code="unknown_user", status=404, field="email")
     token, secret = ApiToken.issue(user, label)
     session.add(token)
     session.flush()

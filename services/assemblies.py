@@ -1,9 +1,10 @@
-"""Reading assemblies: who may see which, and their live counts."""
+"""Assemblies: creating and changing them, who may see which, and their live counts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,9 +16,15 @@ from models import (
     DelegationStatus,
     MemberCity,
     ProgrammeItem,
+    Quorum,
     User,
     participant_counts,
 )
+from models.errors import DomainError
+from services.access import require_secretariat
+from services.cities import check_zone, find_city, names_with_english, the_network
+from services.i18n import _
+from services.reminders.defaults import create_default_reminders
 
 
 @dataclass(frozen=True)
@@ -75,3 +82,77 @@ def programme_by_day(session: Session, assembly: Assembly) -> ProgrammeDays:
     for item in items:
         days.setdefault(item.starts_at.astimezone(assembly.zone).date(), []).append(item)
     return list(days.items())
+
+
+# --- creating and changing ----------------------------------------------------------------
+
+
+def create_assembly(session: Session, data: dict[str, Any]) -> Assembly:
+    network = the_network(session)
+    slug = data["slug"].strip().lower()
+    if session.scalar(select(Assembly).where(Assembly.slug == slug)) is not None:
+        raise DomainError(_("An assembly with address %(slug)s already exists.", slug=slug),
+                          code="duplicate_slug", field="slug")
+    assembly = Assembly(network=network, slug=slug, status=AssemblyStatus.DRAFT)
+    _apply_assembly(session, assembly, {k: v for k, v in data.items() if k != "slug"},
+                    creating=True)
+    session.add(assembly)
+    session.flush()
+    # Every new assembly starts with the default reminders, in the same transaction.
+    create_default_reminders(session, assembly)
+    return assembly
+
+
+def update_assembly(session: Session, assembly: Assembly, data: dict[str, Any]) -> Assembly:
+    _apply_assembly(session, assembly, {k: v for k, v in data.items() if k != "slug"},
+                    creating=False)
+    session.flush()
+    return assembly
+
+
+def _apply_assembly(session: Session, assembly: Assembly, data: dict[str, Any],
+                    creating: bool) -> None:
+    if creating:
+        missing = [name for name in ("title", "host_city", "timezone", "starts_on", "ends_on",
+                                     "registration_deadline", "proxy_deadline")
+                   if data.get(name) is None]
+        if missing:
+            raise DomainError(_("Missing: %(fields)s.", fields=", ".join(missing)),
+                              code="missing_fields", status=422, field=missing[0])
+    for zone_field in ("timezone", "home_timezone"):
+        if zone_field in data:
+            setattr(assembly, zone_field, check_zone(data[zone_field], zone_field))
+    if creating and "home_timezone" not in data:
+        assembly.home_timezone = the_network(session).home_timezone
+    if "host_city" in data:
+        assembly.host_city = find_city(session, data["host_city"], field="host_city")
+    for name in ("title", "venue"):
+        if name in data:
+            value = data[name] or {}
+            if name == "title":
+                value = names_with_english(value, "title")
+            setattr(assembly, name, value)
+    if creating and "venue" not in data:
+        assembly.venue = {}
+    for name in ("number", "starts_on", "ends_on", "registration_deadline", "proxy_deadline",
+                 "max_proxies_per_holder", "proxy_to_chair_allowed"):
+        if name in data:
+            setattr(assembly, name, data[name])
+    if "quorum" in data:
+        assembly.quorum = Quorum(data["quorum"])
+    if "status" in data:
+        assembly.status = AssemblyStatus(data["status"])
+    starts: date = assembly.starts_on
+    if assembly.ends_on < starts:
+        raise DomainError(_("The assembly cannot end before it starts."), code="dates_in_order",
+                          status=422, field="ends_on")
+    if (assembly.max_proxies_per_holder or 1) < 1:
+        raise DomainError(_("A holder must be allowed at least one letter."),
+                          code="invalid_limit", status=422, field="max_proxies_per_holder")
+
+
+def set_assembly_status(session: Session, assembly: Assembly, status: AssemblyStatus,
+                        user: User) -> None:
+    require_secretariat(user)
+    assembly.status = status
+    session.flush()

@@ -1,13 +1,15 @@
 """The attendance picture: per member city present / represented / absent, and the quorum.
 
-A city is present when its delegation attends; represented when it does not attend and its
-proxy letter is verified and names a city that is present (or the chair, where allowed);
-absent otherwise. Participants are counted for present cities only.
+`presence_of` is the one rule that decides, used by attendance, reminders, the report (and
+decisions and check-in): a city is present when its delegation attends; represented when it
+does not attend and its proxy letter is verified and names a city that is present (or the
+chair, where allowed); absent otherwise. Participants are counted for present cities only.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -86,14 +88,48 @@ class Attendance:
         return self.counted >= self.required
 
 
+def presence_of(city_id: int, statuses: Mapping[int, DelegationStatus],
+                letters: Mapping[int, ProxyLetter], proxy_to_chair_allowed: bool) -> Presence:
+    """The rule. `statuses`: delegation status per city id (a city without one has said
+    nothing); `letters`: each grantor city's active letter."""
+    if statuses.get(city_id) is DelegationStatus.ATTENDING:
+        return Presence.PRESENT
+    letter = letters.get(city_id)
+    if letter is None or letter.status is not ProxyStatus.VERIFIED:
+        return Presence.ABSENT
+    if letter.to_chair:
+        return Presence.REPRESENTED if proxy_to_chair_allowed else Presence.ABSENT
+    holder_attends = statuses.get(letter.holder_city_id or -1) is DelegationStatus.ATTENDING
+    return Presence.REPRESENTED if holder_attends else Presence.ABSENT
+
+
+def _statuses(session: Session, assembly: Assembly) -> dict[int, DelegationStatus]:
+    return dict(session.execute(select(Delegation.city_id, Delegation.status)  # type: ignore[arg-type]
+                                .where(Delegation.assembly_id == assembly.id)).all())
+
+
+def _active_letters(session: Session, assembly: Assembly) -> dict[int, ProxyLetter]:
+    return {letter.grantor_city_id: letter for letter in session.scalars(
+        select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id,
+                                  ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES)))}
+
+
+def city_presences(session: Session, assembly: Assembly) -> dict[int, Presence]:
+    """Presence per member city id, in two queries."""
+    statuses, letters = _statuses(session, assembly), _active_letters(session, assembly)
+    cities = session.scalars(select(MemberCity.id)
+                             .where(MemberCity.network_id == assembly.network_id))
+    return {city_id: presence_of(city_id, statuses, letters, assembly.proxy_to_chair_allowed)
+            for city_id in cities}
+
+
 def compute_attendance(session: Session, assembly: Assembly) -> Attendance:
     """The live picture in five queries, whatever the number of cities."""
     # In the report's order: by English name (Bangkok … Yangon), whatever the codes.
     cities = sorted(session.scalars(select(MemberCity)
                                     .where(MemberCity.network_id == assembly.network_id)),
                     key=lambda city: (city.name.get("en") or city.code).casefold())
-    statuses = dict(session.execute(select(Delegation.city_id, Delegation.status)
-                                    .where(Delegation.assembly_id == assembly.id)).all())
+    statuses = _statuses(session, assembly)
     counts = participant_counts(session, assembly)
     representatives: dict[int, Delegate] = {}
     for city_id, delegate in session.execute(
@@ -104,25 +140,11 @@ def compute_attendance(session: Session, assembly: Assembly) -> Attendance:
                    Delegate.status.in_(COUNTED_STATUSES))
             .order_by(Delegate.id)):
         representatives.setdefault(city_id, delegate)
-    letters = {letter.grantor_city_id: letter for letter in session.scalars(
-        select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id,
-                                  ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES)))}
-
-    def presence(city_id: int) -> Presence:
-        if statuses.get(city_id) is DelegationStatus.ATTENDING:
-            return Presence.PRESENT
-        letter = letters.get(city_id)
-        if letter is None or letter.status is not ProxyStatus.VERIFIED:
-            return Presence.ABSENT
-        if letter.to_chair:
-            return Presence.REPRESENTED if assembly.proxy_to_chair_allowed else Presence.ABSENT
-        holder_attends = statuses.get(letter.holder_city_id) is DelegationStatus.ATTENDING
-        return Presence.REPRESENTED if holder_attends else Presence.ABSENT
-
+    letters = _active_letters(session, assembly)
     by_id = {city.id: city for city in cities}
     rows = []
     for city in cities:
-        kind = presence(city.id)
+        kind = presence_of(city.id, statuses, letters, assembly.proxy_to_chair_allowed)
         letter = letters.get(city.id)
         rows.append(CityAttendance(
             city=city, presence=kind,

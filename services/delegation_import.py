@@ -15,13 +15,10 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from models import Assembly, Delegate, DelegateRole, MemberCity, User
-from services.registration import (
-    RuleError,
-    add_delegate,
-    require_city_access,
-    require_registration_open,
-)
-from services.wording import _
+from models.errors import DomainError
+from services.access import require_city_access
+from services.delegations import add_delegate, require_registration_open
+from services.i18n import _
 
 COLUMNS = ("family_name", "given_name", "name_local", "title_en", "title_ja", "role", "email",
            "language")
@@ -40,7 +37,7 @@ class ImportReport:
 
 
 def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
-    """The file's data rows as {column: text}; RuleError if the file itself is unreadable."""
+    """The file's data rows as {column: text}; DomainError if the file itself is unreadable."""
     if filename.lower().endswith(".xlsx"):
         try:
             # Formulas are read as their text, never evaluated.
@@ -48,28 +45,28 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
             table = [["" if cell is None else str(cell) for cell in row]
                      for row in sheet.iter_rows(values_only=True)]
         except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-            raise RuleError(_("This is not a readable XLSX file."), code="unreadable_file",
-                            status=422, field="file") from None
+            raise DomainError(_("This is not a readable XLSX file."), code="unreadable_file",
+                              status=422, field="file") from None
     elif filename.lower().endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise RuleError(_("Save the CSV file as UTF-8."), code="not_utf8", status=422,
-                            field="file") from None
+            raise DomainError(_("Save the CSV file as UTF-8."), code="not_utf8", status=422,
+                              field="file") from None
         table = list(csv.reader(io.StringIO(text)))
     else:
-        raise RuleError(_("Upload a .csv or .xlsx file."), code="unsupported_file", status=422,
-                        field="file")
+        raise DomainError(_("Upload a .csv or .xlsx file."), code="unsupported_file", status=422,
+                          field="file")
     table = [row for row in table if any(cell.strip() for cell in row)]
     if not table:
-        raise RuleError(_("The file is empty."), code="empty_file", status=422, field="file")
+        raise DomainError(_("The file is empty."), code="empty_file", status=422, field="file")
     header = [cell.strip().lower() for cell in table[0]]
     if "family_name" not in header:
-        raise RuleError(_("The first row must name the columns, including family_name."),
-                        code="no_header", status=422, field="file")
+        raise DomainError(_("The first row must name the columns, including family_name."),
+                          code="no_header", status=422, field="file")
     if len(table) - 1 > MAX_ROWS:
-        raise RuleError(_("At most %(n)d people per file.", n=MAX_ROWS), code="too_many_rows",
-                        status=422, field="file")
+        raise DomainError(_("At most %(n)d people per file.", n=MAX_ROWS), code="too_many_rows",
+                          status=422, field="file")
     return [{name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)
              if name in COLUMNS} for row in table[1:]]
 
@@ -93,7 +90,7 @@ def import_delegation(session: Session, assembly: Assembly, city: MemberCity, co
                 "email": row.get("email") or None, "language": row.get("language") or "en"}
         try:
             report.imported.append(add_delegate(session, assembly, city, data, user))
-        except RuleError as exc:
+        except DomainError as exc:
             report.errors.append((number, exc.field or "", exc.message))
     if report.errors:
         savepoint.rollback()

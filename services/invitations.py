@@ -7,11 +7,10 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, time, timedelta
 
-from flask import current_app
-from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import current_settings
 from models import (
     Assembly,
     Delegate,
@@ -22,17 +21,20 @@ from models import (
     User,
     utcnow,
 )
+from models.errors import DomainError
+from models.languages import language_or_default
 from models.user import hash_token, normalise_email
-from services.calendar import personal_page_url
-from services.mail import queue_message
-from services.registration import RuleError, require_city_access, require_secretariat
-from services.wording import _
+from services.access import require_city_access, require_secretariat
+from services.accounts import set_password
+from services.calendar.tokens import personal_page_url
+from services.i18n import _, gettext, in_language
+from services.mail.outbox import queue_message
 
 LIAISON_LINK_LIFETIME = timedelta(days=7)
 
 
 def _base_url() -> str:
-    return current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+    return current_settings().base_url.rstrip("/")
 
 
 def _new_token() -> tuple[str, str]:
@@ -48,14 +50,14 @@ def invite_liaison(session: Session, city: MemberCity, email: str, language: str
     require_secretariat(actor)
     email = normalise_email(email)
     if "@" not in email:
-        raise RuleError(_("%(email)s is not an email address.", email=email),
-                        code="invalid_email", status=422, field="email")
+        raise DomainError(_("%(email)s is not an email address.", email=email),
+                          code="invalid_email", status=422, field="email")
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, role=Role.LIAISON, city=city, language=language)
         session.add(user)
     elif user.role is not Role.LIAISON or user.city_id != city.id:
-        raise RuleError(_("%(email)s already has an account that is not this city's liaison.",
+        raise DomainError(_("%(email)s already has an account that is not this city's liaison.",
                           email=email), code="email_taken", field="email")
     now = now or utcnow()
     token, digest = _new_token()
@@ -65,7 +67,7 @@ def invite_liaison(session: Session, city: MemberCity, email: str, language: str
     session.add(invitation)
     session.flush()
     link = f"{_base_url()}/invitation/{token}"
-    with force_locale(language):
+    with in_language(language):
         city_name = city.name.get(language) or city.name.get("en", city.code)
         subject = gettext("Sokai: you are invited as the liaison of %(city)s", city=city_name)
         body = gettext("You are invited to register the delegation of %(city)s in Sokai.\n\n"
@@ -92,13 +94,9 @@ def open_liaison_invitation(session: Session, token: str) -> Invitation | None:
 def accept_liaison_invitation(session: Session, token: str, password: str) -> User:
     invitation = open_liaison_invitation(session, token)
     if invitation is None or invitation.user is None:
-        raise RuleError(_("This invitation link has expired or was already used."),
-                        code="invitation_invalid", status=404)
-    try:
-        invitation.user.set_password(password)
-    except ValueError:
-        raise RuleError(_("A password needs at least 10 characters."), code="weak_password",
-                        status=422, field="password") from None
+        raise DomainError(_("This invitation link has expired or was already used."),
+                          code="invitation_invalid", status=404)
+    set_password(invitation.user, password)
     invitation.accepted_at = utcnow()
     invitation.user.is_active = True
     session.flush()
@@ -115,8 +113,8 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
     city = delegate.delegation.city
     require_city_access(actor, city)
     if not delegate.email:
-        raise RuleError(_("Add the delegate's email address first."), code="email_required",
-                        status=422, field="email")
+        raise DomainError(_("Add the delegate's email address first."), code="email_required",
+                          status=422, field="email")
     token, digest = _new_token()
     end = datetime.combine(assembly.ends_on + timedelta(days=1), time(), tzinfo=assembly.zone)
     invitation = Invitation(kind=InvitationKind.DELEGATE, token_hash=digest,
@@ -127,8 +125,8 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
     session.flush()
     link = f"{_base_url()}/d/{token}"
     calendar = personal_page_url(session, delegate.id, _base_url())
-    lang = delegate.language if delegate.language in ("en", "ja") else "en"
-    with force_locale(lang):
+    lang = language_or_default(delegate.language)
+    with in_language(lang):
         title = assembly.title.get(lang) or assembly.title.get("en", "")
         subject = gettext("Please confirm your registration for %(assembly)s", assembly=title)
         body = gettext("%(name)s, you are registered for %(assembly)s.\n\nCheck your details "

@@ -1,4 +1,5 @@
-"""Editing the programme: items entered in the host's local time, stored as UTC instants.
+"""The programme: items entered in the host's local time, stored as UTC instants, and the
+places people take in optional items.
 
 Every change marks the assembly's calendar feeds dirty in the same transaction; a change of
 time, place or status raises the item's SEQUENCE so that calendar clients take the update.
@@ -10,46 +11,38 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Assembly, ItemKind, ItemStatus, ProgrammeItem
-from models.base import LANGUAGES, Localized
-from tasks.feeds import request_rebuild
+from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem, Signup
+from models.base import Localized
+from models.errors import DomainError
+from models.languages import LANGUAGES
+from services.calendar.builds import request_rebuild
+from services.i18n import N_, _, gettext
 
-# What can be wrong with an item, by code (the web side shows these in the user's language).
+# What can be wrong with an item, by code.
 PROBLEMS = {
-    "title_missing": "give a title in English or Japanese",
-    "too_long": "at most 300 characters",
-    "end_before_start": "the end must be after the start",
-    "coordinates_pair": "give both latitude and longitude, or neither",
-    "latitude_range": "between -90 and 90",
-    "longitude_range": "between -180 and 180",
-    "capacity_negative": "zero or more",
-    "capacity_below_signups": "fewer places than people already signed up",
+    "title_missing": N_("Give a title in English or Japanese."),
+    "too_long": N_("At most 300 characters."),
+    "end_before_start": N_("The end must be after the start."),
+    "coordinates_pair": N_("Give both latitude and longitude, or neither."),
+    "latitude_range": N_("Between -90 and 90."),
+    "longitude_range": N_("Between -180 and 180."),
+    "capacity_negative": N_("Zero or more."),
+    "capacity_below_signups": N_("Fewer places than people already signed up."),
 }
 
 
-class ProgrammeError(ValueError):
-    """Bad input for an item; `fields` maps a field name to a problem code (PROBLEMS)."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {PROBLEMS.get(v, v)}" for k, v in fields.items()))
-        self.fields = fields
-
-    def messages(self) -> dict[str, list[str]]:
-        return {name: [PROBLEMS.get(code, code)] for name, code in self.fields.items()}
+def _invalid_item(problems: dict[str, str]) -> DomainError:
+    fields = {name: [gettext(PROBLEMS[code])] for name, code in problems.items()}
+    return DomainError(_("The item is not valid: %(problems)s",
+                         problems="; ".join(f"{name}: {messages[0]}"
+                                            for name, messages in fields.items())),
+                       code="invalid_item", status=422, fields=fields)
 
 
-class LocalTimeError(ValueError):
-    """A wall-clock time that does not exist, or exists twice, in the zone (DST change)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def local_instant(naive: datetime, zone: str) -> datetime:
+def local_instant(naive: datetime, zone: str, field: str = "starts_at") -> datetime:
     """A wall-clock time in `zone` as an aware UTC instant; refuses DST gaps and overlaps."""
     tz = ZoneInfo(zone)
     naive = naive.replace(tzinfo=None)
@@ -58,21 +51,22 @@ def local_instant(naive: datetime, zone: str) -> datetime:
         # Either the clock jumps over this time (a gap) or passes it twice (an overlap).
         round_trip = early.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
         if round_trip != naive:
-            raise LocalTimeError(
-                "nonexistent_time",
-                f"{naive:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks jump forward "
-                "then); choose another time")
-        raise LocalTimeError(
-            "ambiguous_time",
-            f"{naive:%Y-%m-%d %H:%M} happens twice in {zone} (the clocks go back then); "
-            "give the time with its UTC offset or choose another time")
+            raise DomainError(
+                _("%(time)s does not exist in %(zone)s (the clocks jump forward then); "
+                  "choose another time.", time=f"{naive:%Y-%m-%d %H:%M}", zone=zone),
+                code="nonexistent_time", status=422, field=field)
+        raise DomainError(
+            _("%(time)s happens twice in %(zone)s (the clocks go back then); give the time "
+              "with its UTC offset or choose another time.",
+              time=f"{naive:%Y-%m-%d %H:%M}", zone=zone),
+            code="ambiguous_time", status=422, field=field)
     return early.astimezone(UTC)
 
 
-def as_instant(value: datetime, zone: str) -> datetime:
+def as_instant(value: datetime, zone: str, field: str = "starts_at") -> datetime:
     """With an offset: that instant. Without: the assembly's local time."""
     if value.tzinfo is None or value.utcoffset() is None:
-        return local_instant(value, zone)
+        return local_instant(value, zone, field)
     return value.astimezone(UTC)
 
 
@@ -126,7 +120,7 @@ def validate(draft: ItemDraft, item: ProgrammeItem | None = None) -> ItemDraft:
         elif item is not None and draft.capacity < item.signup_count:
             errors["capacity"] = "capacity_below_signups"
     if errors:
-        raise ProgrammeError(errors)
+        raise _invalid_item(errors)
     return draft
 
 
@@ -172,3 +166,60 @@ def draft_of(item: ProgrammeItem) -> ItemDraft:
 def find_item(session: Session, assembly: Assembly, item_id: int) -> ProgrammeItem | None:
     return session.scalar(select(ProgrammeItem).where(ProgrammeItem.id == item_id,
                                                       ProgrammeItem.assembly_id == assembly.id))
+
+
+# --- places in optional items (capacity) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacesLeft:
+    item: ProgrammeItem
+    left: int
+
+
+def sign_up(session: Session, delegate: Delegate, item: ProgrammeItem) -> Signup:
+    """Take a place: a conditional UPDATE keeps the count within capacity under concurrency."""
+    if item.capacity is None or item.assembly_id != delegate.assembly_id:
+        raise DomainError(_("This item takes no sign-ups."), code="no_signups", status=422,
+                          field="item")
+    existing = session.scalar(select(Signup).where(Signup.delegate_id == delegate.id,
+                                                   Signup.item_id == item.id))
+    if existing is not None:
+        return existing
+    taken = session.execute(
+        update(ProgrammeItem).where(ProgrammeItem.id == item.id,
+                                    ProgrammeItem.signup_count < ProgrammeItem.capacity)
+        .values(signup_count=ProgrammeItem.signup_count + 1)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise DomainError(_("%(item)s is full.", item=item.title.get("en", "")),
+                          code="full", field="item")
+    signup = Signup(delegate_id=delegate.id, item_id=item.id)
+    session.add(signup)
+    session.flush()
+    session.expire(item, ["signup_count"])
+    # The delegate's personal feed now carries the item: the worker rebuilds it after commit.
+    request_rebuild(session, delegate.assembly_id)
+    return signup
+
+
+def release_place(session: Session, delegate: Delegate, item: ProgrammeItem) -> None:
+    signup = session.scalar(select(Signup).where(Signup.delegate_id == delegate.id,
+                                                 Signup.item_id == item.id))
+    if signup is None:
+        return
+    session.delete(signup)
+    session.execute(update(ProgrammeItem).where(ProgrammeItem.id == item.id,
+                                                ProgrammeItem.signup_count > 0)
+                    .values(signup_count=ProgrammeItem.signup_count - 1)
+                    .execution_options(synchronize_session=False))
+    session.flush()
+    session.expire(item, ["signup_count"])
+    request_rebuild(session, delegate.assembly_id)  # the item leaves the personal feed
+
+
+def optional_items(session: Session, assembly: Assembly) -> list[PlacesLeft]:
+    items = session.scalars(select(ProgrammeItem).where(
+        ProgrammeItem.assembly_id == assembly.id, ProgrammeItem.capacity.is_not(None))
+        .order_by(ProgrammeItem.starts_at))
+    return [PlacesLeft(item, (item.capacity or 0) - item.signup_count) for item in items]

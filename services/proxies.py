@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
-from flask_babel import force_locale, gettext
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from config import current_settings
 from models import (
     ACTIVE_PROXY_STATUSES,
     Assembly,
@@ -34,16 +33,12 @@ from models import (
     User,
     utcnow,
 )
-from services.mail import queue_message
-from services.registration import (
-    RuleError,
-    change_letter_status,
-    delegation_for,
-    require_city_access,
-    require_secretariat,
-    user_zone,
-)
-from services.wording import _, instant_in_zone
+from models.errors import DomainError
+from models.languages import language_or_default
+from services.access import require_city_access, require_secretariat, user_zone
+from services.delegations import delegation_for
+from services.i18n import _, gettext, in_language, instant_in_zone
+from services.mail.outbox import queue_message
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
@@ -58,18 +53,18 @@ class Document:
 def check_document(document: Document | None) -> None:
     """A PDF by its content (not its declared type), not empty, at most 10 MB."""
     if document is None or not document.content:
-        raise RuleError(_("The signed letter is missing or empty: attach the PDF."),
-                        code="empty_document", status=422, field="document")
+        raise DomainError(_("The signed letter is missing or empty: attach the PDF."),
+                          code="empty_document", status=422, field="document")
     if len(document.content) > MAX_DOCUMENT_BYTES:
-        raise RuleError(_("The document is larger than 10 MB."), code="payload_too_large",
-                        status=413, field="document")
+        raise DomainError(_("The document is larger than 10 MB."), code="payload_too_large",
+                          status=413, field="document")
     if not document.content.startswith(PDF_MAGIC):
-        raise RuleError(_("The document is not a PDF file (whatever its name says)."),
-                        code="not_a_pdf", status=422, field="document")
+        raise DomainError(_("The document is not a PDF file (whatever its name says)."),
+                          code="not_a_pdf", status=422, field="document")
 
 
 def uploads_folder() -> Path:
-    folder: Path = current_app.config["SOKAI_SETTINGS"].uploads_path / "proxies"
+    folder: Path = current_settings().uploads_path / "proxies"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -102,7 +97,7 @@ def _drop_new_files(session: Session) -> None:
 
 
 def document_file(letter: ProxyLetter) -> Path:
-    return current_app.config["SOKAI_SETTINGS"].uploads_path / letter.document_path
+    return current_settings().uploads_path / letter.document_path
 
 
 def may_see_letter(user: User, letter: ProxyLetter) -> bool:
@@ -150,46 +145,46 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
                   document: Document | None, to_chair: bool = False,
                   signatory_title: str = "", instructions: str = "",
                   now: datetime | None = None) -> ProxyLetter:
-    """Record a letter; the caller commits. Raises RuleError naming the broken rule."""
+    """Record a letter; the caller commits. Raises DomainError naming the broken rule."""
     require_city_access(user, grantor)
     now = now or utcnow()
     if now > assembly.proxy_deadline and not user.is_secretariat:
-        raise RuleError(
+        raise DomainError(
             _("Proxy letters were due by %(deadline)s; this one is too late.",
               deadline=instant_in_zone(assembly.proxy_deadline, user_zone(user, assembly))),
             code="deadline_passed")
     if not (signatory_name or "").strip():
-        raise RuleError(_("Give the name of the person who signed the letter."),
-                        code="signatory_required", status=422, field="signatory_name")
+        raise DomainError(_("Give the name of the person who signed the letter."),
+                          code="signatory_required", status=422, field="signatory_name")
     if to_chair:
         if not assembly.proxy_to_chair_allowed:
-            raise RuleError(_("This assembly does not accept letters naming the chair."),
-                            code="chair_not_allowed", status=422, field="holder")
+            raise DomainError(_("This assembly does not accept letters naming the chair."),
+                              code="chair_not_allowed", status=422, field="holder")
         holder = None
     elif holder is None:
-        raise RuleError(_("Name the city that will hold the letter."), code="holder_required",
-                        status=422, field="holder")
+        raise DomainError(_("Name the city that will hold the letter."), code="holder_required",
+                          status=422, field="holder")
     elif holder.id == grantor.id:
-        raise RuleError(_("A city cannot hold its own letter."), code="self_proxy",
-                        status=422, field="holder")
+        raise DomainError(_("A city cannot hold its own letter."), code="self_proxy",
+                          status=422, field="holder")
     check_document(document)
     assert document is not None
 
     _lock_delegations(session, assembly, [grantor] + ([holder] if holder else []))
     if delegation_for(session, assembly, grantor).status is not DelegationStatus.ABSENT:
-        raise RuleError(_("Only a city that has declared itself absent can give a proxy "
+        raise DomainError(_("Only a city that has declared itself absent can give a proxy "
                           "letter."), code="grantor_not_absent")
     if holder is not None:
         if delegation_for(session, assembly, holder).status is not DelegationStatus.ATTENDING:
-            raise RuleError(_("%(city)s does not attend, so it cannot hold a proxy letter.",
+            raise DomainError(_("%(city)s does not attend, so it cannot hold a proxy letter.",
                               city=holder.name.get("en", holder.code)),
-                            code="holder_not_attending", field="holder")
+                              code="holder_not_attending", field="holder")
         if _active_letter(session, assembly, holder) is not None:
-            raise RuleError(_("%(city)s has given its own letter and cannot hold one "
+            raise DomainError(_("%(city)s has given its own letter and cannot hold one "
                               "(no chains).", city=holder.name.get("en", holder.code)),
-                            code="chain", field="holder")
+                              code="chain", field="holder")
     if _held(session, assembly, grantor):
-        raise RuleError(_("Your city holds letters of other cities and cannot pass its voice "
+        raise DomainError(_("Your city holds letters of other cities and cannot pass its voice "
                           "on (no chains)."), code="chain")
     previous = _active_letter(session, assembly, grantor)
     if holder is not None:
@@ -197,13 +192,13 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
         if previous is not None and previous.holder_city_id == holder.id:
             carried -= 1  # the new letter replaces this one
         if carried >= assembly.max_proxies_per_holder:
-            raise RuleError(_("%(city)s already holds %(count)d letters, the most this assembly "
+            raise DomainError(_("%(city)s already holds %(count)d letters, the most this assembly "
                               "allows.", city=holder.name.get("en", holder.code),
                               count=carried),
-                            code="holder_limit", field="holder")
+                              code="holder_limit", field="holder")
 
     if previous is not None:
-        change_letter_status(session, previous, ProxyStatus.SUPERSEDED, user, "superseded")
+        previous.change_status(ProxyStatus.SUPERSEDED, user, "superseded")
         session.flush()  # the unique index allows one active letter per grantor
     path, digest = store_document(session, document)
     letter = ProxyLetter(assembly=assembly, grantor=grantor, holder=holder, to_chair=to_chair,
@@ -223,7 +218,7 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
     try:
         session.flush()
     except IntegrityError:  # a concurrent letter from the same grantor won
-        raise RuleError(_("Another letter from your city was recorded at the same moment; "
+        raise DomainError(_("Another letter from your city was recorded at the same moment; "
                           "reload and try again."), code="conflict") from None
     return letter
 
@@ -236,9 +231,9 @@ def _safe_filename(name: str) -> str:
 def verify_letter(session: Session, letter: ProxyLetter, user: User) -> ProxyLetter:
     require_secretariat(user)
     if letter.status is not ProxyStatus.SUBMITTED:
-        raise RuleError(_("Only a letter waiting for verification can be verified (this one "
+        raise DomainError(_("Only a letter waiting for verification can be verified (this one "
                           "is %(status)s).", status=letter.status.value), code="not_submitted")
-    change_letter_status(session, letter, ProxyStatus.VERIFIED, user, "verified")
+    letter.change_status(ProxyStatus.VERIFIED, user, "verified")
     letter.decided_by_id, letter.decided_at = user.id, utcnow()
     _tell_liaisons(session, letter)
     session.flush()
@@ -249,13 +244,12 @@ def reject_letter(session: Session, letter: ProxyLetter, user: User, reason: str
     require_secretariat(user)
     reason = (reason or "").strip()
     if not reason:
-        raise RuleError(_("Say why the letter is rejected: the liaison will read it."),
-                        code="reason_required", status=422, field="reason")
+        raise DomainError(_("Say why the letter is rejected: the liaison will read it."),
+                          code="reason_required", status=422, field="reason")
     if letter.status not in ACTIVE_PROXY_STATUSES:
-        raise RuleError(_("This letter is no longer active (it is %(status)s).",
+        raise DomainError(_("This letter is no longer active (it is %(status)s).",
                           status=letter.status.value), code="not_active")
-    change_letter_status(session, letter, ProxyStatus.REJECTED, user, "rejected",
-                         {"reason": reason})
+    letter.change_status(ProxyStatus.REJECTED, user, "rejected", {"reason": reason})
     letter.rejection_reason = reason
     letter.decided_by_id, letter.decided_at = user.id, utcnow()
     _tell_liaisons(session, letter)
@@ -270,8 +264,8 @@ def _tell_liaisons(session: Session, letter: ProxyLetter) -> None:
                                                   User.is_active.is_(True)))
     assembly = letter.assembly
     for liaison in liaisons:
-        lang = liaison.language if liaison.language in ("en", "ja") else "en"
-        with force_locale(lang):
+        lang = language_or_default(liaison.language)
+        with in_language(lang):
             title = assembly.title.get(lang) or assembly.title.get("en", "")
             holder = (letter.holder.name.get(lang) or letter.holder.name.get("en", "")
                       if letter.holder else gettext("the chair"))

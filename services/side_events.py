@@ -17,14 +17,12 @@ from models import (
     SideEventKind,
 )
 from models.base import Localized
+from models.errors import DomainError
+from services.i18n import _
 
 
-class SideEventError(ValueError):
-    """Input that breaks a rule; `field` names the form field it belongs to."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+def _invalid(field: str, message: str) -> DomainError:
+    return DomainError(message, code="invalid_side_event", status=422, field=field)
 
 
 def side_events(session: Session, assembly: Assembly) -> list[SideEvent]:
@@ -41,9 +39,9 @@ def save_side_event(session: Session, assembly: Assembly, *, kind: SideEventKind
     """Add a side event, or change `event`; flushes, the caller commits."""
     title = {k: v.strip() for k, v in title.items() if v and v.strip()}
     if not title:
-        raise SideEventError("title_en", "a title is needed in at least one language")
+        raise _invalid("title.en", _("Give a title in English or Japanese."))
     if starts_on and ends_on and ends_on < starts_on:
-        raise SideEventError("ends_on", "the last day is before the first day")
+        raise _invalid("ends_on", _("The last day cannot be before the first day."))
     event = event or SideEvent(assembly_id=assembly.id)
     event.kind = SideEventKind(kind)
     event.title = title
@@ -59,9 +57,9 @@ def save_contribution(session: Session, event: SideEvent, city: MemberCity, *,
                       count: int | None = None) -> SideEventContribution:
     """A city's part in a side event; a second entry for the same city replaces the first."""
     if city.network_id != event.assembly.network_id:
-        raise SideEventError("city", "this city is not a member of the assembly's network")
+        raise _invalid("city", _("Choose a member city of this network."))
     if count is not None and count < 0:
-        raise SideEventError("count", "the count cannot be negative")
+        raise _invalid("count", _("The count cannot be negative."))
     contribution = session.scalar(select(SideEventContribution).where(
         SideEventContribution.side_event_id == event.id,
         SideEventContribution.city_id == city.id))

@@ -1,28 +1,25 @@
-"""The Celery side of Sokai.
+"""The Celery side of Sokai: the Celery app and thin tasks over the use cases in services/.
 
-Tasks are thin wrappers over plain functions; they run inside the Flask app context so that
-they use the same settings and database session as the web side. Work is handed to the broker
-only after the database transaction that records it has committed: the row is the truth, the
-message only says "go look at row N" (and the sweep repairs a lost message).
+Use cases announce background work by task name through services.background; this package
+implements that port (`init_celery` installs the dispatcher). Tasks run inside the Flask app
+context, so they use the same settings and database session as the web side. The row is the
+truth, the message only says "go look at row N" (and the sweep repairs a lost message).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 import flask
 from celery import Celery, Task
+from celery import current_app as default_celery
 from celery.signals import worker_process_init
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+
+from models.db import db
+from services import background
 
 if TYPE_CHECKING:
     from flask import Flask
-
-log = logging.getLogger(__name__)
-
-_PENDING = "sokai.enqueue_after_commit"
 
 
 def init_celery(app: Flask) -> Celery:
@@ -43,41 +40,22 @@ def init_celery(app: Flask) -> Celery:
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_kwargs: Any) -> None:
         # A forked pool process must not reuse the parent's database connections.
-        from webapp.extensions import db
-
         with app.app_context():
             db.engine.dispose(close=False)
 
-    # Import the task modules so that the worker knows them (and the sweep their sweepers).
-    import tasks.feeds
+    # Import the task modules so that the worker knows them.
+    import tasks.calendar
     import tasks.housekeeping
-    import tasks.mail  # noqa: F401
-    import tasks.reminders  # noqa: F401
+    import tasks.mail
     import tasks.summaries  # noqa: F401
 
     app.extensions["celery"] = celery
+    background.install_dispatcher(_send)
     return celery
 
 
-def enqueue_after_commit(session: Session, task: Task, *args: Any, **kwargs: Any) -> None:
-    """Send `task` once `session` commits; drop it if the transaction rolls back."""
-    session.info.setdefault(_PENDING, []).append((task, args, kwargs))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
-        return
-    # The Celery app of the Flask app in use, not whichever Celery app was created last.
-    celery = flask.current_app.extensions["celery"] if flask.has_app_context() else None
-    for task, args, kwargs in pending:
-        try:
-            (celery.tasks[task.name] if celery else task).apply_async(args=args, kwargs=kwargs)
-        except Exception:  # the broker is down: the row stays pending and the sweep resends
-            log.exception("could not enqueue %s%r; the sweep will retry", task.name, args)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _send(name: str, args: tuple[Any, ...], countdown: float | None) -> None:
+    # The Celery app of the Flask app in use (tests run several), else the last one made.
+    celery = (flask.current_app.extensions["celery"] if flask.has_app_context()
+              else default_celery)
+    celery.send_task(name, args=list(args), countdown=countdown)

@@ -21,9 +21,9 @@ from models import (
     Network,
     ProgrammeItem,
 )
-from services.calendar import issue_token
+from services.calendar.builds import build_calendar
+from services.calendar.tokens import issue_token
 from services.demo import load_tomsk_2014
-from tasks.feeds import build_calendar
 from webapp.extensions import db
 
 

@@ -82,7 +82,7 @@ def test_a_letter_to_the_chair_counts_only_where_allowed(session) -> None:
 def test_the_delegate_list_takes_one_query_whatever_the_number_of_delegations(session) -> None:
     from sqlalchemy import event
 
-    from services.registration import delegates_of
+    from services.delegations import delegates_of
 
     assembly = load_tomsk_2014(session)
     session.commit()

@@ -29,14 +29,14 @@ from models import (
     User,
 )
 from services.accounts import issue_token
-from services.calendar import issue_token as issue_token_for_feed
+from services.calendar.tokens import issue_token as issue_token_for_feed
+from services.delegations import add_delegate, set_delegation_status
 from services.demo import load_tomsk_2014
 from services.invitations import invite_delegate
 from services.proxies import Document, submit_letter
-from services.registration import add_delegate, set_delegation_status
-from services.reminders import create_default_reminders
-from services.report import data_version
-from tasks.summaries import render_report
+from services.reminders.defaults import create_default_reminders
+from services.summaries.building import render_report
+from services.summaries.report import data_version
 from tests.conftest import csrf_token, login
 from tests.registration_helpers import PDF
 from webapp.extensions import db

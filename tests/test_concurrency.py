@@ -30,8 +30,9 @@ from models import (
     Signup,
     User,
 )
+from models.errors import DomainError
+from services.programme import sign_up
 from services.proxies import Document, submit_letter
-from services.registration import RuleError, sign_up
 from tests.registration_helpers import PDF
 from webapp.extensions import db
 
@@ -93,7 +94,7 @@ def test_fifty_letters_naming_one_holder_leave_the_limit(app: Flask,
                               document=Document(PDF, "letter.pdf"))
                 session.commit()
                 return "ok"
-            except RuleError as exc:
+            except DomainError as exc:
                 session.rollback()
                 return exc.code
 
@@ -127,7 +128,7 @@ def test_fifty_signups_for_ten_places(app: Flask) -> None:
                         session.get(ProgrammeItem, item_id))
                 session.commit()
                 return "ok"
-            except RuleError as exc:
+            except DomainError as exc:
                 session.rollback()
                 return exc.code
 

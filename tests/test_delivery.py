@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 
 from config import Settings
 from models import MailStatus, OutboxMessage
-from services.mail import Draft, queue_message, queue_messages
-from tasks.housekeeping import sweep
-from tasks.mail import DeliveryPolicy, deliver_batch, resend
+from services.housekeeping import sweep
+from services.mail.delivery import DeliveryPolicy, deliver_batch, resend
+from services.mail.outbox import Draft, queue_message, queue_messages
 from tests.conftest import SmtpSink, free_port, service_env, wait_for
 from webapp.extensions import db
 
@@ -53,10 +53,8 @@ def test_smtp_down_then_back_the_message_retries_and_is_delivered_once(
         monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()  # nothing listens there yet
     monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
-        app.config["SOKAI_SETTINGS"], smtp_url=f"smtp://127.0.0.1:{port}"))
-    monkeypatch.setitem(app.config, "MAIL_RETRY_BASE_SECONDS", 0.3)
-    monkeypatch.setitem(app.config, "MAIL_RETRY_CAP_SECONDS", 2)
-    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 100)
+        app.config["SOKAI_SETTINGS"], smtp_url=f"smtp://127.0.0.1:{port}",
+        mail_retry_base_seconds=0.3, mail_retry_cap_seconds=2, mail_max_attempts=100))
     message = queue_message(session, kind="test", to_address="kul@example.org",
                             subject="Retry me", text_body="…")
     session.commit()
@@ -115,7 +113,7 @@ def test_a_failed_message_is_resent_with_the_same_message_id(
 
 def test_a_permanent_refusal_fails_at_once_with_the_error(app: Flask, session: object,
                                                           smtp_sink: SmtpSink) -> None:
-    from services.mail import HeaderInjectionError
+    from services.mail.outbox import HeaderInjectionError
 
     (message_id,) = outbox_rows(session, 1)
     row = session.get(OutboxMessage, message_id)
@@ -171,9 +169,8 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(
         # The sweep, with a short stale-claim window, hands the rest to the live worker.
         sink.delay = 0
         monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
-            app.config["SOKAI_SETTINGS"], smtp_url=sink.url))
-        monkeypatch.setitem(app.config, "MAIL_STALE_CLAIM_SECONDS", 0)
-        monkeypatch.setitem(app.config, "MAIL_RESEND_AFTER_SECONDS", 0)
+            app.config["SOKAI_SETTINGS"], smtp_url=sink.url, mail_stale_claim_seconds=0,
+            mail_resend_after_seconds=0))
         time.sleep(0.05)
         assert sweep(session)["mail"] > 0
         assert wait_for(lambda: status_counts(app) == {"sent": 40}, timeout=60), \
@@ -242,8 +239,8 @@ def test_a_redis_restart_without_persistence_loses_no_mail(
 
     sink = SmtpSink().start()
     broker_url = redis_server.url  # type: ignore[attr-defined]
-    other = create_app(dataclasses.replace(settings, broker_url=broker_url, smtp_url=sink.url),
-                       TESTING=True, MAIL_RESEND_AFTER_SECONDS=0)
+    other = create_app(dataclasses.replace(settings, broker_url=broker_url, smtp_url=sink.url,
+                                           mail_resend_after_seconds=0), TESTING=True)
     try:
         with other.app_context():
             for n in range(5):

@@ -21,7 +21,9 @@ from models import (
     Signup,
     StoredFeed,
 )
-from services.calendar import RedisFeedStore, build_pending, revoke_token
+from services.calendar.builds import build_pending
+from services.calendar.store import RedisFeedStore
+from services.calendar.tokens import revoke_token
 from services.programme import draft_of, set_status, update_item
 from tests.conftest import wait_for
 from tests.feed_helpers import (
@@ -144,7 +146,7 @@ def test_unchanged_data_gives_the_same_bytes_and_etag(app: Flask, client: FlaskC
         db.session.execute(delete(StoredFeed))
         db.session.execute(delete(ItemFragment))
         db.session.commit()
-        from tasks.feeds import request_rebuild
+        from services.calendar.builds import request_rebuild
 
         request_rebuild(db.session, assembly_id)
         db.session.commit()
@@ -304,7 +306,7 @@ def test_feeds_stored_in_redis(app: Flask) -> None:
     assembly_id = load_tomsk(app)
     try:
         with app.app_context():
-            from tasks.feeds import request_rebuild
+            from services.calendar.builds import request_rebuild
 
             request_rebuild(db.session, assembly_id)
             db.session.commit()
@@ -322,8 +324,7 @@ def test_the_sweep_rebuilds_feeds_whose_message_was_lost(app: Flask, client: Fla
     assembly_id = load_tomsk(app)
     first = client.get(TOMSK_FEED)
     with app.app_context():
-        from services.calendar import feeds_changed
-        from tasks.feeds import rebuild_stale
+        from services.calendar.builds import feeds_changed, rebuild_stale
 
         # A change whose build message never reached a worker.
         feeds_changed(db.session, assembly_id)
@@ -333,7 +334,7 @@ def test_the_sweep_rebuilds_feeds_whose_message_was_lost(app: Flask, client: Fla
         assert rebuild_stale(db.session) == 1
     build(app, assembly_id)
     with app.app_context():
-        from tasks.feeds import rebuild_stale
+        from services.calendar.builds import rebuild_stale
 
         assert rebuild_stale(db.session) == 0
     assert client.get(TOMSK_FEED).data == first.data
@@ -360,7 +361,7 @@ def test_the_api_revokes_a_delegate_link(app: Flask, client: FlaskClient,
 def test_the_sweep_drops_cancelled_items_once_they_have_ended(app: Flask) -> None:
     assembly_id = sydney_assembly(app)
     with app.app_context():
-        from tasks.feeds import rebuild_stale, request_rebuild
+        from services.calendar.builds import rebuild_stale, request_rebuild
 
         now = datetime.now(UTC)
         item = ProgrammeItem(assembly_id=assembly_id, title={"en": "Cancelled walk"},

@@ -25,10 +25,12 @@ from models import (
     User,
 )
 from models.calendar import hash_feed_token
-from services.calendar import issue_token, personal_feed_url, revoke_token, token_for
+from services.calendar.tokens import issue_token, personal_feed_url, revoke_token, token_for
 from services.demo import CITIES, load_tomsk_2014
 from services.invitations import invite_delegate
-from services.reminders import create_default_reminders, due_at, send_due_reminders
+from services.reminders.defaults import create_default_reminders
+from services.reminders.sweep import send_due_reminders
+from services.reminders.timing import due_at
 from tests.conftest import csrf_token, wait_for
 from tests.feed_helpers import (
     check_feed,

@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Settings
 from models import MailStatus, OutboxMessage
-from services.mail import HeaderInjectionError, queue_message
+from services.mail.outbox import HeaderInjectionError, queue_message
 from tests.conftest import dropped_mail, wait_for
 from webapp.extensions import db
 

@@ -11,7 +11,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from models import MailStatus, OutboxMessage, Reminder, ReminderStatus, Role, User
-from services.reminders import create_default_reminders
+from services.reminders.defaults import create_default_reminders
 from tests.conftest import csrf_token, login
 from tests.test_api import token_for
 from tests.test_reminders import open_assembly

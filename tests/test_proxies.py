@@ -17,11 +17,12 @@ from models import (
     Role,
     User,
 )
+from models.errors import DomainError
 from services.accounts import create_user
 from services.attendance import compute_attendance
+from services.delegations import set_delegation_status
 from services.demo import load_tomsk_2014
 from services.proxies import Document, reject_letter, submit_letter, verify_letter
-from services.registration import RuleError, set_delegation_status
 from tests.registration_helpers import PDF
 
 
@@ -60,8 +61,8 @@ def submit(session, assembly, grantor: str, holder: str | None, *, as_user: str 
     return letter
 
 
-def refused(code: str, func, *args, **kwargs) -> RuleError:
-    with pytest.raises(RuleError) as caught:
+def refused(code: str, func, *args, **kwargs) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         func(*args, **kwargs)
     assert caught.value.code == code, caught.value.message
     return caught.value

@@ -31,18 +31,15 @@ from models import (
     Role,
     utcnow,
 )
+from models.errors import DomainError
 from services.accounts import create_user
 from services.demo import load_tomsk_2014
-from services.reminders import (
-    ReminderError,
-    create_default_reminders,
-    create_reminder,
-    due_at,
-    recipients,
-    render,
-    sample_recipient,
-    send_due_reminders,
-)
+from services.reminders.audience import recipients, sample_recipient
+from services.reminders.defaults import create_default_reminders
+from services.reminders.editing import create_reminder
+from services.reminders.messages import render
+from services.reminders.sweep import send_due_reminders
+from services.reminders.timing import due_at
 from tests.conftest import SmtpSink, wait_for
 from webapp.extensions import db
 
@@ -109,7 +106,7 @@ def test_a_new_assembly_gets_the_default_set_and_reminders_move_with_their_ancho
 def test_bad_offsets_are_refused_with_the_field_named(app: Flask, session: object, offset: str,
                                                       field: str) -> None:
     assembly = open_assembly(session)
-    with pytest.raises(ReminderError) as error:
+    with pytest.raises(DomainError) as error:
         create_reminder(session, assembly, anchor="proxy_deadline", offset=offset,
                         audience="absent_without_proxy", subject={"en": "a", "ja": "あ"},
                         body={"en": "b", "ja": "い"})
@@ -118,12 +115,12 @@ def test_bad_offsets_are_refused_with_the_field_named(app: Flask, session: objec
 
 def test_templates_naming_unknown_variables_are_refused(app: Flask, session: object) -> None:
     assembly = open_assembly(session)
-    with pytest.raises(ReminderError) as error:
+    with pytest.raises(DomainError) as error:
         create_reminder(session, assembly, anchor="proxy_deadline", offset="-P1D",
                         audience="absent_without_proxy", subject={"en": "{{ nope }}", "ja": "x"},
                         body={"en": "b", "ja": "い"})
-    assert error.value.field == "subject_en"
-    with pytest.raises(ReminderError):  # the sandbox refuses internals
+    assert error.value.field == "subject.en"
+    with pytest.raises(DomainError):  # the sandbox refuses internals
         create_reminder(session, assembly, anchor="proxy_deadline", offset="-P1D",
                         audience="absent_without_proxy", subject={"en": "x", "ja": "x"},
                         body={"en": "{{ city.__class__.__mro__ }}", "ja": "い"})
@@ -173,7 +170,7 @@ def _sent(app: Flask) -> int:
 def test_a_due_reminder_reaches_each_recipient_once(app: Flask, session: object,
                                                     celery_worker: object,
                                                     smtp_sink: SmtpSink) -> None:
-    from tasks.housekeeping import sweep
+    from services.housekeeping import sweep
 
     assembly = open_assembly(session)
     # Three days before the deadline was a minute ago: the -3 d reminder is due now, the

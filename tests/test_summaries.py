@@ -4,6 +4,7 @@ determinism, one job per data version, a killed worker, the API, the pages and t
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import signal
@@ -39,10 +40,10 @@ from models import (
 )
 from services.accounts import issue_token
 from services.demo import load_tomsk_2014
-from services.report import data_version
 from services.side_events import load_tomsk_2014_side_events
-from services.summaries import request_summary
-from tasks.summaries import render_report, requeue_summaries
+from services.summaries.building import render_report, requeue_summaries
+from services.summaries.jobs import request_summary
+from services.summaries.report import data_version
 from tests.conftest import csrf_token, login, service_env, wait_for
 from tests.registration_helpers import enter_tomsk_through_api
 from webapp.extensions import db
@@ -330,7 +331,7 @@ def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
         job = db.session.get(SummaryJob, job_id)
         db.session.refresh(job)
         assert job.status is SummaryStatus.RUNNING and job.attempts == 1  # stuck, for now
-        from tasks.housekeeping import SWEEPERS
+        from services.housekeeping import SWEEPERS
 
         assert SWEEPERS["summaries"] is requeue_summaries  # beat's sweep runs it every minute
         # The scheduler's sweep, a few minutes later: the silent job goes back to the queue.
@@ -541,30 +542,30 @@ def test_secretariat_pages_generate_status_report_and_side_events(
 
 @pytest.mark.browser
 def test_the_page_shows_progress_and_links_without_reloading(
-        app: Flask, page: Any, celery_worker: Any, tomsk_2014: str, secretariat: Account) -> None:
-    app.config["SUMMARY_STAGE_DELAY"] = 0.7
-    try:
-        page.goto("/login")
-        page.fill("input[name=email]", secretariat.email)
-        page.fill("input[name=password]", "correct horse battery")
-        page.click("button[type=submit]")
-        page.goto(f"/secretariat/assemblies/{tomsk_2014}/summaries")
-        page.select_option("select[name=language]", "ja")
-        page.click("[data-testid=generate]")
-        page.evaluate("window.__sameDocument = true")
-        page.wait_for_selector(".job-stage:has-text('%')", timeout=30000)
-        page.wait_for_selector("a[data-format=pdf]", timeout=60000)
-        assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
-        assert page.locator("a[data-format=csv]").count() == 1
-    finally:
-        app.config.pop("SUMMARY_STAGE_DELAY", None)
+        app: Flask, page: Any, celery_worker: Any, tomsk_2014: str, secretariat: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
+        app.config["SOKAI_SETTINGS"], summary_stage_delay=0.7))
+    page.goto("/login")
+    page.fill("input[name=email]", secretariat.email)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.goto(f"/secretariat/assemblies/{tomsk_2014}/summaries")
+    page.select_option("select[name=language]", "ja")
+    page.click("[data-testid=generate]")
+    page.evaluate("window.__sameDocument = true")
+    page.wait_for_selector(".job-stage:has-text('%')", timeout=30000)
+    page.wait_for_selector("a[data-format=pdf]", timeout=60000)
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+    assert page.locator("a[data-format=csv]").count() == 1
 
 
 def test_without_a_font_file_the_pdf_falls_back_to_the_cid_font(
         app: Flask, settings: Settings, tomsk_2014: str, secretariat: Account,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOKAI_PDF_FONT", "cid")
-    job = _build(app, settings, tomsk_2014, secretariat, "ja")
+    monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
+        app.config["SOKAI_SETTINGS"], pdf_font="cid"))
+    job = _build(app, app.config["SOKAI_SETTINGS"], tomsk_2014, secretariat, "ja")
     pdf = _path(settings, job, "pdf")
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
                            check=True).stdout
@@ -573,25 +574,6 @@ def test_without_a_font_file_the_pdf_falls_back_to_the_cid_font(
 
     text = PdfReader(pdf).pages[0].extract_text()
     assert "東京" in text and "トムスク" in text
-
-
-def test_report_texts_outside_webapp_are_listed_for_extraction() -> None:
-    """pybabel reads webapp/ only: webapp/reports/terms.py repeats the report's texts."""
-    from babel.messages.extract import extract_from_file
-
-    def msgids(*files: str) -> set[str]:
-        found = set()
-        for name in files:
-            for _line, message, _comments, _context in extract_from_file(
-                    "python", name, keywords={"_": None, "gettext": None, "_l": None}):
-                found.add(message if isinstance(message, str) else message[0])
-        return found
-
-    root = Path(__file__).resolve().parent.parent
-    used = msgids(*(str(root / f) for f in ("services/report.py", "services/report_files.py",
-                                            "tasks/summaries.py")))
-    listed = msgids(str(root / "webapp/reports/terms.py"))
-    assert used <= listed, f"add to webapp/reports/terms.py: {sorted(used - listed)}"
 
 
 def test_a_queued_job_whose_message_was_lost_is_sent_again_by_the_sweep(

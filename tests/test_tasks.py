@@ -10,7 +10,7 @@ from celery.signals import task_received
 from flask import Flask
 
 from models import WorkerCheck
-from services.worker_checks import request_worker_check
+from services.housekeeping import request_worker_check
 from tests.conftest import wait_for
 from webapp.extensions import db
 

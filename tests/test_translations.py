@@ -16,10 +16,10 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "webapp" / "translations"
+TRANSLATIONS = ROOT / "services" / "translations"
 LOCALES = ("ja", "en")
-# The same keywords as the extract command in docs/translating.md (-k _l -k lazy_gettext).
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The same keywords as the extract command in docs/translating.md.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 HOWTO = "follow docs/translating.md (extract, update, translate, compile)"
 
 
@@ -83,6 +83,9 @@ def test_every_marked_string_is_in_the_translation_catalogue(locale: str) -> Non
     extracted = _extracted()
     assert (None, "draft") in extracted, "extraction did not see webapp/i18n_terms.py"
     assert (None, "Log in") in extracted, "extraction did not see the templates"
+    assert (None, "Only the secretariat may do this.") in extracted, \
+        "extraction did not see services/"
+    assert (None, "Summary ready: %(title)s") in extracted, "extraction did not see services/"
     known = {_key(m) for m in _read_po(locale) if m.id}
     missing = sorted(msgid for _ctx, msgid in extracted - known)
     assert not missing, (

@@ -7,10 +7,11 @@ import sys
 from typing import Any
 
 from apiflask import APIFlask
-from flask import Flask
+from flask import Flask, appcontext_pushed
 from sqlalchemy import event
 
-from config import ConfigError, Settings, load_settings
+from config import ConfigError, Settings, install_settings_provider, load_settings
+from services.i18n import CATALOGUES
 from webapp.extensions import babel, csrf, db, login_manager
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         BABEL_DEFAULT_LOCALE="en",
-        BABEL_TRANSLATION_DIRECTORIES="translations",
+        BABEL_TRANSLATION_DIRECTORIES=str(CATALOGUES),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
@@ -47,6 +48,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                              "`Authorization: Bearer <token>` (`sokai tokens create EMAIL`)."},
     )
     app.config.update(overrides)
+
+    def _settings_in_force(sender: Flask, **_kwargs: Any) -> None:
+        # Use cases read the settings of the app whose context they run in (read afresh on
+        # each call, so a test may replace them).
+        install_settings_provider(lambda: sender.config["SOKAI_SETTINGS"])
+
+    appcontext_pushed.connect(_settings_in_force, app, weak=False)
 
     db.init_app(app)
     with app.app_context():

@@ -91,7 +91,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         procs[name] = subprocess.Popen(argv, env=env, start_new_session=True)
 
     with _app_context(settings):
-        from services.worker_checks import request_worker_check
+        from services.housekeeping import request_worker_check
         from webapp.extensions import db
 
         request_worker_check(db.session)
@@ -230,7 +230,8 @@ def users() -> None:
 def users_create(email: str, role: str, city_code: str | None, password: str,
                  display_name: str) -> None:
     """Create a user who can log in."""
-    from services.accounts import AccountError, create_user
+    from models.errors import DomainError
+    from services.accounts import create_user
 
     settings = _settings()
     with _app_context(settings):
@@ -238,8 +239,10 @@ def users_create(email: str, role: str, city_code: str | None, password: str,
 
         try:
             user = create_user(database.session, email, role, password, city_code, display_name)
-        except (AccountError, ValueError) as exc:
-            click.echo(f"sokai: {exc}", err=True)
+        except DomainError as exc:
+            option = {"city": " (--city CODE)", "password": " (--password)"}.get(
+                exc.field or "", "")
+            click.echo(f"sokai: {exc.message}{option}", err=True)
             raise SystemExit(2) from None
         database.session.commit()
         click.echo(f"created {user.role.value} {user.email}")
@@ -255,7 +258,8 @@ def tokens() -> None:
 @click.option("--label", default="")
 def tokens_create(email: str, label: str) -> None:
     """Print a new API token for a user (shown once, stored hashed)."""
-    from services.accounts import AccountError, issue_token
+    from models.errors import DomainError
+    from services.accounts import issue_token
 
     settings = _settings()
     with _app_context(settings):
@@ -263,8 +267,8 @@ def tokens_create(email: str, label: str) -> None:
 
         try:
             secret = issue_token(database.session, email, label)
-        except AccountError as exc:
-            click.echo(f"sokai: {exc}", err=True)
+        except DomainError as exc:
+            click.echo(f"sokai: {exc.message}", err=True)
             raise SystemExit(2) from None
         database.session.commit()
         click.echo(secret)

@@ -1,5 +1,9 @@
-"""Errors: JSON in the DESIGN.md shape under /api/, a friendly page elsewhere; never a 500
-for bad input."""
+"""Errors: JSON in the DESIGN.md shape under /api/, a page in the user's language elsewhere;
+never a 500 for bad input.
+
+A refused rule (models.errors.DomainError) reaches one handler here when no page caught it to
+show next to a form field (webapp.forms.attempt does that).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from apiflask import APIFlask, HTTPError
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from models.db import db
+from models.errors import DomainError
 
 # Machine-readable codes for each status.
 ERROR_CODES = {
@@ -46,6 +53,15 @@ def init_app(app: Flask) -> None:
         code = (error.extra_data or {}).get("code")
         return (error_body(error.status_code, error.message or "", fields, code),
                 error.status_code, error.headers)
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> Any:
+        db.session.rollback()  # nothing of a refused request is kept
+        if is_api_request():
+            return error_body(error.status, error.message, error.fields, error.code), \
+                error.status
+        return render_template("error.html", status=error.status, reason=error.message,
+                               refused=True), error.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

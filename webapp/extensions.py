@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from models import Base
+from models.db import db
 
-# Flask-SQLAlchemy gives a session per request / app context (and so per Celery task);
-# the models themselves stay plain SQLAlchemy 2 classes.
-db = SQLAlchemy(metadata=Base.metadata)
+__all__ = ["babel", "csrf", "db", "login_manager"]
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

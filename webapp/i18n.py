@@ -1,36 +1,43 @@
-"""Languages (English, Japanese) and how instants are shown: always with their zone."""
+"""The language of each request, the language switch, and the template filters that show
+days and instants (always with their zone). The languages come from the one registry
+(models.languages); the words from the one catalogue (services.i18n)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
-from flask import Blueprint, Flask, redirect, request, url_for
+from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from models import localized
+from models.languages import DEFAULT_LANGUAGE, REGISTRY
+from services import i18n
+from services.i18n import show_date, show_instant, show_time, utc_offset
 
-LANGUAGES = {"en": "English", "ja": "日本語"}
+__all__ = ["current_language", "select_locale", "show_date", "show_instant", "show_time",
+           "utc_offset"]
+
+# For the switch and every per-language list: code → the language's name in itself.
+LANGUAGE_NAMES = {code: language.name for code, language in REGISTRY.items()}
 LANG_COOKIE = "sokai_lang"
 
 bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    """The switch (?lang= or the cookie), else the account's language, else the browser's."""
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
-        return current_user.language
-    return request.accept_languages.best_match(LANGUAGES.keys()) or "en"
+    if chosen in REGISTRY:
+        return str(chosen)
+    if getattr(current_user, "is_authenticated", False) and current_user.language in REGISTRY:
+        return str(current_user.language)
+    return request.accept_languages.best_match(REGISTRY.keys()) or DEFAULT_LANGUAGE
 
 
 def current_language() -> str:
-    return str(get_locale() or "en")
+    return str(get_locale() or DEFAULT_LANGUAGE)
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,41 +56,10 @@ def switch_language(code: str) -> Response:
         ref = urlsplit(request.referrer)
         target = ref.path + (f"?{ref.query}" if ref.query else "")
     response = redirect(_safe_next(target))
-    if code in LANGUAGES:
+    if code in REGISTRY:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=True)
     return response
-
-
-def utc_offset(moment: datetime, zone: str) -> str:
-    """'UTC+07:00' for that instant in that zone (offsets change with DST and with law)."""
-    offset = moment.astimezone(ZoneInfo(zone)).utcoffset()
-    assert offset is not None
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def show_time(moment: datetime | None, zone: str) -> str:
-    """'16:00' in `zone`, in the current language's form."""
-    if moment is None:
-        return ""
-    return format_time(moment.astimezone(ZoneInfo(zone)), "HH:mm", locale=current_language())
-
-
-def show_instant(moment: datetime | None, zone: str) -> str:
-    """A full instant with its zone: '4 Sep 2014, 16:00 Asia/Tomsk (UTC+07:00)'."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(ZoneInfo(zone))
-    day = format_date(local.date(), "medium", locale=current_language())
-    return f"{day} {local:%H:%M} {zone} ({utc_offset(moment, zone)})"
-
-
-def show_date(day: date | None, fmt: str = "medium") -> str:
-    if day is None:
-        return ""
-    return format_date(day, fmt, locale=current_language())
 
 
 def init_app(app: Flask) -> None:
@@ -93,6 +69,18 @@ def init_app(app: Flask) -> None:
         tr=lambda value: localized(value, current_language()),
     )
 
+    @app.before_request
+    def _language_of_the_request() -> None:
+        # What use cases say during this request (refusals, labels) is in the reader's
+        # language too; reset afterwards so the thread carries nothing to the next one.
+        g.sokai_language = i18n.use_language(current_language())
+
+    @app.teardown_request
+    def _forget_language(_exc: BaseException | None) -> None:
+        token = g.pop("sokai_language", None)
+        if token is not None:
+            i18n.restore_language(token)
+
     @app.context_processor
     def _languages() -> dict[str, object]:
-        return {"LANGUAGES": LANGUAGES, "current_language": current_language}
+        return {"LANGUAGES": LANGUAGE_NAMES, "current_language": current_language}

@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1/ (read-only cities and assemblies for now)."""
+"""The JSON API under /api/v1/: the blueprint, token authentication and the checks every area
+shares; each area's operations live in webapp/api/<area>.py."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ from typing import Any
 
 from apiflask import APIBlueprint, HTTPTokenAuth, abort
 from flask import Flask
-from sqlalchemy import select
 
-from models import Assembly, MemberCity, User
+from models import Assembly, Role, User
+from services.access import require_secretariat
 from services.accounts import user_for_token
-from services.assemblies import find_assembly, visible_assemblies
-from webapp.api.schemas import AssemblyOut, CityOut
+from services.assemblies import find_assembly
 from webapp.errors import error_body
 from webapp.extensions import csrf, db
 
@@ -47,39 +47,19 @@ def assembly_or_404(slug: str) -> Assembly:
     return assembly
 
 
-@bp.get("/cities")
-@bp.auth_required(token_auth)
-@bp.output(CityOut(many=True))
-@bp.doc(summary="Member cities of the network")
-def list_cities() -> Any:
-    return db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
+def secretariat_user() -> User:
+    """The token's user, who must be the secretariat (403 otherwise)."""
+    user = api_user()
+    require_secretariat(user)
+    return user
 
 
-@bp.get("/cities/<code>")
-@bp.auth_required(token_auth)
-@bp.output(CityOut)
-@bp.doc(summary="One member city", responses=[404])
-def get_city(code: str) -> Any:
-    city = db.session.scalar(select(MemberCity).where(MemberCity.code == code.upper()))
-    if city is None:
-        abort(404, f"no member city with code {code!r}")
-    return city
-
-
-@bp.get("/assemblies")
-@bp.auth_required(token_auth)
-@bp.output(AssemblyOut(many=True))
-@bp.doc(summary="Assemblies (drafts only for the secretariat)")
-def list_assemblies() -> Any:
-    return visible_assemblies(db.session, api_user())
-
-
-@bp.get("/assemblies/<slug>")
-@bp.auth_required(token_auth)
-@bp.output(AssemblyOut)
-@bp.doc(summary="One assembly", responses=[404])
-def get_assembly(slug: str) -> Any:
-    return assembly_or_404(slug)
+def liaison_or_secretariat() -> User:
+    """The token's user, who must be the secretariat or a city's liaison (403 otherwise)."""
+    user = api_user()
+    if user.role not in (Role.SECRETARIAT, Role.LIAISON):
+        abort(403, "only the secretariat and city liaisons may do this")
+    return user
 
 
 def init_app(app: Flask) -> None:
@@ -88,4 +68,13 @@ def init_app(app: Flask) -> None:
 
 
 # The API's areas add their operations to `bp`.
-from webapp.api import programme, registration, reminders, summaries  # noqa: E402, F401
+from webapp.api import (  # noqa: E402, F401
+    assemblies,
+    attendance,
+    cities,
+    delegations,
+    programme,
+    proxies,
+    reminders,
+    summaries,
+)

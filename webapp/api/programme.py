@@ -10,12 +10,10 @@ from apiflask.fields import Boolean, DateTime, Float, Integer, String
 from apiflask.validators import Length, OneOf, Range
 from sqlalchemy import select
 
-from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem, Role
-from services.calendar import revoke_token
+from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem
+from services.calendar.tokens import revoke_token
 from services.programme import (
     ItemDraft,
-    LocalTimeError,
-    ProgrammeError,
     add_item,
     as_instant,
     draft_of,
@@ -23,7 +21,7 @@ from services.programme import (
     set_status,
     update_item,
 )
-from webapp.api import api_user, assembly_or_404, bp, token_auth
+from webapp.api import assembly_or_404, bp, secretariat_user, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -93,20 +91,6 @@ def item_out(item: ProgrammeItem, assembly: Assembly) -> dict[str, Any]:
     }
 
 
-def _secretariat_only() -> None:
-    if api_user().role is not Role.SECRETARIAT:
-        abort(403, "only the secretariat edits the programme")
-
-
-def _instant(value: datetime, assembly: Assembly, field: str) -> datetime:
-    try:
-        return as_instant(value, assembly.timezone)
-    except LocalTimeError as exc:
-        abort(422, str(exc), detail={"json": {field: [str(exc)]}},
-              extra_data={"code": exc.code})
-    raise AssertionError  # abort() raises
-
-
 def _draft(data: dict[str, Any], assembly: Assembly, base: ItemDraft | None) -> ItemDraft:
     draft = base or ItemDraft(title={}, starts_at=datetime.min, ends_at=datetime.min)
     for name in ("title", "location", "latitude", "longitude", "capacity", "all_day"):
@@ -116,12 +100,8 @@ def _draft(data: dict[str, Any], assembly: Assembly, base: ItemDraft | None) -> 
         draft.kind = ItemKind(data["kind"])
     for name in ("starts_at", "ends_at"):
         if name in data:
-            setattr(draft, name, _instant(data[name], assembly, name))
+            setattr(draft, name, as_instant(data[name], assembly.timezone, name))
     return draft
-
-
-def _invalid(exc: ProgrammeError) -> None:
-    abort(422, "the item is not valid", detail={"json": exc.messages()})
 
 
 @bp.get("/assemblies/<slug>/programme")
@@ -142,15 +122,11 @@ def list_programme(slug: str) -> Any:
 @bp.output(ProgrammeItemOut, status_code=201)
 @bp.doc(summary="Add an item (secretariat)", responses=[403, 404, 422])
 def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
-    _secretariat_only()
+    secretariat_user()
     assembly = assembly_or_404(slug)
-    try:
-        item = add_item(db.session, assembly, _draft(data, assembly, None))
-        if data.get("status") == ItemStatus.CANCELLED.value:
-            set_status(db.session, item, ItemStatus.CANCELLED)
-    except ProgrammeError as exc:
-        db.session.rollback()
-        _invalid(exc)
+    item = add_item(db.session, assembly, _draft(data, assembly, None))
+    if data.get("status") == ItemStatus.CANCELLED.value:
+        set_status(db.session, item, ItemStatus.CANCELLED)
     db.session.commit()
     return item_out(item, assembly)
 
@@ -162,18 +138,14 @@ def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Change, move, cancel or restore an item (secretariat)",
         responses=[403, 404, 422])
 def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
-    _secretariat_only()
+    secretariat_user()
     assembly = assembly_or_404(slug)
     item = find_item(db.session, assembly, item_id)
     if item is None:
         abort(404, f"no item {item_id} in {slug!r}")
-    try:
-        update_item(db.session, item, _draft(data, assembly, draft_of(item)))
-        if "status" in data:
-            set_status(db.session, item, ItemStatus(data["status"]))
-    except ProgrammeError as exc:
-        db.session.rollback()
-        _invalid(exc)
+    update_item(db.session, item, _draft(data, assembly, draft_of(item)))
+    if "status" in data:
+        set_status(db.session, item, ItemStatus(data["status"]))
     db.session.commit()
     return item_out(item, assembly)
 
@@ -184,7 +156,7 @@ def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Revoke a delegate's private calendar link (secretariat)",
         responses=[403, 404])
 def revoke_feed_token(slug: str, delegate_id: int) -> Any:
-    _secretariat_only()
+    secretariat_user()
     assembly = assembly_or_404(slug)
     delegate = db.session.get(Delegate, delegate_id)
     if delegate is None or delegate.assembly_id != assembly.id:

@@ -12,9 +12,12 @@ from marshmallow import validates_schema
 from marshmallow.exceptions import ValidationError
 
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
-from services import reminders as reminder_service
-from services.reminders import ReminderError
-from webapp.api import api_user, assembly_or_404, bp, token_auth
+from services.reminders.audience import recipients
+from services.reminders.editing import create_reminder as create
+from services.reminders.editing import update_reminder as update
+from services.reminders.sweep import reminders_of
+from services.reminders.timing import due_at
+from webapp.api import assembly_or_404, bp, secretariat_user, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -70,9 +73,7 @@ class ReminderOut(Schema):
 
 
 def _secretariat_assembly(slug: str) -> Assembly:
-    user = api_user()
-    if not user.is_secretariat:
-        abort(403, "reminders are the secretariat's")
+    secretariat_user()
     return assembly_or_404(slug)
 
 
@@ -87,16 +88,8 @@ def _out(reminder: Reminder) -> dict[str, Any]:
     return {**{c: getattr(reminder, c) for c in (
         "id", "anchor", "item_id", "offset", "audience", "subject", "body", "attach_programme",
         "status", "sent_at", "recipient_count", "note")},
-        "due_at": reminder_service.due_at(db.session, reminder),
-        "audience_size": len(reminder_service.recipients(db.session, reminder))}
-
-
-def _invalid(error: ReminderError) -> None:
-    db.session.rollback()
-    # The form's subject_en / body_ja are the API's subject / body.
-    field = error.field.split("_")[0] if error.field else None
-    fields = {field: [str(error)]} if field else {}
-    abort(422, str(error), detail={"json": fields})
+        "due_at": due_at(db.session, reminder),
+        "audience_size": len(recipients(db.session, reminder))}
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +104,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="An assembly's reminders, in the order they fall due", responses=[403, 404])
 def list_reminders(slug: str) -> Any:
     assembly = _secretariat_assembly(slug)
-    return [_out(view.reminder) for view in reminder_service.reminders_of(db.session, assembly)]
+    return [_out(view.reminder) for view in reminders_of(db.session, assembly)]
 
 
 @bp.post("/assemblies/<slug>/reminders")
@@ -121,10 +114,7 @@ def list_reminders(slug: str) -> Any:
 @bp.doc(summary="Create a reminder", responses=[403, 404, 422])
 def create_reminder(slug: str, data: dict[str, Any]) -> Any:
     assembly = _secretariat_assembly(slug)
-    try:
-        reminder = reminder_service.create_reminder(db.session, assembly, **_fields(data))
-    except ReminderError as error:
-        _invalid(error)
+    reminder = create(db.session, assembly, **_fields(data))
     db.session.commit()
     return _out(reminder)
 
@@ -146,10 +136,7 @@ def update_reminder(slug: str, reminder_id: int, data: dict[str, Any]) -> Any:
     reminder = _reminder(_secretariat_assembly(slug), reminder_id)
     if reminder.status not in (ReminderStatus.ACTIVE, ReminderStatus.PAUSED):
         abort(409, f"the reminder is {reminder.status.value}; create a new one")
-    try:
-        reminder_service.update_reminder(db.session, reminder, **_fields(data))
-    except ReminderError as error:
-        _invalid(error)
+    update(db.session, reminder, **_fields(data))
     db.session.commit()
     return _out(reminder)
 

@@ -1,17 +1,38 @@
-"""The API's schemas: they validate input and generate the OpenAPI document."""
+"""The API's shared schemas and field types: they validate input and generate the OpenAPI
+document. Each area's own schemas live with its operations (webapp/api/<area>.py)."""
 
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, Integer, String
+from apiflask.fields import (
+    AwareDateTime,
+    Boolean,
+    Date,
+    DateTime,
+    Dict,
+    Integer,
+    List,
+    Nested,
+    String,
+)
 from apiflask.validators import OneOf
 
 from models import AssemblyStatus, Quorum
+from models.languages import LANGUAGES
 
 
 def Localized(**kwargs: object) -> Dict:  # noqa: N802 - reads as a field type
-    """Text per language: {"en": "Tokyo", "ja": "東京"}."""
-    return Dict(keys=String(validate=OneOf(["en", "ja"])), values=String(), **kwargs)
+    """Text per language: {"en": "Tokyo", "ja": "東京"} (any language Sokai speaks)."""
+    return Dict(keys=String(validate=OneOf(LANGUAGES)), values=String(), **kwargs)
+
+
+ZONE_REQUIRED = ("Give the instant with its offset or zone, e.g. 2014-09-01T18:00:00+07:00 "
+                 "(an instant without a zone is ambiguous).")
+
+
+def Instant(**kwargs: object) -> AwareDateTime:  # noqa: N802 - reads as a field type
+    return AwareDateTime(format="iso", error_messages={"invalid_awareness": ZONE_REQUIRED},
+                         metadata={"description": "ISO 8601 with an offset"}, **kwargs)
 
 
 class CityOut(Schema):
@@ -44,10 +65,14 @@ class AssemblyOut(Schema):
 
 
 class ErrorDetail(Schema):
-    code = String(required=True)
-    message = String(required=True)
-    fields = Dict(required=True)
+    code = String(required=True, metadata={"example": "deadline_passed"})
+    message = String(required=True, metadata={"description": "for people, in their language"})
+    fields = Dict(keys=String(), values=List(String()), required=True,
+                  metadata={"description": "messages per input field at fault",
+                            "example": {"family_name": ["The family name is required."]}})
 
 
 class ErrorOut(Schema):
-    error = Dict(required=True, metadata={"description": "code, message and fields"})
+    """Every error the API answers (400–422, and 503): the same shape."""
+
+    error = Nested(ErrorDetail, required=True)

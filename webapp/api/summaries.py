@@ -5,22 +5,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import abort
+from apiflask import Schema, abort
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
+from apiflask.validators import OneOf
 from flask import send_file, url_for
 from werkzeug.wrappers import Response
 
-from models import SUMMARY_FORMATS, Role, SummaryJob
-from services.summaries import SummaryError, request_summary, retry_summary, summary_history
-from tasks.summaries import CONTENT_TYPES
-from webapp.api import api_user, assembly_or_404, bp, token_auth
-from webapp.api.summary_schemas import SummaryIn, SummaryOut
+from models import SUMMARY_FORMATS, SummaryJob, SummaryStatus
+from models.languages import LANGUAGES
+from services.summaries.jobs import (
+    request_summary,
+    retry_summary,
+    summary_file,
+    summary_history,
+)
+from webapp.api import api_user, assembly_or_404, bp, secretariat_user, token_auth
 from webapp.extensions import db
 
 
-def _secretariat_only() -> None:
-    if api_user().role is not Role.SECRETARIAT:
-        abort(403, "only the secretariat can generate and download summaries",
-              extra_data={"code": "forbidden"})
+class SummaryIn(Schema):
+    language = String(validate=OneOf(LANGUAGES),
+                      metadata={"description": "the report's language; default: yours"})
+
+
+class SummaryFileOut(Schema):
+    format = String(required=True, validate=OneOf(list(SUMMARY_FORMATS)))
+    filename = String(required=True)
+    size = Integer(required=True)
+    sha256 = String(required=True)
+    url = String(required=True)
+
+
+class SummaryOut(Schema):
+    id = Integer(required=True)
+    assembly = String(required=True)
+    status = String(required=True, validate=OneOf([s.value for s in SummaryStatus]))
+    progress = Integer(required=True, metadata={"description": "percent"})
+    stage = String(required=True, metadata={"example": "pdf"})
+    language = String(required=True)
+    data_version = String(required=True, metadata={"description": "fingerprint of the data"})
+    error = String(required=True)
+    attempts = Integer(required=True)
+    requested_by = String(allow_none=True)
+    created_at = DateTime(required=True)
+    started_at = DateTime(allow_none=True)
+    finished_at = DateTime(allow_none=True)
+    files = List(Nested(SummaryFileOut), required=True)
+    downloads = Dict(keys=String(), values=String(), required=True,
+                     metadata={"description": "format → download URL, once done"})
+    joined = Boolean(required=True, metadata={"description": "an existing job was returned"})
+    url = String(required=True)
 
 
 def summary_out(job: SummaryJob, joined: bool = False) -> dict[str, Any]:
@@ -57,12 +91,9 @@ def _job(job_id: int) -> SummaryJob:
                     "queued or running returns that job (`joined: true`).",
         responses=[403, 404])
 def create_summary(slug: str, data: dict[str, Any]) -> Any:
-    _secretariat_only()
+    secretariat_user()
     assembly = assembly_or_404(slug)
-    try:
-        job, created = request_summary(db.session, assembly, api_user(), data.get("language"))
-    except SummaryError as exc:
-        abort(422, str(exc), extra_data={"code": "validation_error"})
+    job, created = request_summary(db.session, assembly, api_user(), data.get("language"))
     return summary_out(job, joined=not created)
 
 
@@ -71,7 +102,7 @@ def create_summary(slug: str, data: dict[str, Any]) -> Any:
 @bp.output(SummaryOut(many=True))
 @bp.doc(summary="Past and current summaries of an assembly, newest first", responses=[403, 404])
 def list_summaries(slug: str) -> Any:
-    _secretariat_only()
+    secretariat_user()
     return [summary_out(job) for job in summary_history(db.session, assembly_or_404(slug))]
 
 
@@ -80,7 +111,7 @@ def list_summaries(slug: str) -> Any:
 @bp.output(SummaryOut)
 @bp.doc(summary="A summary job: status, progress and download links", responses=[403, 404])
 def get_summary(job_id: int) -> Any:
-    _secretariat_only()
+    secretariat_user()
     return summary_out(_job(job_id))
 
 
@@ -89,11 +120,8 @@ def get_summary(job_id: int) -> Any:
 @bp.output(SummaryOut, status_code=202)
 @bp.doc(summary="Retry a failed summary", responses=[403, 404, 409])
 def retry(job_id: int) -> Any:
-    _secretariat_only()
-    try:
-        job, created = retry_summary(db.session, _job(job_id), api_user())
-    except SummaryError as exc:
-        abort(409, str(exc), extra_data={"code": "conflict"})
+    secretariat_user()
+    job, created = retry_summary(db.session, _job(job_id), api_user())
     return summary_out(job, joined=not created)
 
 
@@ -102,23 +130,12 @@ def retry(job_id: int) -> Any:
 @bp.doc(summary="Download one file of a finished summary (csv, xlsx or pdf)",
         responses=[403, 404, 409])
 def download_summary(job_id: int, fmt: str) -> Response:
-    _secretariat_only()
+    secretariat_user()
     return summary_file_response(_job(job_id), fmt)
 
 
 def summary_file_response(job: SummaryJob, fmt: str) -> Response:
     """The file as an attachment; 404 for an unknown format, 409 while it is not built."""
-    from flask import current_app
-
-    if fmt not in SUMMARY_FORMATS:
-        abort(404, f"no format {fmt!r}: use csv, xlsx or pdf")
-    entry = job.file(fmt) if job.status.value == "done" else None
-    if entry is None:
-        abort(409, f"summary {job.id} is {job.status.value}: its files are not ready",
-              extra_data={"code": "not_ready"})
-    instance = current_app.config["SOKAI_SETTINGS"].instance_path.resolve()
-    path = (instance / entry["path"]).resolve()
-    if not path.is_relative_to(instance) or not path.is_file():
-        abort(404, "the file is gone; generate the summary again")
-    return send_file(path, mimetype=CONTENT_TYPES[fmt], as_attachment=True,
-                     download_name=entry["filename"], etag=entry["sha256"])
+    found = summary_file(job, fmt)
+    return send_file(found.path, mimetype=found.content_type, as_attachment=True,
+                     download_name=found.filename, etag=found.sha256)

@@ -8,28 +8,21 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
+from config import current_settings
 from models import Assembly, FeedToken
-from models.base import LANGUAGES
+from models.languages import LANGUAGES
 from services.assemblies import find_assembly, programme_by_day
-from services.calendar import (
-    ALARM_CHOICES,
-    BuiltFeed,
-    concerns,
-    delegate_item_ids,
-    feed_store,
-    issue_token,
-    personal_feed_for,
-    public_feed,
-    token_for,
-)
-from tasks.feeds import request_rebuild
+from services.calendar.content import ALARM_CHOICES, concerns, delegate_item_ids
+from services.calendar.serving import personal_feed_for, public_feed
+from services.calendar.store import BuiltFeed, FeedStore, feed_store
+from services.calendar.tokens import choose_alarm, new_link, token_for
 from webapp.extensions import db
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -39,8 +32,8 @@ PRIVATE = "private, max-age=0, must-revalidate"
 PUBLIC = "public, max-age=300"
 
 
-def _store():  # type: ignore[no-untyped-def]
-    return feed_store(db.session, current_app.config["SOKAI_SETTINGS"].redis_url)
+def _store() -> FeedStore:
+    return feed_store(db.session, current_settings().redis_url)
 
 
 def feed_response(feed: BuiltFeed, private: bool) -> Response:
@@ -103,7 +96,7 @@ def feed_links(https_url: str) -> dict[str, str]:
 
 
 def _base_url() -> str:
-    return current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+    return current_settings().base_url.rstrip("/")
 
 
 @bp.get("/p/<token>")
@@ -136,9 +129,7 @@ def set_alarm(token: str) -> Response | str:
         abort(404)
     form = _alarm_form(found)
     if form.validate_on_submit():
-        minutes = int(form.alarm.data or 0)
-        found.alarm_minutes = minutes or None
-        request_rebuild(db.session, found.delegate.assembly_id)
+        choose_alarm(db.session, found, int(form.alarm.data or 0))
         db.session.commit()
         flash(_("Saved. Your calendar app picks up the change at its next refresh."), "success")
     else:
@@ -153,8 +144,7 @@ def rotate(token: str) -> Response:
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    secret = issue_token(db.session, found.delegate)
-    request_rebuild(db.session, found.delegate.assembly_id)
+    secret = new_link(db.session, found.delegate)
     db.session.commit()
     flash(_("You have a new private link. The old one no longer works: subscribe again "
             "with the new link in your calendar app."), "warning")

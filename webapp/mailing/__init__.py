@@ -24,11 +24,13 @@ from models import (
     ReminderStatus,
     Role,
 )
-from services import reminders as reminder_service
-from services.reminders import TEMPLATE_VARIABLES, ReminderError
-from tasks.mail import resend
+from services.mail.delivery import resend
+from services.reminders.editing import create_reminder, preview, set_paused, update_reminder
+from services.reminders.messages import TEMPLATE_VARIABLES
+from services.reminders.sweep import reminders_of
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
+from webapp.forms import attempt
 from webapp.i18n import current_language, show_instant
 
 bp = Blueprint("mailing", __name__, url_prefix="/secretariat")
@@ -153,20 +155,12 @@ def _form(assembly: Assembly, reminder: Reminder | None = None) -> ReminderForm:
     return form
 
 
-def _show_error(form: ReminderForm, error: ReminderError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        flash(str(error), "danger")
-
-
 @bp.get("/assemblies/<slug>/reminders")
 @roles_required(Role.SECRETARIAT)
 def reminders(slug: str) -> str:
     assembly = visible_assembly_or_404(slug)
     return render_template("mailing/reminders.html", assembly=assembly,
-                           views=reminder_service.reminders_of(db.session, assembly),
+                           views=reminders_of(db.session, assembly),
                            anchors=ANCHORS, audiences=AUDIENCES, statuses=STATUSES,
                            form=FlaskForm())
 
@@ -187,23 +181,20 @@ def reminder_form(slug: str, reminder_id: int | None = None) -> Response | str:
     previews = None
     refused = request.method == "POST"  # until the form is valid (422, like the other forms)
     if form.validate_on_submit():
-        refused = False
-        try:
+        with attempt(form) as tried:
             if form.preview.data:
-                previews = reminder_service.preview(db.session, assembly, **form.values(),
-                                                    status=ReminderStatus.ACTIVE)
+                previews = preview(db.session, assembly, **form.values(),
+                                   status=ReminderStatus.ACTIVE)
             else:
                 if reminder is None:
-                    reminder_service.create_reminder(db.session, assembly, **form.values())
+                    create_reminder(db.session, assembly, **form.values())
                 else:
-                    reminder_service.update_reminder(db.session, reminder, **form.values())
+                    update_reminder(db.session, reminder, **form.values())
                 db.session.commit()
-                flash(_("The reminder is saved."), "success")
-                return redirect(url_for("mailing.reminders", slug=slug))
-        except ReminderError as error:
-            db.session.rollback()
-            _show_error(form, error)
-            refused = True
+        refused = tried.refused
+        if not refused and not form.preview.data:
+            flash(_("The reminder is saved."), "success")
+            return redirect(url_for("mailing.reminders", slug=slug))
     return render_template("mailing/reminder_form.html", assembly=assembly, reminder=reminder,
                            form=form, previews=previews, variables=TEMPLATE_VARIABLES), (
         422 if refused else 200)  # type: ignore[return-value]
@@ -217,7 +208,7 @@ def reminder_pause(slug: str, reminder_id: int) -> Response:
     if reminder is None or reminder.assembly_id != assembly.id:
         abort(404)
     if FlaskForm().validate_on_submit():
-        reminder_service.set_paused(reminder, request.form.get("paused") == "1")
+        set_paused(reminder, request.form.get("paused") == "1")
         db.session.commit()
         flash(_("The reminder is paused.") if reminder.status is ReminderStatus.PAUSED
               else _("The reminder is active."), "info")

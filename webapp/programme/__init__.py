@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,14 +23,15 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from config import current_settings
 from models import Assembly, Delegate, Delegation, FeedToken, ItemKind, ItemStatus, Role, User
-from models.base import LANGUAGES
+from models.errors import DomainError
+from models.languages import LANGUAGES
 from services.assemblies import find_assembly, programme_by_day
-from services.calendar import issue_token, item_event, revoke_token
+from services.calendar.content import item_event
+from services.calendar.tokens import new_link, revoke_token
 from services.programme import (
     ItemDraft,
-    LocalTimeError,
-    ProgrammeError,
     add_item,
     draft_of,
     find_item,
@@ -38,10 +39,10 @@ from services.programme import (
     set_status,
     update_item,
 )
-from tasks.feeds import request_rebuild
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.calendar import feed_links
 from webapp.extensions import db
+from webapp.forms import attempt, show_refusal
 
 bp = Blueprint("programme", __name__)
 
@@ -58,20 +59,6 @@ KIND_LABELS = {
     ItemKind.OTHER: _l("other"),
 }
 
-PROBLEM_MESSAGES = {
-    "title_missing": _l("Give a title in English or Japanese."),
-    "too_long": _l("At most 300 characters."),
-    "end_before_start": _l("The end must be after the start."),
-    "coordinates_pair": _l("Give both latitude and longitude, or neither."),
-    "latitude_range": _l("Between -90 and 90."),
-    "longitude_range": _l("Between -180 and 180."),
-    "capacity_negative": _l("Zero or more."),
-    "capacity_below_signups": _l("Fewer places than people already signed up."),
-    "nonexistent_time": _l("This time does not exist in the host’s zone: the clocks jump "
-                           "forward then. Choose another time."),
-    "ambiguous_time": _l("This time happens twice in the host’s zone: the clocks go back "
-                         "then. Choose another time."),
-}
 
 
 @bp.app_template_filter("day_in")
@@ -105,7 +92,7 @@ def zones_for(assembly: Assembly, extra: str | None) -> list[str]:
 
 
 def public_feed_links(assembly: Assembly) -> dict[str, dict[str, str]]:
-    base = current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+    base = current_settings().base_url.rstrip("/")
     return {lang: feed_links(base + url_for("calendar.public", slug=assembly.slug, lang=lang))
             for lang in LANGUAGES}
 
@@ -164,9 +151,10 @@ class ItemForm(FlaskForm):
         times: dict[str, datetime] = {}
         for name in ("starts", "ends"):
             try:
-                times[name] = local_instant(getattr(self, name).data, assembly.timezone)
-            except LocalTimeError as exc:
-                getattr(self, name).errors = [str(PROBLEM_MESSAGES[exc.code])]
+                times[name] = local_instant(getattr(self, name).data, assembly.timezone,
+                                            name)
+            except DomainError as error:
+                show_refusal(self, error)
         if len(times) < 2:
             return None
         return ItemDraft(
@@ -175,12 +163,6 @@ class ItemForm(FlaskForm):
             location={"en": self.location_en.data or "", "ja": self.location_ja.data or ""},
             latitude=self.latitude.data, longitude=self.longitude.data,
             capacity=self.capacity.data, all_day=bool(self.all_day.data))
-
-    def show(self, error: ProgrammeError) -> None:
-        for name, code in error.fields.items():
-            field = getattr(self, self.FIELD_OF.get(name, "title_en"))
-            field.errors = [*field.errors, str(PROBLEM_MESSAGES.get(code, code))]
-
 
 _assembly_or_404 = visible_assembly_or_404
 
@@ -209,7 +191,7 @@ def _save(assembly: Assembly, item_id: int | None) -> Response | str:
     elif form.validate_on_submit():
         draft = form.draft(assembly)
         if draft is not None:
-            try:
+            with attempt(form) as tried:
                 if item is None:
                     item = add_item(db.session, assembly, draft)
                     message = _("The item was added. Subscribers get it at their next refresh.")
@@ -218,12 +200,10 @@ def _save(assembly: Assembly, item_id: int | None) -> Response | str:
                     message = (_("Saved. Subscribers get the change at their next refresh.")
                                if changed else _("Nothing changed."))
                 db.session.commit()
+            if not tried.refused and item is not None:
                 flash(message, "success")
                 return redirect(url_for("programme.edit_item", slug=assembly.slug,
                                         item_id=item.id))
-            except ProgrammeError as exc:
-                db.session.rollback()
-                form.show(exc)
     preview = {lang: item_event(item, assembly, lang).to_ical().decode()
                for lang in LANGUAGES} if item is not None else None
     return render_template("programme/item_form.html", assembly=assembly, item=item,
@@ -291,10 +271,9 @@ def change_token(slug: str, delegate_id: int, action: str) -> Response | str:
             flash(_("The private link of %(name)s no longer works.", name=delegate.full_name),
                   "success")
         return redirect(url_for("programme.feed_tokens", slug=slug))
-    secret = issue_token(db.session, delegate)
-    request_rebuild(db.session, assembly.id)
+    secret = new_link(db.session, delegate)
     db.session.commit()
-    base = current_app.config["SOKAI_SETTINGS"].base_url.rstrip("/")
+    base = current_settings().base_url.rstrip("/")
     link = base + url_for("calendar.my_programme", token=secret)
     return render_template("programme/issued.html", assembly=assembly, delegate=delegate,
                            link=link)

@@ -31,14 +31,27 @@ from models import (
     ProxyLetter,
     Role,
 )
-from services.calendar import current_secrets, delegate_item_ids
+from services.access import user_zone
+from services.calendar.content import delegate_item_ids
+from services.calendar.tokens import current_secrets
+from services.cities import find_city
 from services.delegation_import import COLUMNS, import_delegation
+from services.delegations import (
+    add_delegate,
+    cancel_delegate,
+    confirm_own_registration,
+    delegates_of,
+    delegation_for,
+    set_delegation_status,
+    update_delegate,
+)
 from services.invitations import (
     accept_liaison_invitation,
     delegate_for_token,
     invite_delegate,
     open_liaison_invitation,
 )
+from services.programme import optional_items
 from services.proxies import (
     Document,
     document_file,
@@ -46,21 +59,9 @@ from services.proxies import (
     may_see_letter,
     submit_letter,
 )
-from services.registration import (
-    RuleError,
-    add_delegate,
-    cancel_delegate,
-    confirm_own_registration,
-    delegates_of,
-    delegation_for,
-    find_city,
-    optional_items,
-    set_delegation_status,
-    update_delegate,
-    user_zone,
-)
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
+from webapp.forms import attempt
 from webapp.i18n import current_language
 from webapp.registration.forms import (
     ROLE_LABELS,
@@ -74,16 +75,6 @@ from webapp.registration.forms import (
 bp = Blueprint("registration", __name__)
 
 
-def form_error(form: Any, exc: RuleError) -> None:
-    """Show a rule's refusal next to its field, or on top of the page."""
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
-
-
 # --- the liaison's city ------------------------------------------------------------------
 
 
@@ -93,10 +84,7 @@ _my_assembly = visible_assembly_or_404
 def _my_city(code: str | None = None) -> MemberCity:
     """A liaison's own city; the secretariat may open any city's page with ?city=CODE."""
     if current_user.is_secretariat:
-        try:
-            return find_city(db.session, code or request.args.get("city") or "")
-        except RuleError:
-            abort(404)
+        return find_city(db.session, code or request.args.get("city") or "")
     if current_user.city is None:
         abort(403)
     return current_user.city
@@ -163,13 +151,12 @@ def my_status(slug: str) -> Response | tuple[str, int]:
     form = StatusForm()
     if not form.validate_on_submit():
         return _render_my_city(assembly, city, status_form=form, status=422)
-    try:
+    with attempt(form) as tried:
         set_delegation_status(db.session, assembly, city, DelegationStatus(form.status.data),
                               current_user)
         db.session.commit()
-    except RuleError as exc:
-        form_error(form, exc)
-        return _render_my_city(assembly, city, status_form=form, status=exc.status)
+    if tried.refused:
+        return _render_my_city(assembly, city, status_form=form, status=tried.status)
     flash(_("Saved: your city attends.") if form.status.data == "attending"
           else _("Saved: your city is absent. You may give a proxy letter below."), "success")
     return _back(assembly, city)
@@ -190,12 +177,11 @@ def my_add_delegate(slug: str) -> Response | tuple[str, int]:
     form = DelegateForm()
     if not form.validate_on_submit():
         return _render_my_city(assembly, city, delegate_form=form, status=422)
-    try:
+    with attempt(form) as tried:
         add_delegate(db.session, assembly, city, _delegate_data(form), current_user)
         db.session.commit()
-    except RuleError as exc:
-        form_error(form, exc)
-        return _render_my_city(assembly, city, delegate_form=form, status=exc.status)
+    if tried.refused:
+        return _render_my_city(assembly, city, delegate_form=form, status=tried.status)
     flash(_("%(name)s is registered.", name=form.family_name.data), "success")
     return _back(assembly, city, "#delegation")
 
@@ -216,13 +202,12 @@ def my_edit_delegate(slug: str, delegate_id: int) -> Response | tuple[str, int]:
     form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
                         title_ja=delegate.title.get("ja", ""))
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             update_delegate(db.session, delegate, _delegate_data(form), current_user)
             db.session.commit()
+        if not tried.refused:
             flash(_("Saved."), "success")
             return _back(assembly, city, "#delegation")
-        except RuleError as exc:
-            form_error(form, exc)
     status = 422 if form.errors else 200
     return render_template("registration/delegate_form.html", assembly=assembly, city=city,
                            delegate=delegate, form=form), status
@@ -234,13 +219,11 @@ def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
     assembly, city = _my_assembly(slug), _my_city()
     delegate = _own_delegate(assembly, city, delegate_id)
     if _csrf_only():
-        try:
+        with attempt() as tried:
             cancel_delegate(db.session, delegate, current_user)
             db.session.commit()
+        if not tried.refused:
             flash(_("%(name)s is cancelled.", name=delegate.full_name), "info")
-        except RuleError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
     return _back(assembly, city, "#delegation")
 
 
@@ -254,13 +237,11 @@ def my_invite_delegate(slug: str, delegate_id: int) -> Response:
     assembly, city = _my_assembly(slug), _my_city()
     delegate = _own_delegate(assembly, city, delegate_id)
     if _csrf_only():
-        try:
+        with attempt() as tried:
             invite_delegate(db.session, delegate, current_user)  # the token goes by mail
             db.session.commit()
+        if not tried.refused:
             flash(_("An invitation was sent to %(email)s.", email=delegate.email), "success")
-        except RuleError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
     return _back(assembly, city, "#delegation")
 
 
@@ -272,12 +253,11 @@ def my_import(slug: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _render_my_city(assembly, city, import_form=form, status=422)
     upload = form.file.data
-    try:
+    with attempt(form) as tried:
         report = import_delegation(db.session, assembly, city, upload.read(),
                                    upload.filename or "", current_user)
-    except RuleError as exc:
-        form_error(form, exc)
-        return _render_my_city(assembly, city, import_form=form, status=exc.status)
+    if tried.refused:
+        return _render_my_city(assembly, city, import_form=form, status=tried.status)
     if not report.ok:
         db.session.rollback()
         return _render_my_city(assembly, city, import_form=form, import_errors=report.errors,
@@ -297,7 +277,7 @@ def my_letter(slug: str) -> Response | tuple[str, int]:
         return _render_my_city(assembly, city, letter_form=form, status=422)
     upload = form.document.data
     to_chair = form.holder.data == "chair"
-    try:
+    with attempt(form) as tried:
         holder = None if to_chair else find_city(db.session, form.holder.data, "holder")
         submit_letter(db.session, assembly, city, holder, to_chair=to_chair, user=current_user,
                       signatory_name=form.signatory_name.data or "",
@@ -305,9 +285,8 @@ def my_letter(slug: str) -> Response | tuple[str, int]:
                       instructions=form.instructions.data or "",
                       document=Document(upload.read(), upload.filename or "letter.pdf"))
         db.session.commit()
-    except RuleError as exc:
-        form_error(form, exc)
-        return _render_my_city(assembly, city, letter_form=form, status=exc.status)
+    if tried.refused:
+        return _render_my_city(assembly, city, letter_form=form, status=tried.status)
     flash(_("Your proxy letter is submitted; the secretariat will verify it."), "success")
     return _back(assembly, city, "#letter")
 
@@ -346,14 +325,13 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
         return render_template("registration/invitation.html", invitation=None, form=None), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             user = accept_liaison_invitation(db.session, token, form.password.data or "")
             db.session.commit()
+        if not tried.refused:
             login_user(user)
             flash(_("Welcome! Your password is set."), "success")
             return redirect(url_for("registration.my_assemblies"))
-        except RuleError as exc:
-            form_error(form, exc)
     return render_template("registration/invitation.html", invitation=invitation,
                            form=form), 422 if form.errors else 200
 
@@ -374,13 +352,12 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
     form.role.render_kw = {"disabled": True}
     if request.method == "POST" and form.validate_on_submit():
         wanted = {int(v) for v in request.form.getlist("items") if v.isdigit()}
-        try:
+        with attempt(form) as tried:
             confirm_own_registration(db.session, delegate, _delegate_data(form), wanted)
             db.session.commit()
+        if not tried.refused:
             flash(_("Thank you: your registration is confirmed."), "success")
             return redirect(url_for("registration.delegate_page", token=token))
-        except RuleError as exc:
-            form_error(form, exc)
     mine = delegate_item_ids(db.session, delegate.id)
     calendar_url = (url_for("calendar.my_programme", token=feed_secret)
                     if feed_secret else None)

@@ -21,25 +21,16 @@ from models import (
     ProxyLetter,
     ProxyStatus,
     Role,
-    UnknownTimeZoneError,
     User,
-    validate_timezone,
 )
+from services.assemblies import create_assembly, set_assembly_status, update_assembly
 from services.attendance import compute_attendance
+from services.cities import check_zone, create_city, find_city, update_city
 from services.invitations import invitations_of, invite_liaison
 from services.proxies import letters_of, reject_letter, verify_letter
-from services.registration import (
-    RuleError,
-    create_assembly,
-    create_city,
-    find_city,
-    set_assembly_status,
-    update_assembly,
-    update_city,
-)
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.registration import form_error
+from webapp.forms import attempt
 from webapp.registration.forms import AssemblyForm, CityForm, InviteForm, RejectForm
 
 bp = Blueprint("registration_admin", __name__, url_prefix="/secretariat")
@@ -53,15 +44,14 @@ bp = Blueprint("registration_admin", __name__, url_prefix="/secretariat")
 def cities() -> Response | tuple[str, int]:
     form = CityForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             create_city(db.session, code=form.code.data or "", country=form.country.data or "",
                         name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
                         timezone=(form.timezone.data or "").strip())
             db.session.commit()
+        if not tried.refused:
             flash(_("The city is added."), "success")
             return redirect(url_for("registration_admin.cities"))
-        except RuleError as exc:
-            form_error(form, exc)
     rows = db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
     liaisons = {u.city_id: u for u in db.session.scalars(
         select(User).where(User.role == Role.LIAISON))}
@@ -74,21 +64,17 @@ def cities() -> Response | tuple[str, int]:
 @bp.route("/cities/<code>", methods=["GET", "POST"])
 @roles_required(Role.SECRETARIAT)
 def edit_city(code: str) -> Response | tuple[str, int]:
-    try:
-        city = find_city(db.session, code)
-    except RuleError:
-        abort(404)
+    city = find_city(db.session, code)
     form = CityForm(obj=city, name_en=city.name.get("en", ""), name_ja=city.name.get("ja", ""))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             update_city(db.session, city, country=form.country.data or "",
                         name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
                         timezone=(form.timezone.data or "").strip())
             db.session.commit()
+        if not tried.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("registration_admin.cities"))
-        except RuleError as exc:
-            form_error(form, exc)
     return render_template("registration/city_form.html", city=city,
                            form=form), 422 if form.errors else 200
 
@@ -96,23 +82,18 @@ def edit_city(code: str) -> Response | tuple[str, int]:
 @bp.post("/cities/<code>/invite")
 @roles_required(Role.SECRETARIAT)
 def invite(code: str) -> Response:
-    try:
-        city = find_city(db.session, code)
-    except RuleError:
-        abort(404)
+    city = find_city(db.session, code)
     form = InviteForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "danger")
         return redirect(url_for("registration_admin.cities"))
-    try:
+    with attempt() as tried:
         invite_liaison(db.session, city, form.email.data or "", form.language.data or "en",
                        current_user)
         db.session.commit()
+    if not tried.refused:
         flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
     return redirect(url_for("registration_admin.cities"))
 
 
@@ -121,11 +102,8 @@ def invite(code: str) -> Response:
 
 def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
     """Deadlines are typed in the host's local time and stored as UTC instants."""
-    try:
-        zone = validate_timezone((form.timezone.data or "").strip())
-    except UnknownTimeZoneError as exc:
-        raise RuleError(str(exc), code="unknown_timezone", status=422,
-                        field="timezone") from None
+    zone = check_zone((form.timezone.data or "").strip())
+
     def instant(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=ZoneInfo(zone)) if value else None
 
@@ -157,13 +135,12 @@ def new_assembly() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.home_timezone.data = "Asia/Tokyo"
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             assembly = create_assembly(db.session, _assembly_data(form))
             db.session.commit()
+        if not tried.refused:
             flash(_("The assembly is created as a draft."), "success")
             return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
-        except RuleError as exc:
-            form_error(form, exc)
     return render_template("registration/assembly_form.html", form=form,
                            assembly=None), 422 if form.errors else 200
 
@@ -182,13 +159,12 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
         proxy_deadline=assembly.proxy_deadline.astimezone(assembly.zone).replace(tzinfo=None))
     form.host_city.choices = _host_choices()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             update_assembly(db.session, assembly, _assembly_data(form))
             db.session.commit()
+        if not tried.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
-        except RuleError as exc:
-            form_error(form, exc)
     return render_template("registration/assembly_form.html", form=form,
                            assembly=assembly), 422 if form.errors else 200
 
@@ -239,14 +215,12 @@ def verify(slug: str, letter_id: int) -> Response:
     assembly = visible_assembly_or_404(slug)
     letter = _letter(assembly, letter_id)
     if FlaskForm().validate_on_submit():
-        try:
+        with attempt() as tried:
             verify_letter(db.session, letter, current_user)
             db.session.commit()
+        if not tried.refused:
             flash(_("The letter from %(city)s is verified.",
                     city=letter.grantor.name.get("en", "")), "success")
-        except RuleError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
     return redirect(url_for("registration_admin.proxies", slug=slug))
 
 
@@ -257,13 +231,11 @@ def reject(slug: str, letter_id: int) -> Response:
     letter = _letter(assembly, letter_id)
     form = RejectForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as tried:
             reject_letter(db.session, letter, current_user, form.reason.data or "")
             db.session.commit()
+        if not tried.refused:
             flash(_("The letter is rejected; the liaison is told why."), "info")
-        except RuleError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
     else:
         flash(_("Say why the letter is rejected: the liaison will read it."), "danger")
     return redirect(url_for("registration_admin.proxies", slug=slug) + f"#letter-{letter_id}")

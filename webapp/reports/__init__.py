@@ -16,18 +16,16 @@ from wtforms.validators import NumberRange, Optional
 
 from models import Assembly, MemberCity, Role, SideEvent, SideEventContribution, SideEventKind
 from models import SummaryJob as Job
+from models.languages import REGISTRY
 from services.assemblies import find_assembly
-from services.report import build_report, participant_rows, side_event_kind_label
-from services.side_events import (
-    SideEventError,
-    save_contribution,
-    save_side_event,
-    side_events,
-)
-from services.summaries import SummaryError, request_summary, retry_summary, summary_history
+from services.side_events import save_contribution, save_side_event, side_events
+from services.summaries.jobs import request_summary, retry_summary, summary_history
+from services.summaries.report import build_report, participant_rows, side_event_kind_label
+from webapp.api.summaries import summary_file_response
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.i18n import LANGUAGES, current_language
+from webapp.forms import attempt
+from webapp.i18n import current_language
 
 bp = Blueprint("reports", __name__, url_prefix="/secretariat")
 
@@ -36,7 +34,7 @@ secretariat = roles_required(Role.SECRETARIAT)
 
 class GenerateForm(FlaskForm):
     language = SelectField(_l("Language of the report"),
-                           choices=[("ja", "日本語"), ("en", "English")])
+                           choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
 class SideEventForm(FlaskForm):
@@ -111,10 +109,9 @@ def generate(slug: str) -> Response:
         flash(_("The form has expired or the language is not right; please try again."),
               "danger")
         return redirect(url_for("reports.summaries", slug=slug))
-    try:
+    with attempt() as tried:
         job, created = request_summary(db.session, assembly, current_user, form.language.data)
-    except SummaryError as exc:
-        flash(str(exc), "danger")
+    if tried.refused:
         return redirect(url_for("reports.summaries", slug=slug))
     flash(_("The summary is being built; this page shows its progress.") if created else
           _("A summary of the same data is already being built: you joined it."), "info")
@@ -139,29 +136,21 @@ def status(job_id: int) -> Response:
 def retry(job_id: int) -> Response:
     job = _job(job_id)
     if FlaskForm().validate_on_submit():
-        try:
+        with attempt() as tried:
             job, _created = retry_summary(db.session, job, current_user)
+        if not tried.refused:
             flash(_("The summary is being built again."), "info")
-        except SummaryError:
-            flash(_("Only a failed summary can be retried."), "warning")
     return redirect(url_for("reports.summaries", slug=job.assembly.slug, _anchor=f"job-{job.id}"))
 
 
 @bp.get("/summaries/<int:job_id>/download/<fmt>")
 @secretariat
 def download(job_id: int, fmt: str) -> Response:
-    from webapp.api.summaries import summary_file_response
-
     job = _job(job_id)
     if job.status.value != "done":
         flash(_("This summary is not ready yet."), "warning")
         return redirect(url_for("reports.summaries", slug=job.assembly.slug))
-    try:
-        return summary_file_response(job, fmt)
-    except Exception as exc:  # apiflask's HTTPError: show a page, not JSON
-        if getattr(exc, "status_code", None) in (404, 409):
-            abort(404)
-        raise
+    return summary_file_response(job, fmt)
 
 
 @bp.get("/assemblies/<slug>/report")
@@ -171,8 +160,7 @@ def report(slug: str) -> str:
     lang = current_language()
     content = build_report(db.session, assembly, lang)
     return render_template("reports/report.html", assembly=assembly, report=content,
-                           participants=participant_rows(db.session, assembly, lang),
-                           LANGUAGES=LANGUAGES)
+                           participants=participant_rows(db.session, assembly, lang))
 
 
 # --- side events ----------------------------------------------------------------------------
@@ -182,18 +170,6 @@ def _localized(form: FlaskForm, name: str) -> dict[str, str]:
     return {lang: getattr(form, f"{name}_{lang}").data or "" for lang in ("en", "ja")}
 
 
-def _show_error(form: FlaskForm, error: SideEventError) -> None:
-    field = getattr(form, error.field, None)
-    messages = {"title_en": _("Give a title in English or Japanese."),
-                "ends_on": _("The last day cannot be before the first day."),
-                "count": _("The count cannot be negative."),
-                "city": _("Choose a member city of this network.")}
-    if field is not None:
-        field.errors = [*field.errors, messages.get(error.field, str(error))]
-    else:
-        flash(str(error), "danger")
-
-
 @bp.route("/assemblies/<slug>/side-events", methods=["GET", "POST"])
 @secretariat
 def side_event_list(slug: str) -> Any:
@@ -201,17 +177,15 @@ def side_event_list(slug: str) -> Any:
     form = SideEventForm()
     form.localise()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             event = save_side_event(db.session, assembly, kind=form.kind.data,
                                     title=_localized(form, "title"),
                                     venue=_localized(form, "venue"),
                                     starts_on=form.starts_on.data, ends_on=form.ends_on.data)
             db.session.commit()
+        if not tried.refused:
             flash(_("Side event added. Now add each city's part."), "success")
             return redirect(url_for("reports.side_event", event_id=event.id))
-        except SideEventError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
     # A refused form says what is wrong next to each field, with 422 like every other form.
     return render_template("reports/side_events.html", assembly=assembly, form=form,
                            events=side_events(db.session, assembly), action=FlaskForm(),
@@ -237,17 +211,15 @@ def side_event(event_id: int) -> Any:
     contribution_form = ContributionForm(formdata=None)
     _city_choices(contribution_form, event.assembly)
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             save_side_event(db.session, event.assembly, kind=form.kind.data,
                             title=_localized(form, "title"), venue=_localized(form, "venue"),
                             starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                             event=event)
             db.session.commit()
+        if not tried.refused:
             flash(_("Side event saved."), "success")
             return redirect(url_for("reports.side_event", event_id=event.id))
-        except SideEventError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
     return _render_event(event, form, contribution_form,
                          422 if request.method == "POST" else 200)
 
@@ -284,16 +256,14 @@ def add_contribution(event_id: int) -> Any:
     form = ContributionForm()
     cities = _city_choices(form, event.assembly)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as tried:
             save_contribution(db.session, event, cities[form.city.data],
                               description=_localized(form, "description"),
                               count=form.count.data)
             db.session.commit()
+        if not tried.refused:
             flash(_("The city's part is saved."), "success")
             return redirect(url_for("reports.side_event", event_id=event.id))
-        except SideEventError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
     event_form = SideEventForm(formdata=None)
     event_form.localise()
     _fill(event_form, event)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from models import Role
 from services.assemblies import assembly_counts, visible_assemblies
-from services.worker_checks import latest_worker_check, request_worker_check
+from services.housekeeping import latest_worker_check, request_worker_check
 from webapp.auth import roles_required
 from webapp.extensions import db
 from webapp.health import worker_report

@@ -1,0 +1,239 @@
+"""A member city's delegation to an assembly: attending or not, and the people in it.
+
+Handlers parse and authorise; these functions check the domain rules and write rows. The
+caller owns the transaction (commit or roll back).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, contains_eager
+
+from models import (
+    ACTIVE_PROXY_STATUSES,
+    Assembly,
+    AssemblyStatus,
+    Delegate,
+    DelegateRole,
+    DelegateStatus,
+    Delegation,
+    DelegationStatus,
+    MemberCity,
+    ProgrammeItem,
+    ProxyLetter,
+    ProxyStatus,
+    Signup,
+    User,
+    utcnow,
+)
+from models.delegation import COUNTED_STATUSES
+from models.errors import DomainError
+from models.languages import LANGUAGES
+from services.access import require_city_access, user_zone
+from services.i18n import _, instant_in_zone
+from services.programme import release_place, sign_up
+
+
+def require_registration_open(assembly: Assembly, user: User, now: datetime | None = None,
+                              *, until_proxy_deadline: bool = False) -> None:
+    """Liaisons change their delegation while registration is open and before its deadline;
+    the secretariat may correct things at any time (e.g. on site).
+
+    Declaring the city absent stays possible until the proxy deadline, so that a city that
+    finds it cannot come can still give its letter.
+    """
+    if user.is_secretariat:
+        return
+    if assembly.status is not AssemblyStatus.OPEN:
+        raise DomainError(_("Registration for this assembly is not open."),
+                          code="registration_closed")
+    now = now or utcnow()
+    deadline = assembly.registration_deadline
+    if until_proxy_deadline:
+        deadline = max(deadline, assembly.proxy_deadline)
+    if now > deadline:
+        raise DomainError(
+            _("The deadline has passed: it was %(deadline)s.",
+              deadline=instant_in_zone(deadline, user_zone(user, assembly))),
+            code="deadline_passed")
+
+
+def delegation_for(session: Session, assembly: Assembly, city: MemberCity) -> Delegation:
+    """The city's delegation, created undecided the first time it is needed."""
+    delegation = session.scalar(select(Delegation).where(Delegation.assembly_id == assembly.id,
+                                                         Delegation.city_id == city.id))
+    if delegation is None:
+        try:
+            with session.begin_nested():
+                delegation = Delegation(assembly=assembly, city=city)
+                session.add(delegation)
+        except IntegrityError:  # created by a concurrent request: use theirs
+            delegation = session.scalars(
+                select(Delegation).where(Delegation.assembly_id == assembly.id,
+                                         Delegation.city_id == city.id)).one()
+    return delegation
+
+
+def set_delegation_status(session: Session, assembly: Assembly, city: MemberCity,
+                          status: DelegationStatus, user: User,
+                          now: datetime | None = None) -> Delegation:
+    """Declare attending or absent; a city that now attends revokes its own letter."""
+    require_city_access(user, city)
+    require_registration_open(assembly, user, now,
+                              until_proxy_deadline=status is DelegationStatus.ABSENT)
+    delegation = delegation_for(session, assembly, city)
+    previous = delegation.status
+    delegation.status = status
+    if status is DelegationStatus.ATTENDING and previous is not DelegationStatus.ATTENDING:
+        for letter in session.scalars(select(ProxyLetter).where(
+                ProxyLetter.assembly_id == assembly.id, ProxyLetter.grantor_city_id == city.id,
+                ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES))):
+            letter.change_status(ProxyStatus.REVOKED, user, "revoked",
+                                 {"because": "the city now attends"})
+    session.flush()
+    return delegation
+
+
+# --- the people ----------------------------------------------------------------------------
+
+DELEGATE_FIELDS = ("family_name", "given_name", "name_local", "title", "role", "email",
+                   "language")
+
+
+def delegates_of(session: Session, assembly: Assembly,
+                 city: MemberCity | None = None, include_cancelled: bool = False
+                 ) -> list[Delegate]:
+    """Delegates in the order a delegation is shown: by city, the representative first."""
+    query = (select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
+             .join(MemberCity, Delegation.city_id == MemberCity.id)
+             .where(Delegate.assembly_id == assembly.id)
+             # The joins already carry each delegate's delegation and city (sorted on below and
+             # shown in every list): no query per row.
+             .options(contains_eager(Delegate.delegation).contains_eager(Delegation.city)))
+    if city is not None:
+        query = query.where(Delegation.city_id == city.id)
+    if not include_cancelled:
+        query = query.where(Delegate.status.in_(COUNTED_STATUSES))
+    people = list(session.scalars(query.order_by(MemberCity.code, Delegate.id)))
+    order = list(DelegateRole)
+    return sorted(people, key=lambda d: (d.delegation.city.code, order.index(d.role)))
+
+
+def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation,
+                    data: dict[str, Any], current: Delegate | None = None) -> None:
+    if "family_name" in data and not (data["family_name"] or "").strip():
+        raise DomainError(_("The family name is required."), code="family_name_required",
+                          status=422, field="family_name")
+    role = DelegateRole(data.get("role") or (current.role if current else "delegate"))
+    if role is DelegateRole.REPRESENTATIVE:
+        others = session.scalar(select(func.count(Delegate.id)).where(
+            Delegate.delegation_id == delegation.id,
+            Delegate.role == DelegateRole.REPRESENTATIVE,
+            Delegate.status.in_(COUNTED_STATUSES),
+            Delegate.id != (current.id if current else -1)))
+        if others:
+            raise DomainError(_("This delegation already has a representative."),
+                              code="representative_exists", field="role")
+    email = (data.get("email") or "").strip().lower() or None
+    if email is not None:
+        if "@" not in email:
+            raise DomainError(_("%(email)s is not an email address.", email=email),
+                              code="invalid_email", status=422, field="email")
+        clash = session.scalar(select(Delegate).where(Delegate.assembly_id == assembly.id,
+                                                      Delegate.email == email))
+        if clash is not None and clash is not current:
+            raise DomainError(_("Someone is already registered with %(email)s.", email=email),
+                              code="duplicate_email", field="email")
+    if data.get("language", "en") not in LANGUAGES:
+        raise DomainError(_("Choose one of the languages: %(choices)s.",
+                            choices=", ".join(LANGUAGES)), code="invalid_language",
+                          status=422, field="language")
+
+
+def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
+                 data: dict[str, Any], user: User) -> Delegate:
+    require_city_access(user, city)
+    require_registration_open(assembly, user)
+    delegation = delegation_for(session, assembly, city)
+    _check_delegate(session, assembly, delegation, {"family_name": "", **data})
+    delegate = Delegate(assembly_id=assembly.id, delegation=delegation,
+                        family_name=data["family_name"].strip(),
+                        given_name=(data.get("given_name") or "").strip(),
+                        name_local=(data.get("name_local") or "").strip(),
+                        title={k: v for k, v in (data.get("title") or {}).items() if v},
+                        role=DelegateRole(data.get("role") or "delegate"),
+                        email=data.get("email") or None, language=data.get("language") or "en")
+    session.add(delegate)
+    session.flush()
+    return delegate
+
+
+def update_delegate(session: Session, delegate: Delegate, data: dict[str, Any],
+                    user: User) -> Delegate:
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    require_city_access(user, delegate.delegation.city)
+    require_registration_open(assembly, user)
+    _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    for name in DELEGATE_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "role":
+            value = DelegateRole(value)
+        elif name == "title":
+            value = {k: v for k, v in (value or {}).items() if v}
+        elif name == "email":
+            value = value or None
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(delegate, name, value)
+    if data.get("status") in (DelegateStatus.REGISTERED, DelegateStatus.CONFIRMED):
+        delegate.status = DelegateStatus(data["status"])
+    session.flush()
+    return delegate
+
+
+def cancel_delegate(session: Session, delegate: Delegate, user: User) -> Delegate:
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    require_city_access(user, delegate.delegation.city)
+    require_registration_open(assembly, user)
+    delegate.status = DelegateStatus.CANCELLED
+    for signup in session.scalars(select(Signup).where(Signup.delegate_id == delegate.id)):
+        release_place(session, delegate, signup.item)
+    session.flush()
+    return delegate
+
+
+def confirm_own_registration(session: Session, delegate: Delegate, data: dict[str, Any],
+                             wanted_items: set[int]) -> None:
+    """The delegate, through their personal link, checks their details and picks optional
+    items; places are taken and released within capacity."""
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    data = {k: v for k, v in data.items() if k in DELEGATE_FIELDS and k != "role"}
+    _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    for name, value in data.items():
+        if name == "title":
+            value = {k: v for k, v in (value or {}).items() if v}
+        elif name == "email":
+            value = value or None
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(delegate, name, value)
+    delegate.status = DelegateStatus.CONFIRMED
+    mine = {s.item_id: s.item for s in session.scalars(
+        select(Signup).where(Signup.delegate_id == delegate.id))}
+    for item_id, item in mine.items():
+        if item_id not in wanted_items:
+            release_place(session, delegate, item)
+    for item_id in wanted_items - set(mine):
+        item = session.get(ProgrammeItem, item_id)
+        if item is not None and item.assembly_id == assembly.id:
+            sign_up(session, delegate, item)
+    session.flush()

@@ -1,0 +1,118 @@
+"""The reminder sweep: a due reminder becomes one ReminderDelivery per recipient (unique in
+the database, inserted with ON CONFLICT DO NOTHING) and one outbox row per delivery actually
+inserted, in the sweep's transaction: two sweeps at once, or a sweep after a crash, add nothing
+twice. A reminder whose moment passed more than GRACE ago is skipped, not sent late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from config import Settings
+from models import Assembly, AssemblyStatus, Reminder, ReminderDelivery, ReminderStatus, utcnow
+from models.mail import new_message_id
+from services.calendar.tokens import current_secrets
+from services.i18n import in_language
+from services.mail.outbox import Draft, queue_messages
+from services.reminders.audience import recipients
+from services.reminders.messages import feed_url, render_in_language
+from services.reminders.timing import GRACE, anchor_instant, due_at
+
+
+def _insert_deliveries(session: Session, reminder_id: int,
+                       rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Insert the deliveries that do not exist yet; returns {address: Message-ID} of those.
+
+    A plain executemany with ON CONFLICT DO NOTHING (one statement prepared once, not a huge
+    multi-row statement), then a read of the reminder's deliveries: a row carrying the
+    Message-ID generated here is one this sweep inserted; a concurrent sweep's rows carry
+    theirs (PostgreSQL waited for that sweep to commit before skipping the conflict)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ReminderDelivery.__table__
+    session.execute(insert(table).on_conflict_do_nothing(
+        index_elements=["reminder_id", "to_address"]), rows)
+    mine = {row["to_address"]: row["message_id"] for row in rows}
+    stored = session.execute(select(table.c.to_address, table.c.message_id)
+                             .where(table.c.reminder_id == reminder_id))
+    return {address: message_id for address, message_id in stored
+            if mine.get(address) == message_id}
+
+
+def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datetime) -> int:
+    """Turn a due reminder into deliveries and outbox rows (in the caller's transaction)."""
+    people = recipients(session, reminder)
+    inserted = _insert_deliveries(session, reminder.id, [
+        {"reminder_id": reminder.id, "to_address": p.address,
+         "message_id": new_message_id(), "created_at": now} for p in people]) if people else {}
+    anchor = anchor_instant(session, reminder)
+    # Each delegate's working feed link (issued if they had none), for all of them at once.
+    secrets = current_secrets(session, [p.delegate_id for p in people
+                                        if p.delegate_id and p.address in inserted])
+    drafts = []
+    for lang in sorted({p.language for p in people}):
+        with in_language(lang):  # once per language, not once per recipient
+            for person in people:
+                if person.language != lang or person.address not in inserted:
+                    continue  # another sweep got there first
+                message = render_in_language(
+                    session, reminder, person, settings, anchor, strict=False,
+                    feed=feed_url(settings, secrets.get(person.delegate_id or 0)))
+                drafts.append(Draft(
+                    kind="reminder", to_address=person.address, to_name=person.name,
+                    subject=message.subject, text_body=message.text, html_body=message.html,
+                    language=person.language, assembly_id=reminder.assembly_id,
+                    attachments=message.attachments, message_id=inserted[person.address]))
+    queue_messages(session, drafts)
+    # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
+    session.execute(update(Reminder).where(Reminder.id == reminder.id).values(
+        status=ReminderStatus.SENT, sent_at=func.coalesce(Reminder.sent_at, now),
+        recipient_count=Reminder.recipient_count + len(drafts), note="")
+        .execution_options(synchronize_session=False))
+    return len(drafts)
+
+
+def send_due_reminders(session: Session, settings: Settings, now: datetime | None = None,
+                       grace: timedelta = GRACE) -> int:
+    """Queue every reminder now due, once per recipient; skip those too late. Commits."""
+    now = now or utcnow()
+    queued = 0
+    reminders = session.scalars(select(Reminder).join(Assembly).where(
+        Reminder.status == ReminderStatus.ACTIVE, Assembly.status == AssemblyStatus.OPEN)
+        .order_by(Reminder.id)).all()
+    for reminder in reminders:
+        due = due_at(session, reminder)
+        if due is None or due > now:
+            continue
+        if now - due > grace:
+            session.execute(update(Reminder).where(
+                Reminder.id == reminder.id, Reminder.status == ReminderStatus.ACTIVE).values(
+                status=ReminderStatus.SKIPPED,
+                note=f"due {due:%Y-%m-%d %H:%M} UTC; not sent late (more than {grace} past)")
+                .execution_options(synchronize_session=False))
+            continue
+        queued += fan_out(session, reminder, settings, now)
+    session.commit()
+    return queued
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    reminder: Reminder
+    due_at: datetime | None
+    audience_size: int
+
+
+def reminders_of(session: Session, assembly: Assembly) -> list[ReminderView]:
+    """The assembly's reminders in the order they fall due, with their audience size now."""
+    views = [ReminderView(r, due_at(session, r), len(recipients(session, r)))
+             for r in session.scalars(select(Reminder).where(Reminder.assembly_id == assembly.id)
+                                      .order_by(Reminder.id))]
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(views, key=lambda v: (v.due_at or far, v.reminder.id))

@@ -1,0 +1,315 @@
+"""The assembly report (報告書) and attendance summary: what goes into it, read from the
+database in a fixed order, so that the same data always gives the same report.
+
+The small parts (overview, per-city attendance, representatives, programme, proxies, side
+events) are read at once; the full participant list is streamed (`participant_rows`), so that
+the writers never hold an assembly's delegates in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import (
+    Assembly,
+    Delegate,
+    DelegateRole,
+    Delegation,
+    DelegationStatus,
+    ItemStatus,
+    MemberCity,
+    ProgrammeItem,
+    ProxyLetter,
+    SideEvent,
+    SideEventContribution,
+    localized,
+)
+from models.delegation import COUNTED_STATUSES
+from services.attendance import Attendance, CityAttendance, Presence, compute_attendance
+from services.i18n import _
+
+# The order a delegation is shown in: the representative first (DelegateRole's order).
+ROLE_RANK = {role: rank for rank, role in enumerate(DelegateRole)}
+_role_order = case({role.value: rank for role, rank in ROLE_RANK.items()}, value=Delegate.role)
+
+
+def data_version(session: Session, assembly: Assembly) -> str:
+    """A fingerprint of everything the report is made from: row counts and the latest change
+    of each table involved. Any edit, addition or removal gives another version."""
+    parts: list[object] = [assembly.id, assembly.updated_at.isoformat()]
+
+    def stamp(model: type, *where: object, changed: object) -> None:
+        count, latest = session.execute(select(func.count(), func.max(changed)).select_from(model)
+                                        .where(*where)).one()
+        parts.extend([model.__name__, count, latest.isoformat() if latest else ""])
+
+    stamp(MemberCity, MemberCity.network_id == assembly.network_id,
+          changed=MemberCity.created_at)
+    stamp(Delegation, Delegation.assembly_id == assembly.id, changed=Delegation.updated_at)
+    stamp(Delegate, Delegate.assembly_id == assembly.id, changed=Delegate.updated_at)
+    stamp(ProgrammeItem, ProgrammeItem.assembly_id == assembly.id,
+          changed=ProgrammeItem.updated_at)
+    stamp(ProxyLetter, ProxyLetter.assembly_id == assembly.id, changed=ProxyLetter.updated_at)
+    stamp(SideEvent, SideEvent.assembly_id == assembly.id, changed=SideEvent.updated_at)
+    stamp(SideEventContribution,
+          SideEventContribution.side_event_id.in_(
+              select(SideEvent.id).where(SideEvent.assembly_id == assembly.id)),
+          changed=SideEventContribution.updated_at)
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+# --- the parts of the report, as plain values in the report's language -----------------------
+
+
+@dataclass(frozen=True)
+class CityLine:
+    code: str
+    name: str
+    presence: Presence
+    participants: int
+    mark: str  # "", "欠席", "欠席 ※委任状提出"
+    holder: str
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    city_code: str
+    city: str
+    role: str
+    name: str  # Latin: "Yoichi MASUZOE"
+    name_local: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ProgrammeLine:
+    day: date
+    host_time: str
+    home_time: str
+    title: str
+    location: str
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class ProxyLine:
+    grantor: str
+    holder: str
+    status: str
+    signatory: str
+    submitted: str
+
+
+@dataclass(frozen=True)
+class SideEventLine:
+    kind: str
+    title: str
+    venue: str
+    dates: str
+    contributions: list[tuple[str, str, int | None]]  # (city, description, count)
+    total: int | None
+
+
+@dataclass(frozen=True)
+class Report:
+    assembly: Assembly
+    language: str
+    title: str
+    network: str
+    dates: str
+    venue: str
+    host: str
+    host_zone: str
+    home_zone: str
+    cities: list[CityLine]
+    attendance: Attendance
+    representatives: list[PersonLine]
+    programme: list[ProgrammeLine]
+    proxies: list[ProxyLine]
+    side_events: list[SideEventLine]
+
+    @property
+    def total(self) -> int:
+        return self.attendance.participants
+
+    @property
+    def quorum_line(self) -> str:
+        a = self.attendance
+        return _("Members %(members)d · present %(present)d · represented %(represented)d · "
+                 "absent %(absent)d · rule: %(rule)s (%(required)d needed) · %(result)s",
+                 members=a.members, present=a.present, represented=a.represented,
+                 absent=a.absent, rule=quorum_label(a.quorum.value), required=a.required,
+                 result=_("quorum reached") if a.quorum_reached else _("quorum not reached"))
+
+    @property
+    def participant_count(self) -> int:
+        return self.attendance.participants
+
+
+def quorum_label(rule: str) -> str:
+    return {"none": _("no quorum"), "half": _("at least half"),
+            "majority": _("more than half"), "two_thirds": _("at least two thirds")}[rule]
+
+
+def role_label(role: DelegateRole) -> str:
+    return {DelegateRole.REPRESENTATIVE: _("Representative"), DelegateRole.DELEGATE: _("Delegate"),
+            DelegateRole.STAFF: _("Staff"), DelegateRole.PERFORMER: _("Performer"),
+            DelegateRole.INTERPRETER: _("Interpreter"), DelegateRole.PRESS: _("Press"),
+            DelegateRole.OBSERVER: _("Observer")}[role]
+
+
+def side_event_kind_label(kind: str) -> str:
+    return {"exhibition_booth": _("Exhibition booths"),
+            "stage_performance": _("Stage performances"),
+            "children_paintings": _("Children's paintings"),
+            "joint_project_exhibition": _("Joint project exhibition"),
+            "other": _("Other")}[kind]
+
+
+def proxy_status_label(status: str) -> str:
+    return {"submitted": _("submitted, not yet verified"), "verified": _("verified"),
+            "rejected": _("rejected"), "superseded": _("superseded"), "revoked": _("revoked"),
+            "withdrawn": _("withdrawn")}.get(status, status)
+
+
+def latin_name(given: str, family: str) -> str:
+    return f"{given} {family}".strip()
+
+
+def city_mark(row: CityAttendance) -> str:
+    """The report's marks: 欠席 for an absent city, ※委任状提出 when it sent a proxy letter."""
+    if row.presence is Presence.PRESENT:
+        return ""
+    if row.presence is Presence.REPRESENTED:
+        return _("Absent") + " " + _("※ proxy letter submitted")
+    if row.letter is not None:
+        return _("Absent") + " " + _("※ proxy letter submitted (not verified)")
+    return _("Absent")
+
+
+def build_report(session: Session, assembly: Assembly, language: str) -> Report:
+    """Everything but the full participant list, in the report's order and language.
+
+    Call inside services.i18n.in_language(language) so that the labels are translated."""
+    attendance = compute_attendance(session, assembly)
+    # The report lists the member cities by their English names (Bangkok … Yangon).
+    attendance = replace(attendance, rows=sorted(attendance.rows, key=_city_order))
+    lang = language
+    cities = []
+    for row in attendance.rows:
+        holder = ""
+        if row.letter is not None:
+            holder = (row.holder.display_name(lang) if row.holder is not None
+                      else _("the chair") if row.letter.to_chair else "")
+        cities.append(CityLine(code=row.city.code, name=row.city.display_name(lang),
+                               presence=row.presence, participants=row.participants,
+                               mark=city_mark(row), holder=holder))
+    representatives = [
+        PersonLine(city_code=row.city.code, city=row.city.display_name(lang),
+                   role=role_label(DelegateRole.REPRESENTATIVE),
+                   name=latin_name(row.representative.given_name, row.representative.family_name),
+                   name_local=row.representative.name_local,
+                   title=localized(row.representative.title, lang))
+        if row.representative is not None else
+        PersonLine(city_code=row.city.code, city=row.city.display_name(lang), role="",
+                   name="", name_local="", title=city_mark(row) or _("No representative named"))
+        for row in attendance.rows
+    ]
+    host_zone, home_zone = ZoneInfo(assembly.timezone), ZoneInfo(assembly.home_timezone)
+    programme = [
+        ProgrammeLine(day=item.starts_at.astimezone(host_zone).date(),
+                      host_time=f"{item.starts_at.astimezone(host_zone):%H:%M}",
+                      home_time=f"{item.starts_at.astimezone(home_zone):%H:%M}",
+                      title=item.display_title(lang), location=localized(item.location, lang),
+                      cancelled=item.status is ItemStatus.CANCELLED)
+        for item in session.scalars(select(ProgrammeItem)
+                                    .where(ProgrammeItem.assembly_id == assembly.id)
+                                    .order_by(ProgrammeItem.starts_at, ProgrammeItem.id))
+    ]
+    names = {row.city.id: row.city.display_name(lang) for row in attendance.rows}
+    proxies = [
+        ProxyLine(grantor=names.get(letter.grantor_city_id, "?"),
+                  holder=(names.get(letter.holder_city_id, "?") if letter.holder_city_id
+                          else _("the chair")),
+                  status=proxy_status_label(letter.status.value),
+                  signatory=" ".join(filter(None, [letter.signatory_name,
+                                                   letter.signatory_title])),
+                  submitted=f"{letter.submitted_at.astimezone(host_zone):%Y-%m-%d %H:%M} "
+                            f"{assembly.timezone}")
+        for letter in session.scalars(select(ProxyLetter)
+                                      .where(ProxyLetter.assembly_id == assembly.id)
+                                      .order_by(ProxyLetter.submitted_at, ProxyLetter.id))
+    ]
+    codes = {row.city.id: row.city.code for row in attendance.rows}
+    side_events = []
+    for event in session.scalars(select(SideEvent).where(SideEvent.assembly_id == assembly.id)
+                                 .options(selectinload(SideEvent.contributions))
+                                 .order_by(SideEvent.starts_on, SideEvent.id)):
+        parts = sorted(event.contributions, key=lambda c: codes.get(c.city_id, ""))
+        counts = [c.count for c in parts if c.count is not None]
+        side_events.append(SideEventLine(
+            kind=side_event_kind_label(event.kind.value), title=event.display_title(lang),
+            venue=localized(event.venue, lang), dates=_date_span(event.starts_on, event.ends_on),
+            contributions=[(names.get(c.city_id, "?"), localized(c.description, lang), c.count)
+                           for c in parts],
+            total=sum(counts) if counts else None))
+    return Report(
+        assembly=assembly, language=lang, title=assembly.display_title(lang),
+        network=localized(assembly.network.name, lang),
+        dates=_date_span(assembly.starts_on, assembly.ends_on),
+        venue=localized(assembly.venue, lang), host=assembly.host_city.display_name(lang),
+        host_zone=assembly.timezone, home_zone=assembly.home_timezone,
+        cities=cities, attendance=attendance, representatives=representatives,
+        programme=programme, proxies=proxies, side_events=side_events)
+
+
+def _city_order(row: CityAttendance) -> tuple[str, str]:
+    return (localized(row.city.name, "en").casefold(), row.city.code)
+
+
+def _date_span(first: date | None, last: date | None) -> str:
+    if first is None:
+        return ""
+    if last is None or last == first:
+        return first.isoformat()
+    return f"{first.isoformat()} – {last.isoformat()}"
+
+
+def participant_rows(session: Session, assembly: Assembly, language: str,
+                     batch: int = 2000) -> Iterator[PersonLine]:
+    """Every participant of an attending city, by city (English name, as in the report),
+    role (representative first) and registration order; streamed from a server-side cursor
+    in batches."""
+    cities = sorted(session.scalars(select(MemberCity)
+                                    .where(MemberCity.network_id == assembly.network_id)),
+                    key=lambda city: (localized(city.name, "en").casefold(), city.code))
+    names = {city.id: (city.code, city.display_name(language)) for city in cities}
+    city_rank = case({city.id: rank for rank, city in enumerate(cities)},
+                     value=Delegation.city_id, else_=len(cities))
+    roles = {role.value: role_label(role) for role in DelegateRole}
+    query = (
+        select(Delegation.city_id, Delegate.role, Delegate.given_name, Delegate.family_name,
+               Delegate.name_local, Delegate.title)
+        .join(Delegation, Delegate.delegation_id == Delegation.id)
+        .where(Delegate.assembly_id == assembly.id,
+               Delegation.status == DelegationStatus.ATTENDING,
+               Delegate.status.in_(COUNTED_STATUSES))
+        .order_by(city_rank, _role_order, Delegate.id)
+        .execution_options(yield_per=batch, stream_results=True)
+    )
+    for city_id, role, given, family, local, title in session.execute(query):
+        code, city = names[city_id]
+        yield PersonLine(city_code=code, city=city, role=roles[str(role)],
+                         name=latin_name(given, family), name_local=local,
+                         title=localized(title, language))
+
+
+def generated_stamp(moment: datetime, zone: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"

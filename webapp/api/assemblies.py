@@ -1,0 +1,90 @@
+"""API of assemblies: reading them (drafts only for the secretariat), creating and changing
+them, opening and closing registration (secretariat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, Integer, String
+from apiflask.validators import Length, OneOf, Range
+
+from models import AssemblyStatus, Quorum
+from services.assemblies import create_assembly, update_assembly, visible_assemblies
+from webapp.api import api_user, assembly_or_404, bp, secretariat_user, token_auth
+from webapp.api.schemas import AssemblyOut, Instant, Localized
+from webapp.extensions import db
+
+
+class AssemblyIn(Schema):
+    slug = String(required=True, validate=Length(1, 80))
+    number = Integer(allow_none=True)
+    title = Localized(required=True)
+    host_city = String(required=True, metadata={"description": "member city code"})
+    venue = Localized()
+    timezone = String(required=True, metadata={"description": "the host's IANA zone"})
+    home_timezone = String(metadata={"description": "the secretariat's IANA zone"})
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
+    registration_deadline = Instant(required=True)
+    proxy_deadline = Instant(required=True)
+    quorum = String(validate=OneOf([q.value for q in Quorum]))
+    max_proxies_per_holder = Integer(validate=Range(min=1, max=100))
+    proxy_to_chair_allowed = Boolean()
+    status = String(validate=OneOf([s.value for s in AssemblyStatus]))
+
+class AssemblyPatch(Schema):
+    number = Integer(allow_none=True)
+    title = Localized()
+    host_city = String()
+    venue = Localized()
+    timezone = String()
+    home_timezone = String()
+    starts_on = Date()
+    ends_on = Date()
+    registration_deadline = Instant()
+    proxy_deadline = Instant()
+    quorum = String(validate=OneOf([q.value for q in Quorum]))
+    max_proxies_per_holder = Integer(validate=Range(min=1, max=100))
+    proxy_to_chair_allowed = Boolean()
+    status = String(validate=OneOf([s.value for s in AssemblyStatus]))
+
+
+@bp.get("/assemblies")
+@bp.auth_required(token_auth)
+@bp.output(AssemblyOut(many=True))
+@bp.doc(summary="Assemblies (drafts only for the secretariat)")
+def list_assemblies() -> Any:
+    return visible_assemblies(db.session, api_user())
+
+
+@bp.get("/assemblies/<slug>")
+@bp.auth_required(token_auth)
+@bp.output(AssemblyOut)
+@bp.doc(summary="One assembly", responses=[404])
+def get_assembly(slug: str) -> Any:
+    return assembly_or_404(slug)
+
+
+@bp.post("/assemblies")
+@bp.auth_required(token_auth)
+@bp.input(AssemblyIn, arg_name="data")
+@bp.output(AssemblyOut, status_code=201)
+@bp.doc(summary="Create an assembly (secretariat)", responses=[403, 409, 422])
+def create_assembly_api(data: dict[str, Any]) -> Any:
+    secretariat_user()
+    assembly = create_assembly(db.session, data)
+    db.session.commit()
+    return assembly
+
+@bp.patch("/assemblies/<slug>")
+@bp.auth_required(token_auth)
+@bp.input(AssemblyPatch, arg_name="data")
+@bp.output(AssemblyOut)
+@bp.doc(summary="Change an assembly, open or close registration (secretariat)",
+        responses=[403, 404, 422])
+def update_assembly_api(slug: str, data: dict[str, Any]) -> Any:
+    secretariat_user()
+    assembly = update_assembly(db.session, assembly_or_404(slug), data)
+    db.session.commit()
+    return assembly

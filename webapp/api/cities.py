@@ -1,0 +1,94 @@
+"""API of member cities: the list for everyone with a token, changes and liaison invitations
+for the secretariat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import DateTime, Integer, String
+from apiflask.validators import Length, OneOf
+from sqlalchemy import select
+
+from models import MemberCity
+from models.languages import LANGUAGES
+from services.cities import create_city, find_city, update_city
+from services.invitations import invite_liaison
+from webapp.api import bp, secretariat_user, token_auth
+from webapp.api.schemas import CityOut, Localized
+from webapp.extensions import db
+
+
+class CityIn(Schema):
+    code = String(required=True, validate=Length(1, 16), metadata={"example": "JKT"})
+    name = Localized(required=True, metadata={"example": {"en": "Jakarta", "ja": "ジャカルタ"}})
+    country = String(required=True, validate=Length(2, 2), metadata={"example": "ID"})
+    timezone = String(required=True, metadata={"example": "Asia/Jakarta"})
+
+class CityPatch(Schema):
+    name = Localized()
+    country = String(validate=Length(2, 2))
+    timezone = String()
+
+class InvitationIn(Schema):
+    email = String(required=True, validate=Length(3, 254))
+    language = String(load_default="en", validate=OneOf(LANGUAGES))
+
+class InvitationOut(Schema):
+    id = Integer(required=True)
+    city = String(required=True, attribute="city.code")
+    email = String(required=True)
+    expires_at = DateTime(required=True)
+    accepted_at = DateTime(allow_none=True)
+
+
+@bp.get("/cities")
+@bp.auth_required(token_auth)
+@bp.output(CityOut(many=True))
+@bp.doc(summary="Member cities of the network")
+def list_cities() -> Any:
+    return db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
+
+
+@bp.get("/cities/<code>")
+@bp.auth_required(token_auth)
+@bp.output(CityOut)
+@bp.doc(summary="One member city", responses=[404])
+def get_city(code: str) -> Any:
+    return find_city(db.session, code)
+
+
+@bp.post("/cities")
+@bp.auth_required(token_auth)
+@bp.input(CityIn, arg_name="data")
+@bp.output(CityOut, status_code=201)
+@bp.doc(summary="Add a member city (secretariat)", responses=[403, 409, 422])
+def create_city_api(data: dict[str, Any]) -> Any:
+    secretariat_user()
+    city = create_city(db.session, **data)
+    db.session.commit()
+    return city
+
+@bp.patch("/cities/<code>")
+@bp.auth_required(token_auth)
+@bp.input(CityPatch, arg_name="data")
+@bp.output(CityOut)
+@bp.doc(summary="Change a member city (secretariat)", responses=[403, 404, 422])
+def update_city_api(code: str, data: dict[str, Any]) -> Any:
+    secretariat_user()
+    city = update_city(db.session, find_city(db.session, code), **data)
+    db.session.commit()
+    return city
+
+@bp.post("/cities/<code>/invitations")
+@bp.auth_required(token_auth)
+@bp.input(InvitationIn, arg_name="data")
+@bp.output(InvitationOut, status_code=201)
+@bp.doc(summary="Invite the city's liaison by email (secretariat): a one-time link to set a "
+                "password", responses=[403, 404, 409, 422])
+def invite_liaison_api(code: str, data: dict[str, Any]) -> Any:
+    user = secretariat_user()
+    invitation, _token = invite_liaison(db.session, find_city(db.session, code), data["email"],
+                                        data["language"], user)
+    db.session.commit()
+    return invitation

@@ -1,0 +1,214 @@
+"""API of delegations: a city attending or not, its delegates, and importing them from a
+file. A liaison's token only reaches its own city."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, abort
+from apiflask.fields import File, Integer, String
+from apiflask.validators import Length, OneOf
+from flask import jsonify
+
+from models import (
+    Assembly,
+    Delegate,
+    DelegateRole,
+    DelegateStatus,
+    DelegationStatus,
+    MemberCity,
+    User,
+)
+from models.errors import DomainError
+from services.access import require_city_access
+from services.cities import find_city
+from services.delegation_import import import_delegation
+from services.delegations import (
+    add_delegate,
+    cancel_delegate,
+    delegates_of,
+    delegation_for,
+    set_delegation_status,
+    update_delegate,
+)
+from services.i18n import _
+from webapp.api import assembly_or_404, bp, liaison_or_secretariat, token_auth
+from webapp.api.schemas import Localized
+from webapp.errors import error_body
+from webapp.extensions import db
+
+
+class DelegationIn(Schema):
+    status = String(required=True, validate=OneOf([s.value for s in DelegationStatus]))
+
+class DelegationOut(Schema):
+    city = String(required=True)
+    status = String(required=True)
+    participants = Integer(required=True)
+
+class DelegateIn(Schema):
+    family_name = String(required=True, validate=Length(1, 100))
+    given_name = String(validate=Length(max=100))
+    name_local = String(validate=Length(max=200))
+    title = Localized()
+    role = String(validate=OneOf([r.value for r in DelegateRole]))
+    email = String(allow_none=True, validate=Length(max=254))
+    language = String(validate=OneOf(["en", "ja"]))
+    city = String(metadata={"description": "member city code; a liaison's own city when left "
+                                           "out"})
+
+class DelegatePatch(Schema):
+    family_name = String(validate=Length(1, 100))
+    given_name = String(validate=Length(max=100))
+    name_local = String(validate=Length(max=200))
+    title = Localized()
+    role = String(validate=OneOf([r.value for r in DelegateRole]))
+    email = String(allow_none=True, validate=Length(max=254))
+    language = String(validate=OneOf(["en", "ja"]))
+    status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
+                                    DelegateStatus.CONFIRMED.value]))
+
+class DelegateOut(Schema):
+    id = Integer(required=True)
+    city = String(required=True, attribute="delegation.city.code")
+    family_name = String(required=True)
+    given_name = String(required=True)
+    name_local = String(required=True)
+    title = Localized(required=True)
+    role = String(required=True)
+    email = String(allow_none=True)
+    language = String(required=True)
+    status = String(required=True)
+
+class DelegatesQuery(Schema):
+    city = String(metadata={"description": "only this member city"})
+
+class ImportIn(Schema):
+    file = File(required=True, metadata={"description": "CSV (UTF-8) or XLSX; first row names "
+                                                        "the columns"})
+
+
+def _delegation_out(assembly: Assembly, city: MemberCity) -> dict[str, Any]:
+    delegation = delegation_for(db.session, assembly, city)
+    return {"city": city.code, "status": delegation.status.value,
+            "participants": len(delegates_of(db.session, assembly, city))}
+
+@bp.get("/assemblies/<slug>/delegations/<city>")
+@bp.auth_required(token_auth)
+@bp.output(DelegationOut)
+@bp.doc(summary="A city's delegation: undecided, attending or absent", responses=[403, 404])
+def get_delegation(slug: str, city: str) -> Any:
+    user = liaison_or_secretariat()
+    assembly, member = assembly_or_404(slug), find_city(db.session, city)
+    require_city_access(user, member)
+    out = _delegation_out(assembly, member)
+    db.session.commit()
+    return out
+
+@bp.put("/assemblies/<slug>/delegations/<city>")
+@bp.auth_required(token_auth)
+@bp.input(DelegationIn, arg_name="data")
+@bp.output(DelegationOut)
+@bp.doc(summary="Declare the city attending or absent (attending revokes its proxy letter)",
+        responses=[403, 404, 409, 422])
+def put_delegation(slug: str, city: str, data: dict[str, Any]) -> Any:
+    user = liaison_or_secretariat()
+    assembly, member = assembly_or_404(slug), find_city(db.session, city)
+    set_delegation_status(db.session, assembly, member, DelegationStatus(data["status"]), user)
+    db.session.commit()
+    return _delegation_out(assembly, member)
+
+@bp.get("/assemblies/<slug>/delegates")
+@bp.auth_required(token_auth)
+@bp.input(DelegatesQuery, location="query", arg_name="query")
+@bp.output(DelegateOut(many=True))
+@bp.doc(summary="Delegates, by city with the representative first (a liaison: own city)",
+        responses=[403, 404])
+def list_delegates(slug: str, query: dict[str, Any]) -> Any:
+    user = liaison_or_secretariat()
+    assembly = assembly_or_404(slug)
+    city = find_city(db.session, query["city"]) if query.get("city") else None
+    if not user.is_secretariat:
+        if city is not None:
+            require_city_access(user, city)
+        city = user.city
+    return delegates_of(db.session, assembly, city)
+
+@bp.post("/assemblies/<slug>/delegates")
+@bp.auth_required(token_auth)
+@bp.input(DelegateIn, arg_name="data")
+@bp.output(DelegateOut, status_code=201)
+@bp.doc(summary="Register a delegate", responses=[403, 404, 409, 422])
+def create_delegate(slug: str, data: dict[str, Any]) -> Any:
+    user = liaison_or_secretariat()
+    assembly = assembly_or_404(slug)
+    code = data.pop("city", None) or (user.city.code if user.city else None)
+    if code is None:
+        raise DomainError(_("Give the delegate's city."), code="city_required", status=422,
+                        field="city")
+    delegate = add_delegate(db.session, assembly, find_city(db.session, code, "city_field"),
+                            data, user)
+    db.session.commit()
+    return delegate
+
+def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
+    delegate = db.session.get(Delegate, delegate_id)
+    # Another city's delegate is as unknown to a liaison as a missing one.
+    if (delegate is None or delegate.assembly_id != assembly.id
+            or not (user.is_secretariat or delegate.delegation.city_id == user.city_id)):
+        abort(404, f"no delegate {delegate_id} in your delegation")
+    return delegate
+
+@bp.get("/assemblies/<slug>/delegates/<int:delegate_id>")
+@bp.auth_required(token_auth)
+@bp.output(DelegateOut)
+@bp.doc(summary="One delegate", responses=[403, 404])
+def get_delegate(slug: str, delegate_id: int) -> Any:
+    user = liaison_or_secretariat()
+    return _delegate(assembly_or_404(slug), delegate_id, user)
+
+@bp.patch("/assemblies/<slug>/delegates/<int:delegate_id>")
+@bp.auth_required(token_auth)
+@bp.input(DelegatePatch, arg_name="data")
+@bp.output(DelegateOut)
+@bp.doc(summary="Change a delegate", responses=[403, 404, 409, 422])
+def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
+    user = liaison_or_secretariat()
+    delegate = update_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
+                               data, user)
+    db.session.commit()
+    return delegate
+
+@bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>")
+@bp.auth_required(token_auth)
+@bp.output(DelegateOut)
+@bp.doc(summary="Cancel a delegate (kept, marked cancelled)", responses=[403, 404, 409])
+def delete_delegate(slug: str, delegate_id: int) -> Any:
+    user = liaison_or_secretariat()
+    delegate = cancel_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
+                               user)
+    db.session.commit()
+    return delegate
+
+@bp.post("/assemblies/<slug>/delegations/<city>/import")
+@bp.auth_required(token_auth)
+@bp.input(ImportIn, location="form_and_files", arg_name="data")
+@bp.output(DelegateOut(many=True), status_code=201)
+@bp.doc(summary="Import a delegation from CSV or XLSX: every row or none (422 lists the bad "
+                "rows in `fields.rows`)", responses=[403, 404, 409, 413, 422])
+def import_delegates(slug: str, city: str, data: dict[str, Any]) -> Any:
+    user = liaison_or_secretariat()
+    assembly, member = assembly_or_404(slug), find_city(db.session, city)
+    upload = data["file"]
+    report = import_delegation(db.session, assembly, member, upload.read(),
+                               upload.filename or "", user)
+    if not report.ok:
+        db.session.rollback()
+        rows = [{"row": row, "column": column, "message": message}
+                for row, column, message in report.errors]
+        response = jsonify(error_body(422, _("Nothing was imported: %(n)d rows are wrong.",
+                                             n=len(rows)), {"rows": rows}, "import_failed"))
+        response.status_code = 422  # a Response passes the output schema untouched
+        return response
+    db.session.commit()
+    return report.imported

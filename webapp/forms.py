@@ -1,0 +1,68 @@
+"""The one way a page shows a refused rule: next to the form field it concerns, else on top of
+the page; nothing of the refused request is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash
+
+from models.db import db
+from models.errors import DomainError
+
+
+def form_field(form: Any, name: str) -> Any:
+    """The form's field for a domain field name: the form's own mapping (FIELD_OF), the name
+    itself, a per-language name ("title.en" is title_en), or its English field."""
+    mapped = getattr(form, "FIELD_OF", {}).get(name, name).replace(".", "_")
+    for candidate in (mapped, f"{mapped}_en"):
+        field = getattr(form, candidate, None)
+        if field is not None and hasattr(field, "errors"):
+            return field
+    return None
+
+
+def show_refusal(form: Any, error: DomainError) -> None:
+    shown = False
+    for name, messages in error.fields.items():
+        field = form_field(form, name) if form is not None else None
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+            shown = True
+    if not shown:
+        flash(error.message, "danger")
+
+
+@dataclass
+class Attempt:
+    error: DomainError | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.error is not None
+
+    @property
+    def status(self) -> int:
+        return self.error.status if self.error is not None else 200
+
+
+@contextmanager
+def attempt(form: Any = None) -> Iterator[Attempt]:
+    """Run a use case for a form: a DomainError is rolled back and shown on the form.
+
+        with attempt(form) as tried:
+            add_delegate(...)
+            db.session.commit()
+        if tried.refused:
+            return render(form), tried.status
+    """
+    result = Attempt()
+    try:
+        yield result
+    except DomainError as error:
+        db.session.rollback()
+        show_refusal(form, error)
+        result.error = error
