@@ -258,7 +258,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 # --- the settings in force -------------------------------------------------------------------
 # Use cases read the settings of the application they run in (its instance folder, base URL,
 # secret key) without knowing about Flask: the web app and the worker install a provider when
-# they enter their application context; a plain script uses `use_settings`.
+# they enter their application context.
 
 _PROVIDER: ContextVar[Callable[[], Settings] | None] = ContextVar("sokai_settings", default=None)
 
@@ -267,12 +267,8 @@ def install_settings_provider(provider: Callable[[], Settings]) -> None:
     _PROVIDER.set(provider)
 
 
-def use_settings(settings: Settings) -> None:
-    _PROVIDER.set(lambda: settings)
-
-
 def current_settings() -> Settings:
     provider = _PROVIDER.get()
     if provider is None:
-        raise RuntimeError("no Sokai settings in force: run inside the app (or use_settings())")
+        raise RuntimeError("no Sokai settings in force: run inside the app's context")
     return provider()

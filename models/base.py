@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import JSON, CursorResult, DateTime, Enum, MetaData, Result, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -57,6 +57,12 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, str]: JSON(),
     }
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (the conditional updates that keep jobs, places and
+    claims right under concurrency read it)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def utcnow() -> datetime:

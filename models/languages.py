@@ -40,10 +40,6 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES: tuple[str, ...] = tuple(REGISTRY)
 
 
-def is_language(code: object) -> bool:
-    return isinstance(code, str) and code in REGISTRY
-
-
 def language_or_default(code: object) -> str:
     """The code if Sokai speaks it, else the default (English)."""
     return code if isinstance(code, str) and code in REGISTRY else DEFAULT_LANGUAGE

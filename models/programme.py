@@ -74,10 +74,6 @@ class ProgrammeItem(Base):
     def display_title(self, lang: str) -> str:
         return localized(self.title, lang)
 
-    @property
-    def is_optional(self) -> bool:
-        return self.capacity is not None
-
     def __repr__(self) -> str:
         return f"<ProgrammeItem {self.id} {self.starts_at:%Y-%m-%dT%H:%MZ}>"
 

@@ -85,7 +85,7 @@ class Attendance:
 
     @property
     def quorum_reached(self) -> bool:
-        return self.counted >= self.required
+        return self.quorum.reached(self.counted, self.members)
 
 
 def presence_of(city_id: int, statuses: Mapping[int, DelegationStatus],
@@ -104,8 +104,9 @@ def presence_of(city_id: int, statuses: Mapping[int, DelegationStatus],
 
 
 def _statuses(session: Session, assembly: Assembly) -> dict[int, DelegationStatus]:
-    return dict(session.execute(select(Delegation.city_id, Delegation.status)  # type: ignore[arg-type]
-                                .where(Delegation.assembly_id == assembly.id)).all())
+    rows = session.execute(select(Delegation.city_id, Delegation.status)
+                           .where(Delegation.assembly_id == assembly.id))
+    return {city_id: status for city_id, status in rows}
 
 
 def _active_letters(session: Session, assembly: Assembly) -> dict[int, ProxyLetter]:

@@ -233,7 +233,7 @@ def confirm_own_registration(session: Session, delegate: Delegate, data: dict[st
         if item_id not in wanted_items:
             release_place(session, delegate, item)
     for item_id in wanted_items - set(mine):
-        item = session.get(ProgrammeItem, item_id)
-        if item is not None and item.assembly_id == assembly.id:
-            sign_up(session, delegate, item)
+        wanted = session.get(ProgrammeItem, item_id)
+        if wanted is not None and wanted.assembly_id == assembly.id:
+            sign_up(session, delegate, wanted)
     session.flush()

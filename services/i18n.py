@@ -62,11 +62,6 @@ def gettext(msgid: str, **params: Any) -> str:
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, count: int, **params: Any) -> str:
-    text = translations(current_language()).ungettext(singular, plural, count)
-    return text % {"num": count, **params}
-
-
 _ = gettext
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem, Signup
-from models.base import Localized
+from models.base import Localized, affected
 from models.errors import DomainError
 from models.languages import LANGUAGES
 from services.calendar.builds import request_rebuild
@@ -191,7 +191,7 @@ def sign_up(session: Session, delegate: Delegate, item: ProgrammeItem) -> Signup
                                     ProgrammeItem.signup_count < ProgrammeItem.capacity)
         .values(signup_count=ProgrammeItem.signup_count + 1)
         .execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    if affected(taken) != 1:
         raise DomainError(_("%(item)s is full.", item=item.title.get("en", "")),
                           code="full", field="item")
     signup = Signup(delegate_id=delegate.id, item_id=item.id)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import before_task_publish, task_postrun
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect
@@ -62,38 +63,82 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings, TESTING=True)
+    IN_FLIGHT.app = app
     yield app
     with app.app_context():
         db.engine.dispose()
 
 
+class InFlight:
+    """Tasks published in this process and not yet finished by the in-thread worker.
+
+    Between tests the worker must be idle: a job still running (or waiting for its ETA)
+    when the next test starts would write into that test's tables. Every publish adds the
+    task's id, every finished task (success or failure) removes it."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.ids: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.worker_running = False
+        self.app: Flask | None = None
+
+    def published(self, headers: dict[str, Any] | None = None, routing_key: str = "",
+                  **_: Any) -> None:
+        # Only what the in-thread worker consumes: tests with a worker process of their own
+        # route to a private queue or publish through an app with another broker.
+        import flask
+
+        if flask.has_app_context() and flask.current_app._get_current_object() is not self.app:
+            return
+        if headers and headers.get("id") and routing_key in ("", "sokai"):
+            with self.lock:
+                self.ids[headers["id"]] = headers.get("task", "?")
+
+    def finished(self, task_id: str | None = None, **_: Any) -> None:
+        with self.lock:
+            self.ids.pop(task_id or "", None)
+
+    def pending(self) -> list[str]:
+        with self.lock:
+            return sorted(self.ids.values())
+
+    def settle(self, app: Flask, timeout: float = 30.0) -> None:
+        """Wait for the worker to finish what this test started; with no worker running,
+        drop the messages nobody will consume."""
+        if not self.worker_running:
+            celery = app.extensions["celery"]
+            with celery.connection_for_write() as conn:
+                conn.default_channel.queue_purge(celery.conf.task_default_queue)
+            with self.lock:
+                self.ids.clear()
+            return
+        if not wait_for(lambda: not self.pending(), timeout=timeout, interval=0.05):
+            raise AssertionError(f"the worker is still busy with {self.pending()} after the "
+                                 "test: a job would leak into the next test")
+
+
+IN_FLIGHT = InFlight()
+before_task_publish.connect(IN_FLIGHT.published, weak=False)
+task_postrun.connect(IN_FLIGHT.finished, weak=False)
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts from empty tables (a worker thread shares the database, so no
-    rollback trick: rows are really committed, then deleted)."""
+    """Every test starts from empty tables. A worker thread shares the database, so there is
+    no rollback trick: rows are really committed; after the test the worker is let finish
+    what the test started, then every table is emptied."""
     yield
     if "app" not in request.fixturenames:
         return
     app: Flask = request.getfixturevalue("app")
-    import time
-
-    from sqlalchemy.exc import DBAPIError
-
+    IN_FLIGHT.settle(app)
     with app.app_context():
-        # The worker thread may still be finishing a test's last job: a deadlock with it is
-        # retried, not a failure of the next test.
-        for attempt in range(5):
-            db.session.rollback()
-            try:
-                for table in reversed(Base.metadata.sorted_tables):
-                    db.session.execute(table.delete())
-                db.session.commit()
-                break
-            except DBAPIError:
-                db.session.rollback()
-                if attempt == 4:
-                    raise
-                time.sleep(0.5 * (attempt + 1))
+        db.session.rollback()
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
 
 
 @pytest.fixture
@@ -111,7 +156,9 @@ def celery_worker(app: Flask) -> Iterator[Any]:
         conn.default_channel.queue_purge(celery.conf.task_default_queue)
     with start_worker(celery, pool="threads", concurrency=2, perform_ping_check=False,
                       shutdown_timeout=15, loglevel="WARNING") as worker:
+        IN_FLIGHT.worker_running = True
         yield worker
+        IN_FLIGHT.worker_running = False
 
 
 @pytest.fixture

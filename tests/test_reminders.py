@@ -206,7 +206,10 @@ def test_a_reminder_far_in_the_past_is_not_sent(app: Flask, session: object) -> 
     session.commit()
     assert send_due_reminders(session, settings_of(app)) == 0
     session.expire_all()
-    assert reminders[2].status is ReminderStatus.SKIPPED and "not sent late" in reminders[2].note
+    # The proxy deadline's week-before reminder fell due five days ago: skipped, not sent.
+    week_before = next(r for r in reminders
+                       if r.anchor is ReminderAnchor.PROXY_DEADLINE and r.offset == "-P7D")
+    assert week_before.status is ReminderStatus.SKIPPED and "not sent late" in week_before.note
     assert session.scalar(select(func.count(OutboxMessage.id))) == 0
     # Moving the deadline back into the future does not revive a skipped reminder's mail,
     # but a new reminder follows the new deadline.
@@ -260,3 +263,34 @@ def test_two_sweeps_at_once_send_nothing_twice(app: Flask, session: object) -> N
     # Each delivery names the outbox row written with it.
     assert session.scalar(select(func.count(ReminderDelivery.id)).join(
         OutboxMessage, OutboxMessage.message_id == ReminderDelivery.message_id)) == expected
+
+
+def test_absent_without_proxy_follows_the_attendance_rule_when_the_holder_drops_out(
+        app: Flask, session: object) -> None:
+    """Tokyo holds Jakarta's verified letter, then declares itself absent: the letter
+    represents nobody, so attendance counts Jakarta absent and the proxy reminder reaches
+    Jakarta's liaison (one rule decides both)."""
+    from services.attendance import Presence, compute_attendance
+
+    assembly = load_tomsk_2014(session)  # Jakarta's letter to Tokyo is verified here
+    assembly.status = AssemblyStatus.OPEN
+    create_user(session, "liaison.jkt@example.org", Role.LIAISON, None, "JKT")
+    session.commit()
+    reminder = next(r for r in create_default_reminders(session, assembly)
+                    if r.audience is ReminderAudience.ABSENT_WITHOUT_PROXY)
+    session.commit()
+
+    def jakarta() -> Presence:
+        row = next(r for r in compute_attendance(session, assembly).rows
+                   if r.city.code == "JKT")
+        return row.presence
+
+    assert jakarta() is Presence.REPRESENTED
+    assert "liaison.jkt@example.org" not in {p.address for p in recipients(session, reminder)}
+
+    tokyo = session.scalar(select(Delegation).join(MemberCity).where(
+        Delegation.assembly_id == assembly.id, MemberCity.code == "TYO"))
+    tokyo.status = DelegationStatus.ABSENT
+    session.commit()
+    assert jakarta() is Presence.ABSENT
+    assert "liaison.jkt@example.org" in {p.address for p in recipients(session, reminder)}

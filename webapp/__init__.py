@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from config import ConfigError, Settings, install_settings_provider, load_settings
 from services.i18n import CATALOGUES
+from webapp.api.schemas import ErrorOut
 from webapp.extensions import babel, csrf, db, login_manager
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         VALIDATION_ERROR_STATUS_CODE=422,
+        # The OpenAPI document describes the error shape the API really answers with.
+        HTTP_ERROR_SCHEMA=ErrorOut,
+        VALIDATION_ERROR_SCHEMA=ErrorOut,
         INFO={"description": "The JSON API of Sokai. Authenticate with "
                              "`Authorization: Bearer <token>` (`sokai tokens create EMAIL`)."},
     )

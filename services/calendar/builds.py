@@ -25,6 +25,7 @@ from models import (
     ProgrammeItem,
     utcnow,
 )
+from models.base import affected
 from models.languages import LANGUAGES, language_or_default
 from services.background import BUILD_CALENDAR, dispatch, enqueue_after_commit
 from services.calendar.content import (
@@ -164,16 +165,16 @@ def feeds_changed(session: Session, assembly_id: int) -> bool:
     """Mark the assembly's feeds dirty in the caller's transaction; True when this change
     must enqueue a build (the feeds were clean), False when a build is already on its way."""
     now = utcnow()
-    became_dirty = session.execute(
+    became_dirty = affected(session.execute(
         update(FeedState)
         .where(FeedState.assembly_id == assembly_id,
                FeedState.wanted_version <= FeedState.built_version)
-        .values(wanted_version=FeedState.wanted_version + 1, changed_at=now)).rowcount
+        .values(wanted_version=FeedState.wanted_version + 1, changed_at=now)))
     if became_dirty:
         return True
-    still_dirty = session.execute(
+    still_dirty = affected(session.execute(
         update(FeedState).where(FeedState.assembly_id == assembly_id)
-        .values(wanted_version=FeedState.wanted_version + 1, changed_at=now)).rowcount
+        .values(wanted_version=FeedState.wanted_version + 1, changed_at=now)))
     if still_dirty:
         return False
     session.add(FeedState(assembly_id=assembly_id, wanted_version=1, built_version=0,

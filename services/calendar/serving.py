@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,7 +86,9 @@ def personal_feed_for(session: Session, store: FeedStore, secret: str) -> BuiltF
         delegate_id, etag = recent[1], recent[2]
     else:
         # A pooled connection of its own: cheaper than the ORM session's transaction.
-        with session.get_bind().connect() as conn:
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        with engine.connect() as conn:
             row = conn.execute(_PERSONAL_LOOKUP, {"token_hash": token_hash}).first()
         if row is None:
             RECENT_LOOKUPS.pop(token_hash, None)

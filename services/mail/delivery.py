@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings, current_settings
 from models import MailStatus, OutboxMessage, utcnow
+from models.base import affected
 from services.background import DELIVER_MAIL, DELIVER_MAIL_BATCH, dispatch, enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -279,15 +280,6 @@ def deliver_batch(session: Session, ids: Iterable[int], settings: Settings, send
     return result
 
 
-def deliver(session: Session, message_id: int, settings: Settings, sender: str,
-            policy: DeliveryPolicy | None = None) -> str:
-    """Send one outbox row; returns its status afterwards."""
-    deliver_batch(session, [message_id], settings, sender, policy)
-    status = session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
-    session.commit()
-    return status.value if status else "missing"
-
-
 def enqueue_batches(ids: Sequence[int], policy: DeliveryPolicy) -> int:
     for start in range(0, len(ids), policy.batch_size):
         dispatch(DELIVER_MAIL_BATCH, list(ids[start:start + policy.batch_size]))
@@ -325,12 +317,12 @@ def resend_pending(session: Session) -> int:
 
 def resend(session: Session, message_id: int) -> bool:
     """The secretariat sends a failed message again: same row, same Message-ID."""
-    changed = session.execute(
+    changed = affected(session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == MailStatus.FAILED)
         .values(status=MailStatus.PENDING, attempts=0, next_attempt_at=utcnow(),
                 claimed_at=None, claimed_by=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if changed:
         enqueue_after_commit(session, DELIVER_MAIL, message_id)
     return bool(changed)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from config import current_settings
@@ -69,7 +70,7 @@ def queue_messages(session: Session, drafts: Iterable[Draft]) -> list[int]:
         return []
     # A plain executemany (one statement prepared once), then the ids by Message-ID: much
     # cheaper than a multi-row INSERT … RETURNING for thousands of reminder rows.
-    session.execute(insert(OutboxMessage.__table__), rows)
+    session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
     ids: list[int] = []
     message_ids = [row["message_id"] for row in rows]
     for start in range(0, len(message_ids), 1000):

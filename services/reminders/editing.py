@@ -63,7 +63,7 @@ def create_reminder(session: Session, assembly: Assembly, *, anchor: str, offset
 
 
 def update_reminder(session: Session, reminder: Reminder, **changes: Any) -> Reminder:
-    current = {"anchor": reminder.anchor, "offset": reminder.offset,
+    current: dict[str, Any] = {"anchor": reminder.anchor, "offset": reminder.offset,
                "audience": reminder.audience, "subject": dict(reminder.subject),
                "body": dict(reminder.body), "item_id": reminder.item_id,
                "attach_programme": reminder.attach_programme, "status": reminder.status}

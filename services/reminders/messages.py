@@ -16,7 +16,7 @@ from config import Settings
 from models import Reminder, localized
 from models.languages import LANGUAGES
 from services.calendar.content import programme_ics
-from services.calendar.tokens import current_secrets, personal_feed_path
+from services.calendar.tokens import personal_feed_path, personal_feed_url
 from services.i18n import _, gettext, in_language, show_date, show_instant
 from services.mail.html import render_mail_html, text_to_html
 from services.mail.outbox import Attachment
@@ -95,8 +95,8 @@ def render(session: Session, reminder: Reminder, person: Recipient, settings: Se
     """The message for one recipient, in their language, times in their zone and the host's."""
     lang = person.language
     anchor = anchor if anchor is not None else anchor_instant(session, reminder)
-    secrets = current_secrets(session, [person.delegate_id] if person.delegate_id else [])
-    feed = feed_url(settings, secrets.get(person.delegate_id or 0))
+    feed = (personal_feed_url(session, person.delegate_id, settings.base_url) or ""
+            if person.delegate_id else "")
     with in_language(lang):
         return render_in_language(session, reminder, person, settings, anchor, strict, feed)
 

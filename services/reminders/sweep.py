@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ def _insert_deliveries(session: Session, reminder_id: int,
     theirs (PostgreSQL waited for that sweep to commit before skipping the conflict)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = ReminderDelivery.__table__
+    table = cast(Table, ReminderDelivery.__table__)
     session.execute(insert(table).on_conflict_do_nothing(
         index_elements=["reminder_id", "to_address"]), rows)
     mine = {row["to_address"]: row["message_id"] for row in rows}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Assembly, SummaryJob, SummaryStatus, User, utcnow
+from models.base import affected
 from models.languages import language_or_default
 from services.background import RENDER_SUMMARY, dispatch
 from services.i18n import _, in_language
@@ -105,7 +106,7 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
     work = folder.with_name(f".{job_id}-attempt-{attempt}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    files = []
+    files: list[dict[str, Any]] = []
     with in_language(language):
         progress("collecting", 2)
         report = build_report(session, assembly, language)
@@ -150,9 +151,9 @@ def _sha256(path: Path) -> str:
 def _finish(session: Session, job: SummaryJob, attempt: int, files: list[dict[str, Any]],
             settings: Settings) -> str:
     """Mark the job done once and, in the same transaction, queue the requester's email."""
-    done = session.execute(update(SummaryJob).where(still_ours(job.id, attempt)).values(
+    done = affected(session.execute(update(SummaryJob).where(still_ours(job.id, attempt)).values(
         status=SummaryStatus.DONE, progress=100, stage="done", files=files,
-        finished_at=utcnow(), heartbeat_at=utcnow(), error="")).rowcount
+        finished_at=utcnow(), heartbeat_at=utcnow(), error="")))
     if not done:
         session.rollback()
         return "taken_away"

@@ -146,8 +146,8 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
     ws = sheet("Side events", [24, 40, 22, 40, 10])
     header(ws, _("Kind"), _("Side event"), _("City"), _("Contribution"), _("Count"))
     for event in report.side_events:
-        for city, description, count in event.contributions or [("", "", None)]:
-            row(ws, event.kind, event.title, city, description, count if count is not None
+        for contributor, description, count in event.contributions or [("", "", None)]:
+            row(ws, event.kind, event.title, contributor, description, count if count is not None
                 else "")
         if event.total is not None:
             row(ws, event.kind, event.title, _("Total"), "", event.total)
@@ -357,5 +357,5 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                             topMargin=15 * mm, bottomMargin=18 * mm, title=report.title,
                             author="Sokai", invariant=1)
-    doc.build(_LazyFlowables(story()), onFirstPage=footer,  # type: ignore[arg-type]
+    doc.build(_LazyFlowables(story()), onFirstPage=footer,
               onLaterPages=footer)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from models import (
     User,
     utcnow,
 )
+from models.base import affected
 from models.errors import DomainError
 from models.languages import LANGUAGES, language_or_default
 from services.background import RENDER_SUMMARY, enqueue_after_commit
@@ -122,19 +123,19 @@ def claim(session: Session, job_id: int, worker: str) -> int | None:
     """Take a queued job for this worker; returns the attempt number that is now ours, or
     None when another worker has it or it is finished. Commits."""
     now = utcnow()
-    claimed = session.execute(
+    claimed = affected(session.execute(
         update(SummaryJob)
         .where(SummaryJob.id == job_id, SummaryJob.status == SummaryStatus.QUEUED)
         .values(status=SummaryStatus.RUNNING, attempts=SummaryJob.attempts + 1, worker=worker,
                 started_at=now, heartbeat_at=now, stage="starting", progress=1, error="")
-    ).rowcount
+    ))
     session.commit()
     if not claimed:
         return None
     return session.scalar(select(SummaryJob.attempts).where(SummaryJob.id == job_id))
 
 
-def still_ours(job_id: int, attempt: int) -> object:
+def still_ours(job_id: int, attempt: int) -> ColumnElement[bool]:
     """The WHERE clause that keeps a worker the sweep gave up on from writing to the job."""
     return ((SummaryJob.id == job_id) & (SummaryJob.status == SummaryStatus.RUNNING)
             & (SummaryJob.attempts == attempt))
@@ -143,9 +144,9 @@ def still_ours(job_id: int, attempt: int) -> object:
 def report_progress(session: Session, job_id: int, attempt: int, stage: str,
                     percent: int) -> bool:
     """Write the stage, percent and heartbeat; False when the job is no longer ours."""
-    done = session.execute(update(SummaryJob).where(still_ours(job_id, attempt))
+    done = affected(session.execute(update(SummaryJob).where(still_ours(job_id, attempt))
                            .values(stage=stage, progress=max(1, min(99, percent)),
-                                   heartbeat_at=utcnow())).rowcount
+                                   heartbeat_at=utcnow())))
     session.commit()
     return bool(done)
 

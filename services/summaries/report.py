@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -45,7 +46,7 @@ def data_version(session: Session, assembly: Assembly) -> str:
     of each table involved. Any edit, addition or removal gives another version."""
     parts: list[object] = [assembly.id, assembly.updated_at.isoformat()]
 
-    def stamp(model: type, *where: object, changed: object) -> None:
+    def stamp(model: type, *where: Any, changed: Any) -> None:
         count, latest = session.execute(select(func.count(), func.max(changed)).select_from(model)
                                         .where(*where)).one()
         parts.extend([model.__name__, count, latest.isoformat() if latest else ""])
