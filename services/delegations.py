@@ -154,6 +154,24 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
                           status=422, field="language")
 
 
+def _set_fields(delegate: Delegate, data: dict[str, Any]) -> None:
+    """Write the given fields (already checked) the way they are kept: text stripped, a
+    title per language without empty ones, no empty email."""
+    for name in DELEGATE_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "role":
+            value = DelegateRole(value or DelegateRole.DELEGATE)
+        elif name == "title":
+            value = {k: v.strip() for k, v in (value or {}).items() if v and v.strip()}
+        elif name == "email":
+            value = value or None
+        elif isinstance(value, str) or value is None:
+            value = (value or "").strip()
+        setattr(delegate, name, value)
+
+
 def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
                  data: dict[str, Any], user: User) -> Delegate:
     require_city_access(user, city)
@@ -161,12 +179,9 @@ def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
     delegation = delegation_for(session, assembly, city)
     _check_delegate(session, assembly, delegation, {"family_name": "", **data})
     delegate = Delegate(assembly_id=assembly.id, delegation=delegation,
-                        family_name=data["family_name"].strip(),
-                        given_name=(data.get("given_name") or "").strip(),
-                        name_local=(data.get("name_local") or "").strip(),
-                        title={k: v for k, v in (data.get("title") or {}).items() if v},
-                        role=DelegateRole(data.get("role") or "delegate"),
-                        email=data.get("email") or None, language=data.get("language") or "en")
+                        language=data.get("language") or "en")
+    _set_fields(delegate, {"given_name": "", "name_local": "", "title": {}, "role": None,
+                           **{k: v for k, v in data.items() if k != "language"}})
     session.add(delegate)
     session.flush()
     return delegate
@@ -179,19 +194,7 @@ def update_delegate(session: Session, delegate: Delegate, data: dict[str, Any],
     require_city_access(user, delegate.delegation.city)
     require_registration_open(assembly, user)
     _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
-    for name in DELEGATE_FIELDS:
-        if name not in data:
-            continue
-        value = data[name]
-        if name == "role":
-            value = DelegateRole(value)
-        elif name == "title":
-            value = {k: v for k, v in (value or {}).items() if v}
-        elif name == "email":
-            value = value or None
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(delegate, name, value)
+    _set_fields(delegate, data)
     if data.get("status") in (DelegateStatus.REGISTERED, DelegateStatus.CONFIRMED):
         delegate.status = DelegateStatus(data["status"])
     session.flush()
@@ -218,14 +221,7 @@ def confirm_own_registration(session: Session, delegate: Delegate, data: dict[st
     assert assembly is not None
     data = {k: v for k, v in data.items() if k in DELEGATE_FIELDS and k != "role"}
     _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
-    for name, value in data.items():
-        if name == "title":
-            value = {k: v for k, v in (value or {}).items() if v}
-        elif name == "email":
-            value = value or None
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(delegate, name, value)
+    _set_fields(delegate, data)
     delegate.status = DelegateStatus.CONFIRMED
     mine = {s.item_id: s.item for s in session.scalars(
         select(Signup).where(Signup.delegate_id == delegate.id))}
