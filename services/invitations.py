@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -90,16 +90,27 @@ def open_liaison_invitation(session: Session, token: str) -> Invitation | None:
 
 
 def accept_liaison_invitation(session: Session, token: str, password: str) -> User:
+    """Set the password and mark the link used. The link is claimed with one conditional
+    UPDATE: of requests racing on the same link exactly one wins, the others are refused."""
     invitation = open_liaison_invitation(session, token)
     if invitation is None or invitation.user is None:
         raise RuleError(_("This invitation link has expired or was already used."),
                         code="invitation_invalid", status=404)
-    try:
-        invitation.user.set_password(password)
-    except ValueError:
+    if len(password) < 10:
         raise RuleError(_("A password needs at least 10 characters."), code="weak_password",
-                        status=422, field="password") from None
-    invitation.accepted_at = utcnow()
+                        status=422, field="password")
+    now = utcnow()
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+               Invitation.expires_at >= now)
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise RuleError(_("This invitation link has expired or was already used."),
+                        code="invitation_used", status=409)
+    session.expire(invitation, ["accepted_at"])
+    invitation.user.set_password(password)
     invitation.user.is_active = True
     session.flush()
     return invitation.user

@@ -353,6 +353,10 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
             flash(_("Welcome! Your password is set."), "success")
             return redirect(url_for("registration.my_assemblies"))
         except RuleError as exc:
+            if exc.field is None:  # the link was used meanwhile (another request won)
+                db.session.rollback()
+                return render_template("registration/invitation.html", invitation=None,
+                                       form=None), exc.status
             form_error(form, exc)
     return render_template("registration/invitation.html", invitation=invitation,
                            form=form), 422 if form.errors else 200
