@@ -10,6 +10,7 @@ rejects, and the grantor's liaison is told by email; every change appends to the
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,7 +57,9 @@ class Document:
 
 
 def check_document(document: Document | None) -> None:
-    """A PDF by its content (not its declared type), not empty, at most 10 MB."""
+    """A PDF by its content (not its declared type), not empty, at most 10 MB, that a PDF
+    library can read page by page, and with nothing that runs on opening (JavaScript,
+    automatic or launch actions): the secretariat opens these files."""
     if document is None or not document.content:
         raise RuleError(_("The signed letter is missing or empty: attach the PDF."),
                         code="empty_document", status=422, field="document")
@@ -66,6 +69,67 @@ def check_document(document: Document | None) -> None:
     if not document.content.startswith(PDF_MAGIC):
         raise RuleError(_("The document is not a PDF file (whatever its name says)."),
                         code="not_a_pdf", status=422, field="document")
+    try:
+        active = _active_content(document.content)
+    except Exception:  # noqa: BLE001 - whatever the parser trips on, the file is refused
+        raise RuleError(_("The document cannot be read as a PDF: it may be damaged. Save "
+                          "or scan it again as a PDF."),
+                        code="unreadable_pdf", status=422, field="document") from None
+    if active:
+        raise RuleError(_("The document contains %(what)s, which a signed letter does not "
+                          "need: print it to a new PDF or scan it, then upload that.",
+                          what=active),
+                        code="active_pdf", status=422, field="document")
+
+
+# Keys that make a PDF act by itself: JavaScript (also the /JavaScript names tree),
+# additional actions (on open, on page view, on focus …) and an action run on opening.
+_ACTIVE_KEYS = {"/JS": "JavaScript", "/JavaScript": "JavaScript", "/AA": "automatic actions"}
+_ACTIVE_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "a launch action",
+                   "/Rendition": "a media action"}
+_MAX_OBJECTS = 200_000  # a 10 MB file has far fewer; more means a trap, not a letter
+
+
+def _active_content(content: bytes) -> str | None:
+    """What in the PDF would run by itself, or None. Raises when the file does not parse.
+
+    Walks every object reachable from the trailer. /OpenAction is refused when it is an
+    action; a plain destination (which page to show first, as LibreOffice and Word write
+    it) is harmless and kept."""
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    reader = PdfReader(io.BytesIO(content), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ValueError("encrypted with a password")
+    if len(reader.pages) == 0:
+        raise ValueError("no pages")
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [reader.trailer]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, IndirectObject):
+            ref = (value.idnum, value.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if len(seen) > _MAX_OBJECTS:
+                raise ValueError("too many objects")
+            value = value.get_object()
+        if isinstance(value, DictionaryObject):
+            for key, label in _ACTIVE_KEYS.items():
+                if key in value:
+                    return label
+            action = value.get("/S")
+            if action in _ACTIVE_ACTIONS:
+                return _ACTIVE_ACTIONS[str(action)]
+            opening = value.get("/OpenAction")
+            if opening is not None and isinstance(opening.get_object(), DictionaryObject):
+                return "an action run on opening"
+            stack.extend(value.values())
+        elif isinstance(value, ArrayObject):
+            stack.extend(value)
+    return None
 
 
 def uploads_folder() -> Path:
