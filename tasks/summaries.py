@@ -43,8 +43,9 @@ STAGES: tuple[tuple[str, int, int, Any], ...] = (
     ("xlsx", 30, 60, write_xlsx),
     ("pdf", 60, 98, write_pdf),
 )
+# Media types without parameters: Werkzeug adds "; charset=utf-8" to text/* itself.
 CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
