@@ -327,6 +327,10 @@ def render(session: Session, reminder: Reminder, person: Recipient, settings: Se
         return _render_in_locale(session, reminder, person, settings, anchor, strict, feed)
 
 
+# The .ics is UTF-8 (Japanese titles) and a published calendar, not an invitation to answer.
+CALENDAR_ATTACHMENT = "text/calendar; charset=utf-8; method=PUBLISH"
+
+
 def _render_in_locale(session: Session, reminder: Reminder, person: Recipient,
                       settings: Settings, anchor: datetime | None,
                       strict: bool, feed: str) -> RenderedReminder:
@@ -340,7 +344,7 @@ def _render_in_locale(session: Session, reminder: Reminder, person: Recipient,
         labels=_labels(lang))
     attachments: tuple[Attachment, ...] = ()
     if reminder.attach_programme and person.delegate_id is not None:
-        attachments = (Attachment("programme.ics", "text/calendar", programme_ics(
+        attachments = (Attachment("programme.ics", CALENDAR_ATTACHMENT, programme_ics(
             session, reminder.assembly, person.delegate_id, lang)),)
     return RenderedReminder(subject=subject, text=text, html=html, attachments=attachments)
 
