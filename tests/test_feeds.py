@@ -174,6 +174,16 @@ def test_conditional_requests_and_gzip(app: Flask, client: FlaskClient) -> None:
         assert zipped.headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(zipped.data) == full.data
         assert "Accept-Encoding" in zipped.headers["Vary"]
+        # Two representations, two strong ETags (RFC 9110 8.8.3.3).
+        zipped_etag = zipped.headers["ETag"]
+        assert zipped_etag != etag and zipped_etag.startswith('"')
+        again = client.get(url, headers={"If-None-Match": zipped_etag,
+                                         "Accept-Encoding": "gzip"})
+        assert again.status_code == 304 and again.headers["ETag"] == zipped_etag
+        # If-None-Match compares weakly: a W/ tag from a proxy or a list still matches.
+        for header in (f"W/{etag}", f'"other", W/{etag}', "*"):
+            assert client.get(url, headers={"If-None-Match": header}).status_code == 304, header
+        assert client.get(url, headers={"If-None-Match": 'W/"other"'}).status_code == 200
 
 
 def test_personal_feeds_and_tokens(app: Flask, client: FlaskClient) -> None:
