@@ -376,6 +376,8 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
     form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
                         title_ja=delegate.title.get("ja", ""))
     form.role.render_kw = {"disabled": True}
+    status = 200
+    items_error: str | None = None  # the optional visits are checkboxes, not a form field
     if request.method == "POST" and form.validate_on_submit():
         wanted = {int(v) for v in request.form.getlist("items") if v.isdigit()}
         try:
@@ -384,11 +386,19 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
             flash(_("Thank you: your registration is confirmed."), "success")
             return redirect(url_for("registration.delegate_page", token=token))
         except RuleError as exc:
-            form_error(form, exc)
+            status = exc.status
+            if exc.field == "item":
+                db.session.rollback()
+                items_error = exc.message
+            else:
+                form_error(form, exc)
+    if form.errors:
+        status = 422
     mine = delegate_item_ids(db.session, delegate.id)
     calendar_url = (url_for("calendar.my_programme", token=feed_secret)
                     if feed_secret else None)
     return render_template("registration/delegate_page.html", assembly=assembly,
                            delegate=delegate, form=form, items=optional_items(db.session,
                                                                               assembly),
-                           mine=mine, calendar_url=calendar_url), 422 if form.errors else 200
+                           mine=mine, calendar_url=calendar_url,
+                           items_error=items_error), status
