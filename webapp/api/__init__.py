@@ -8,7 +8,7 @@ from apiflask import APIBlueprint, HTTPTokenAuth, abort
 from flask import Flask
 from sqlalchemy import select
 
-from models import Assembly, MemberCity, User
+from models import Assembly, MemberCity, Role, User
 from services.accounts import user_for_token
 from services.assemblies import find_assembly, visible_assemblies
 from webapp.api.schemas import AssemblyOut, CityOut
@@ -17,6 +17,18 @@ from webapp.extensions import csrf, db
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Sokai")
 token_auth = HTTPTokenAuth(scheme="Bearer", description="`sokai tokens create EMAIL`")
+
+
+# Roles for `bp.auth_required(token_auth, roles=…)`: the role is checked with the token,
+# before the body is parsed, so a caller who may not write gets 403, never a 422 about the
+# schema. Object-level rules (which city) stay in the operations and services.
+SECRETARIAT = [Role.SECRETARIAT.value]
+CITY_STAFF = [Role.SECRETARIAT.value, Role.LIAISON.value]
+
+
+@token_auth.get_user_roles
+def _roles(user: User) -> list[str]:
+    return [user.role.value]
 
 
 @token_auth.verify_token
@@ -31,8 +43,9 @@ def _verify(token: str) -> User | None:
 
 @token_auth.error_processor
 def _auth_error(error: Any) -> tuple[dict[str, Any], int, Any]:
-    return (error_body(error.status_code, "a valid Bearer token is required"),
-            error.status_code, error.headers)
+    message = ("this token's role may not do this" if error.status_code == 403
+               else "a valid Bearer token is required")
+    return error_body(error.status_code, message), error.status_code, error.headers
 
 
 def api_user() -> User:

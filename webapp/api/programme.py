@@ -23,7 +23,7 @@ from services.programme import (
     set_status,
     update_item,
 )
-from webapp.api import api_user, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -137,7 +137,7 @@ def list_programme(slug: str) -> Any:
 
 
 @bp.post("/assemblies/<slug>/programme")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ProgrammeItemIn, arg_name="data")
 @bp.output(ProgrammeItemOut, status_code=201)
 @bp.doc(summary="Add an item (secretariat)", responses=[403, 404, 422])
@@ -156,7 +156,7 @@ def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
 
 
 @bp.patch("/assemblies/<slug>/programme/<int:item_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ProgrammeItemPatch, arg_name="data")
 @bp.output(ProgrammeItemOut)
 @bp.doc(summary="Change, move, cancel or restore an item (secretariat)",
@@ -179,7 +179,7 @@ def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
 
 
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>/feed-token")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output({}, status_code=204)
 @bp.doc(summary="Revoke a delegate's private calendar link (secretariat)",
         responses=[403, 404])

@@ -37,7 +37,7 @@ from services.registration import (
     update_delegate,
 )
 from services.wording import _
-from webapp.api import api_user, assembly_or_404, bp, token_auth
+from webapp.api import CITY_STAFF, SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.registration_schemas import (
     AssemblyIn,
     AssemblyPatch,
@@ -87,7 +87,7 @@ def _secretariat() -> User:
 
 
 @bp.post("/cities")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(CityIn, arg_name="data")
 @bp.output(CityOut, status_code=201)
 @bp.doc(summary="Add a member city (secretariat)", responses=[403, 409, 422])
@@ -99,7 +99,7 @@ def create_city_api(data: dict[str, Any]) -> Any:
 
 
 @bp.patch("/cities/<code>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(CityPatch, arg_name="data")
 @bp.output(CityOut)
 @bp.doc(summary="Change a member city (secretariat)", responses=[403, 404, 422])
@@ -111,7 +111,7 @@ def update_city_api(code: str, data: dict[str, Any]) -> Any:
 
 
 @bp.post("/assemblies")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(AssemblyIn, arg_name="data")
 @bp.output(AssemblyOut, status_code=201)
 @bp.doc(summary="Create an assembly (secretariat)", responses=[403, 409, 422])
@@ -123,7 +123,7 @@ def create_assembly_api(data: dict[str, Any]) -> Any:
 
 
 @bp.patch("/assemblies/<slug>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(AssemblyPatch, arg_name="data")
 @bp.output(AssemblyOut)
 @bp.doc(summary="Change an assembly, open or close registration (secretariat)",
@@ -145,7 +145,7 @@ def _delegation_out(assembly: Assembly, city: MemberCity) -> dict[str, Any]:
 
 
 @bp.get("/assemblies/<slug>/delegations/<city>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(DelegationOut)
 @bp.doc(summary="A city's delegation: undecided, attending or absent", responses=[403, 404])
 def get_delegation(slug: str, city: str) -> Any:
@@ -158,7 +158,7 @@ def get_delegation(slug: str, city: str) -> Any:
 
 
 @bp.put("/assemblies/<slug>/delegations/<city>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegationIn, arg_name="data")
 @bp.output(DelegationOut)
 @bp.doc(summary="Declare the city attending or absent (attending revokes its proxy letter)",
@@ -172,7 +172,7 @@ def put_delegation(slug: str, city: str, data: dict[str, Any]) -> Any:
 
 
 @bp.get("/assemblies/<slug>/delegates")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegatesQuery, location="query", arg_name="query")
 @bp.output(DelegateOut(many=True))
 @bp.doc(summary="Delegates, by city with the representative first (a liaison: own city)",
@@ -189,7 +189,7 @@ def list_delegates(slug: str, query: dict[str, Any]) -> Any:
 
 
 @bp.post("/assemblies/<slug>/delegates")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegateIn, arg_name="data")
 @bp.output(DelegateOut, status_code=201)
 @bp.doc(summary="Register a delegate", responses=[403, 404, 409, 422])
@@ -216,7 +216,7 @@ def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
 
 
 @bp.get("/assemblies/<slug>/delegates/<int:delegate_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(DelegateOut)
 @bp.doc(summary="One delegate", responses=[403, 404])
 def get_delegate(slug: str, delegate_id: int) -> Any:
@@ -225,7 +225,7 @@ def get_delegate(slug: str, delegate_id: int) -> Any:
 
 
 @bp.patch("/assemblies/<slug>/delegates/<int:delegate_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegatePatch, arg_name="data")
 @bp.output(DelegateOut)
 @bp.doc(summary="Change a delegate", responses=[403, 404, 409, 422])
@@ -238,7 +238,7 @@ def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
 
 
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(DelegateOut)
 @bp.doc(summary="Cancel a delegate (kept, marked cancelled)", responses=[403, 404, 409])
 def delete_delegate(slug: str, delegate_id: int) -> Any:
@@ -250,7 +250,7 @@ def delete_delegate(slug: str, delegate_id: int) -> Any:
 
 
 @bp.post("/assemblies/<slug>/delegations/<city>/import")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(ImportIn, location="form_and_files", arg_name="data")
 @bp.output(DelegateOut(many=True), status_code=201)
 @bp.doc(summary="Import a delegation from CSV or XLSX: every row or none (422 lists the bad "
@@ -274,7 +274,7 @@ def import_delegates(slug: str, city: str, data: dict[str, Any]) -> Any:
 
 
 @bp.post("/cities/<code>/invitations")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(InvitationIn, arg_name="data")
 @bp.output(InvitationOut, status_code=201)
 @bp.doc(summary="Invite the city's liaison by email (secretariat): a one-time link to set a "
@@ -291,7 +291,7 @@ def invite_liaison_api(code: str, data: dict[str, Any]) -> Any:
 
 
 @bp.get("/assemblies/<slug>/proxies")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(ProxyOut(many=True))
 @bp.doc(summary="Proxy letters with their history (a liaison: own city's)",
         responses=[403, 404])
@@ -301,7 +301,7 @@ def list_proxies(slug: str) -> Any:
 
 
 @bp.post("/assemblies/<slug>/proxies")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(ProxyIn, location="form_and_files", arg_name="data")
 @bp.output(ProxyOut, status_code=201)
 @bp.doc(summary="Submit a signed proxy letter (multipart, PDF up to 10 MB)",
@@ -331,7 +331,7 @@ def _letter(assembly: Assembly, letter_id: int, user: User) -> ProxyLetter:
 
 
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(ProxyOut)
 @bp.doc(summary="One proxy letter and its history", responses=[403, 404])
 def get_proxy(slug: str, letter_id: int) -> Any:
@@ -340,7 +340,7 @@ def get_proxy(slug: str, letter_id: int) -> Any:
 
 
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>/document")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.doc(summary="The signed PDF (secretariat and the grantor's liaison only)",
         responses={200: "application/pdf", 403: "Forbidden", 404: "Not Found"})
 def proxy_document(slug: str, letter_id: int) -> Response:
@@ -349,7 +349,7 @@ def proxy_document(slug: str, letter_id: int) -> Response:
 
 
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/verify")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(ProxyOut)
 @bp.doc(summary="Verify a letter (secretariat); the liaison is told by email",
         responses=[403, 404, 409])
@@ -361,7 +361,7 @@ def verify_proxy(slug: str, letter_id: int) -> Any:
 
 
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/reject")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(RejectIn, arg_name="data")
 @bp.output(ProxyOut)
 @bp.doc(summary="Reject a letter with a reason (secretariat); the liaison is told by email",
@@ -403,7 +403,7 @@ def attendance_json(picture: Attendance) -> dict[str, Any]:
 
 
 @bp.get("/assemblies/<slug>/attendance")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(AttendanceOut)
 @bp.doc(summary="The live attendance picture and the quorum (secretariat)",
         responses=[403, 404])

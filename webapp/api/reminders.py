@@ -14,7 +14,7 @@ from marshmallow.exceptions import ValidationError
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
 from services import reminders as reminder_service
 from services.reminders import ReminderError
-from webapp.api import api_user, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -106,7 +106,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/assemblies/<slug>/reminders")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(ReminderOut(many=True))
 @bp.doc(summary="An assembly's reminders, in the order they fall due", responses=[403, 404])
 def list_reminders(slug: str) -> Any:
@@ -115,7 +115,7 @@ def list_reminders(slug: str) -> Any:
 
 
 @bp.post("/assemblies/<slug>/reminders")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ReminderIn, arg_name="data")
 @bp.output(ReminderOut, status_code=201)
 @bp.doc(summary="Create a reminder", responses=[403, 404, 422])
@@ -130,7 +130,7 @@ def create_reminder(slug: str, data: dict[str, Any]) -> Any:
 
 
 @bp.get("/assemblies/<slug>/reminders/<int:reminder_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(ReminderOut)
 @bp.doc(summary="One reminder", responses=[403, 404])
 def get_reminder(slug: str, reminder_id: int) -> Any:
@@ -138,7 +138,7 @@ def get_reminder(slug: str, reminder_id: int) -> Any:
 
 
 @bp.patch("/assemblies/<slug>/reminders/<int:reminder_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ReminderPatch, arg_name="data")
 @bp.output(ReminderOut)
 @bp.doc(summary="Change a reminder (or pause it: status paused)", responses=[403, 404, 409, 422])
@@ -155,7 +155,7 @@ def update_reminder(slug: str, reminder_id: int, data: dict[str, Any]) -> Any:
 
 
 @bp.delete("/assemblies/<slug>/reminders/<int:reminder_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output({}, status_code=204)
 @bp.doc(summary="Delete a reminder (the mail it already sent stays in the mail log)",
         responses=[403, 404])

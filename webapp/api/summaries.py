@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from models import SUMMARY_FORMATS, Role, SummaryJob
 from services.summaries import SummaryError, request_summary, retry_summary, summary_history
 from tasks.summaries import CONTENT_TYPES
-from webapp.api import api_user, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.summary_schemas import SummaryIn, SummaryOut
 from webapp.extensions import db
 
@@ -49,7 +49,7 @@ def _job(job_id: int) -> SummaryJob:
 
 
 @bp.post("/assemblies/<slug>/summaries")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(SummaryIn, arg_name="data")
 @bp.output(SummaryOut, status_code=202)
 @bp.doc(summary="Generate the attendance summary and report (CSV, XLSX, PDF)",
@@ -67,7 +67,7 @@ def create_summary(slug: str, data: dict[str, Any]) -> Any:
 
 
 @bp.get("/assemblies/<slug>/summaries")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(SummaryOut(many=True))
 @bp.doc(summary="Past and current summaries of an assembly, newest first", responses=[403, 404])
 def list_summaries(slug: str) -> Any:
@@ -76,7 +76,7 @@ def list_summaries(slug: str) -> Any:
 
 
 @bp.get("/summaries/<int:job_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(SummaryOut)
 @bp.doc(summary="A summary job: status, progress and download links", responses=[403, 404])
 def get_summary(job_id: int) -> Any:
@@ -85,7 +85,7 @@ def get_summary(job_id: int) -> Any:
 
 
 @bp.post("/summaries/<int:job_id>/retry")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(SummaryOut, status_code=202)
 @bp.doc(summary="Retry a failed summary", responses=[403, 404, 409])
 def retry(job_id: int) -> Any:
@@ -98,7 +98,7 @@ def retry(job_id: int) -> Any:
 
 
 @bp.get("/summaries/<int:job_id>/files/<fmt>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.doc(summary="Download one file of a finished summary (csv, xlsx or pdf)",
         responses=[403, 404, 409])
 def download_summary(job_id: int, fmt: str) -> Response:
