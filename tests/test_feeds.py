@@ -310,10 +310,10 @@ def test_feeds_stored_in_redis(app: Flask) -> None:
     import redis
 
     client = redis.Redis.from_url(os.environ["SOKAI_TEST_BROKER_URL"])
-    store = RedisFeedStore(client)
     assembly_id = load_tomsk(app)
     try:
         with app.app_context():
+            store = RedisFeedStore(client, db.session)
             from tasks.feeds import request_rebuild
 
             request_rebuild(db.session, assembly_id)

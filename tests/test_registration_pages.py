@@ -300,7 +300,7 @@ def test_switching_back_to_attending_revokes_through_the_page(
 
 def test_login_is_rate_limited_per_account(app: Flask, client: FlaskClient,
                                            make_user: Callable[..., User]) -> None:
-    from webapp.security import limiter
+    from webapp.security import limiter_of
 
     make_user("limited@example.org", Role.SECRETARIAT)
     make_user("neighbour@example.org", Role.SECRETARIAT)
@@ -311,7 +311,7 @@ def test_login_is_rate_limited_per_account(app: Flask, client: FlaskClient,
         assert login(client, "limited@example.org").status_code == 429
         assert login(client, "neighbour@example.org").status_code == 302
     finally:
-        limiter.reset()
+        limiter_of(app).reset()
 
 
 def test_pages_render_in_japanese(app: Flask, client: FlaskClient,
