@@ -73,8 +73,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("auth.login", "POST"): EVERYONE,  # the form again, with what is wrong
     ("auth.logout", "POST"): (REDIRECT,) * 5,
     ("openapi.spec", "GET"): EVERYONE,
-    ("openapi.docs", "GET"): EVERYONE,
-    ("openapi.swagger_ui_oauth_redirect", "GET"): EVERYONE,
+    ("api_docs.docs", "GET"): EVERYONE,
     ("secretariat.dashboard", "GET"): SEC_PAGE,
     ("secretariat.worker_check", "POST"): SEC_POST_ACTION,
     ("registration_admin.cities", "GET"): SEC_PAGE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, HTTPTokenAuth, abort
-from flask import Flask
+from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import select
 
 from models import Assembly, MemberCity, Role, User
@@ -95,9 +95,22 @@ def get_assembly(slug: str) -> Any:
     return assembly_or_404(slug)
 
 
+# The docs page: Swagger UI from webapp/static/vendor (no CDN), started by a script file
+# (the CSP allows no inline script), so not APIFlask's built-in page.
+docs_bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
+
+
+@docs_bp.get("/docs")
+def docs() -> str:
+    app = current_app
+    return render_template("api/docs.html", title=getattr(app, "title", "API"),
+                           version=getattr(app, "version", ""))
+
+
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # Bearer tokens, no cookies: cross-site forgery does not apply
     app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)
 
 
 # The API's areas add their operations to `bp`.
