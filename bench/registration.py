@@ -45,7 +45,21 @@ from services.proxies import Document, submit_letter  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+
+def _one_page_pdf() -> bytes:
+    """A real PDF: the upload check parses what it is given."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _one_page_pdf()
 THREADS = 50
 
 

@@ -45,6 +45,9 @@ class User(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id kept in every login session: raising it (logging out, a new password)
+    # ends every session made before, on every device.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     city: Mapped[MemberCity | None] = relationship()
 
@@ -56,6 +59,11 @@ class User(Base):
         if len(password) < MIN_PASSWORD:
             raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
         self.password_hash = _hasher.hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every login session made before this is refused from now on."""
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         if not self.password_hash:
@@ -73,7 +81,17 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login's alternative id: the session names the version it was made under.
+        return f"{self.id}.{self.session_version or 0}"
+
+    @staticmethod
+    def parse_session_id(value: str) -> tuple[int, int] | None:
+        """(user id, session version) from get_id(); a bare id is a session from before
+        versions existed (version 0)."""
+        user_id, _, version = value.partition(".")
+        if not user_id.isdigit() or not (version.isdigit() or version == ""):
+            return None
+        return int(user_id), int(version or 0)
 
     @property
     def is_secretariat(self) -> bool:

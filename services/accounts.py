@@ -46,10 +46,14 @@ def create_user(session: Session, email: str, role: Role | str, password: str | 
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def check_password_rule(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise DomainError(_("A password needs at least %(n)d characters.", n=MIN_PASSWORD),
                           code="weak_password", status=422, field="password")
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_rule(password)
     user.set_password(password)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import current_settings
@@ -21,11 +21,12 @@ from models import (
     User,
     utcnow,
 )
+from models.base import affected
 from models.errors import DomainError
 from models.languages import language_or_default
 from models.user import hash_token, normalise_email
 from services.access import require_city_access, require_secretariat
-from services.accounts import set_password
+from services.accounts import check_password_rule, set_password
 from services.calendar.tokens import personal_page_url
 from services.i18n import _, gettext, in_language
 from services.mail.outbox import queue_message
@@ -92,12 +93,25 @@ def open_liaison_invitation(session: Session, token: str) -> Invitation | None:
 
 
 def accept_liaison_invitation(session: Session, token: str, password: str) -> User:
+    """Set the password and mark the link used. The link is claimed with one conditional
+    UPDATE: of requests racing on the same link exactly one wins, the others are refused."""
     invitation = open_liaison_invitation(session, token)
     if invitation is None or invitation.user is None:
         raise DomainError(_("This invitation link has expired or was already used."),
                           code="invitation_invalid", status=404)
+    check_password_rule(password)
+    now = utcnow()
+    claimed = affected(session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+               Invitation.expires_at >= now)
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)))
+    if claimed != 1:
+        raise DomainError(_("This invitation link has expired or was already used."),
+                          code="invitation_used", status=409)
+    session.expire(invitation, ["accepted_at"])
     set_password(invitation.user, password)
-    invitation.accepted_at = utcnow()
     invitation.user.is_active = True
     session.flush()
     return invitation.user

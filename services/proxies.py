@@ -10,6 +10,7 @@ rejects, and the grantor's liaison is told by email; every change appends to the
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +38,7 @@ from models.errors import DomainError
 from models.languages import language_or_default
 from services.access import require_city_access, require_secretariat, user_zone
 from services.delegations import delegation_for
-from services.i18n import _, gettext, in_language, instant_in_zone
+from services.i18n import N_, _, gettext, in_language, instant_in_zone
 from services.mail.outbox import queue_message
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -51,7 +52,9 @@ class Document:
 
 
 def check_document(document: Document | None) -> None:
-    """A PDF by its content (not its declared type), not empty, at most 10 MB."""
+    """A PDF by its content (not its declared type), not empty, at most 10 MB, that a PDF
+    library can read page by page, and with nothing that runs on opening (JavaScript,
+    automatic or launch actions): the secretariat opens these files."""
     if document is None or not document.content:
         raise DomainError(_("The signed letter is missing or empty: attach the PDF."),
                           code="empty_document", status=422, field="document")
@@ -61,6 +64,68 @@ def check_document(document: Document | None) -> None:
     if not document.content.startswith(PDF_MAGIC):
         raise DomainError(_("The document is not a PDF file (whatever its name says)."),
                           code="not_a_pdf", status=422, field="document")
+    try:
+        active = _active_content(document.content)
+    except Exception:  # noqa: BLE001 - whatever the parser trips on, the file is refused
+        raise DomainError(_("The document cannot be read as a PDF: it may be damaged. Save "
+                            "or scan it again as a PDF."),
+                          code="unreadable_pdf", status=422, field="document") from None
+    if active:
+        raise DomainError(_("The document contains %(what)s, which a signed letter does not "
+                            "need: print it to a new PDF or scan it, then upload that.",
+                            what=gettext(active)),
+                          code="active_pdf", status=422, field="document")
+
+
+# Keys that make a PDF act by itself: JavaScript (also the /JavaScript names tree),
+# additional actions (on open, on page view, on focus …) and an action run on opening.
+_ACTIVE_KEYS = {"/JS": N_("JavaScript"), "/JavaScript": N_("JavaScript"),
+                "/AA": N_("automatic actions")}
+_ACTIVE_ACTIONS = {"/JavaScript": N_("JavaScript"), "/Launch": N_("a launch action"),
+                   "/Rendition": N_("a media action")}
+_MAX_OBJECTS = 200_000  # a 10 MB file has far fewer; more means a trap, not a letter
+
+
+def _active_content(content: bytes) -> str | None:
+    """What in the PDF would run by itself, or None. Raises when the file does not parse.
+
+    Walks every object reachable from the trailer. /OpenAction is refused when it is an
+    action; a plain destination (which page to show first, as LibreOffice and Word write
+    it) is harmless and kept."""
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    reader = PdfReader(io.BytesIO(content), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ValueError("encrypted with a password")
+    if len(reader.pages) == 0:
+        raise ValueError("no pages")
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [reader.trailer]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, IndirectObject):
+            ref = (value.idnum, value.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if len(seen) > _MAX_OBJECTS:
+                raise ValueError("too many objects")
+            value = value.get_object()
+        if isinstance(value, DictionaryObject):
+            for key, label in _ACTIVE_KEYS.items():
+                if key in value:
+                    return label
+            action = value.get("/S")
+            if action in _ACTIVE_ACTIONS:
+                return _ACTIVE_ACTIONS[str(action)]
+            opening = value.get("/OpenAction")
+            if opening is not None and isinstance(opening.get_object(), DictionaryObject):
+                return N_("an action run on opening")
+            stack.extend(value.values())
+        elif isinstance(value, ArrayObject):
+            stack.extend(value)
+    return None
 
 
 def uploads_folder() -> Path:

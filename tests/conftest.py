@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -340,3 +342,51 @@ def smtp_sink(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]
                         dataclasses.replace(app.config["SOKAI_SETTINGS"], smtp_url=sink.url))
     yield sink
     sink.stop()
+
+
+# --- a private redis-server -------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_server() -> Iterator[object]:
+    """A private redis-server without persistence that the test can restart."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is missing: CI needs it for the Redis restart tests")
+        pytest.skip("redis-server is not installed: cannot restart Redis here")
+    port = free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        procs.append(subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        import redis
+
+        client = redis.Redis(port=port)
+        assert wait_for(lambda: _ping(client), timeout=20), "redis-server did not start"
+
+    def stop() -> None:
+        proc = procs[-1]
+        proc.terminate()
+        proc.wait(10)
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+
+    server = Server()
+    server.start, server.stop = start, stop  # type: ignore[attr-defined]
+    start()
+    yield server
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _ping(client: object) -> bool:
+    try:
+        return bool(client.ping())  # type: ignore[attr-defined]
+    except Exception:
+        return False

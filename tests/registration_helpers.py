@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,7 +15,21 @@ from services.accounts import issue_token
 from services.demo import CITIES, DELEGATIONS, NETWORK, tomsk_programme
 from webapp.extensions import db
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+def make_pdf(tweak: Callable[[Any], None] | None = None) -> bytes:
+    """A real one-page PDF written by pypdf; `tweak(writer)` may add to it first."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    if tweak is not None:
+        tweak(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = make_pdf()
 
 
 def bearer(app: Flask, make_user: Callable[..., User], email: str, role: Role,

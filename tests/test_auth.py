@@ -79,3 +79,47 @@ def test_language_switch(client: FlaskClient) -> None:
 def test_language_switch_does_not_redirect_off_site(client: FlaskClient) -> None:
     response = client.get("/lang/en?next=https://evil.example/")
     assert response.headers["Location"] == "/"
+
+
+def _replay(client: FlaskClient, cookie: str) -> FlaskClient:
+    """A new browser that presents a session cookie captured from another."""
+    thief = client.application.test_client()
+    thief.set_cookie("session", cookie, domain="localhost")
+    return thief
+
+
+def test_logging_out_ends_every_earlier_session(client: FlaskClient,
+                                                make_user: Callable[..., User]) -> None:
+    make_user("sec@example.org", Role.SECRETARIAT)
+    login(client, "sec@example.org")
+    laptop = client.application.test_client()
+    login(laptop, "sec@example.org")
+    captured = client.get_cookie("session").value
+    assert _replay(client, captured).get("/secretariat/").status_code == 200
+    page = client.get("/").get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 302
+    # The cookie from before the logout no longer opens anything, nor does the other device.
+    assert _replay(client, captured).get("/secretariat/").status_code == 302
+    assert laptop.get("/secretariat/").status_code == 302
+    # Logging in again works and gives a session that does.
+    assert login(client, "sec@example.org").status_code == 302
+    assert client.get("/secretariat/").status_code == 200
+
+
+def test_a_password_change_ends_every_earlier_session(client: FlaskClient,
+                                                      make_user: Callable[..., User]) -> None:
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+
+    make_user("sec@example.org", Role.SECRETARIAT)
+    login(client, "sec@example.org")
+    captured = client.get_cookie("session").value
+    with client.application.app_context():
+        user = db.session.scalar(select(User).where(User.email == "sec@example.org"))
+        user.set_password("a brand new password")
+        db.session.commit()
+    assert client.get("/secretariat/").status_code == 302
+    assert _replay(client, captured).get("/secretariat/").status_code == 302
+    assert login(client, "sec@example.org", "a brand new password").status_code == 302
+    assert client.get("/secretariat/").status_code == 200

@@ -159,3 +159,99 @@ def test_users_and_tokens(cli_env: dict[str, str], app: Flask) -> None:
     assert response.status_code == 200
     unknown = runner.invoke(main, ["tokens", "create", "nobody@example.org"], env=cli_env)
     assert unknown.exit_code == 2 and "no user" in unknown.output
+
+
+def _children_of(pid: int) -> dict[int, str]:
+    """Direct children of `pid` and their command lines, from /proc."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        # The ppid is the second field after the parenthesised command name.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def _worker_pid(run: subprocess.Popen) -> int | None:
+    return next((pid for pid, cmd in _children_of(run.pid).items()
+                 if "celery" in cmd and " worker" in cmd), None)
+
+
+def test_run_restarts_a_worker_that_dies(app: Flask, tmp_path: Path) -> None:
+    """SIGKILL the worker child of `sokai run`: it is started again, answers a round trip,
+    and a summary requested through the API afterwards is built."""
+    from sqlalchemy import select
+
+    from config import load_settings
+    from models import Role, WorkerCheck
+    from services.accounts import create_user, issue_token
+    from services.demo import load_tomsk_2014
+    from services.housekeeping import request_worker_check
+    from webapp import create_app
+    from webapp.extensions import db
+
+    port = free_port()
+    env = {**os.environ, **service_env(tmp_path / "instance")}
+    env.pop("CELERY_BROKER_URL", None)  # its own broker: the suite's worker must not help
+    log = tmp_path / "run.log"
+    proc = start(["run", "--port", str(port)], env, log)
+    base = f"http://127.0.0.1:{port}"
+    here = create_app(load_settings(env))  # the same database and broker, to set things up
+    try:
+        wait_until(lambda: get_json(f"{base}/healthz")[1]["worker"]["last_round_trip"],
+                   90, "the first worker round trip", proc)
+        first = wait_until(lambda: _worker_pid(proc), 30, "the worker child", proc)
+        os.kill(first, signal.SIGKILL)
+        second = wait_until(lambda: (pid := _worker_pid(proc)) not in (None, first) and pid,
+                            30, "the worker to be restarted", proc)
+        assert second != first
+        assert "worker exited with status" in log.read_text()
+
+        with here.app_context():
+            check_id = request_worker_check(db.session).id
+            db.session.commit()
+            assembly = load_tomsk_2014(db.session)
+            create_user(db.session, "run.sec@example.org", Role.SECRETARIAT)
+            token = issue_token(db.session, "run.sec@example.org")
+            db.session.commit()
+            slug = assembly.slug
+
+        def answered() -> bool:
+            with here.app_context():
+                check = db.session.scalar(select(WorkerCheck).where(WorkerCheck.id == check_id))
+                db.session.commit()
+                return check is not None and check.answered_at is not None
+
+        wait_until(answered, 60, "a round trip through the restarted worker", proc)
+        status, health = get_json(f"{base}/healthz")
+        assert status == 200 and health["broker"] == "ok"
+
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{base}/api/v1/assemblies/{slug}/summaries",
+                                         data=b'{"language": "en"}', headers=auth)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+            job = json.load(response)
+
+        def finished() -> dict[str, Any] | None:
+            poll = urllib.request.Request(f"{base}/api/v1/summaries/{job['id']}", headers=auth)
+            with urllib.request.urlopen(poll, timeout=10) as response:
+                body = json.load(response)
+            assert body["status"] != "failed", body
+            return body if body["status"] == "done" else None
+
+        done = wait_until(finished, 120, "the summary job", proc)
+        assert set(done["downloads"]) == {"csv", "xlsx", "pdf"}
+    finally:
+        with here.app_context():
+            db.engine.dispose()
+        app.extensions["celery"].set_default()
+        if proc.poll() is None:
+            stop_with_ctrl_c(proc, log)
+    assert port_is_free(port)

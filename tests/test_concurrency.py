@@ -137,3 +137,49 @@ def test_fifty_signups_for_ten_places(app: Flask) -> None:
     with app.app_context():
         assert db.session.scalar(select(func.count(Signup.id))) == 10
         assert db.session.get(ProgrammeItem, item_id).signup_count == 10
+
+
+ACCEPTERS = 8
+
+
+def test_an_invitation_link_accepted_eight_times_at_once_logs_in_one(
+        app: Flask, make_user: Callable[..., User]) -> None:
+    """Eight browsers post the same one-time link at the same moment: one sets the password
+    and is logged in, the seven others are told the link was used."""
+    from services.invitations import invite_liaison
+    from tests.conftest import csrf_token
+
+    make_user("sec@example.org", Role.SECRETARIAT)
+    with app.app_context():
+        _network(db.session, 2)
+        sec = db.session.scalar(select(User).where(User.email == "sec@example.org"))
+        city = db.session.scalar(select(MemberCity).where(MemberCity.code == "C001"))
+        _invitation, token = invite_liaison(db.session, city, "liaison@example.org", "en", sec)
+        db.session.commit()
+    path = f"/invitation/{token}"
+    clients = [app.test_client() for _ in range(ACCEPTERS)]
+    tokens = [csrf_token(c.get(path).get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(ACCEPTERS)
+    statuses: list[int] = [0] * ACCEPTERS
+
+    def accept(i: int) -> None:
+        barrier.wait()
+        response = clients[i].post(path, data={
+            "csrf_token": tokens[i], "password": f"password number {i}",
+            "confirm": f"password number {i}"})
+        statuses[i] = response.status_code
+
+    threads = [threading.Thread(target=accept, args=(i,)) for i in range(ACCEPTERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses.count(302) == 1, statuses
+    assert set(statuses) == {302, 409}, statuses
+    winner = statuses.index(302)
+    logged_in = [c.get("/my/").status_code == 200 for c in clients]
+    assert logged_in == [i == winner for i in range(ACCEPTERS)], logged_in
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "liaison@example.org"))
+        # The password is the winner's, not whichever request wrote last.
+        assert user.check_password(f"password number {winner}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -184,51 +183,6 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(
         assert all(ids_seen == {rows[address]} for address, ids_seen in received.items())
     finally:
         sink.stop()
-
-
-@pytest.fixture
-def redis_server() -> Iterator[object]:
-    """A private redis-server without persistence that the test can restart."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is missing: CI needs it for the broker-restart test")
-        pytest.skip("redis-server is not installed: cannot restart a broker here")
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        procs.append(subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        import redis
-
-        client = redis.Redis(port=port)
-        assert wait_for(lambda: _ping(client), timeout=20), "redis-server did not start"
-
-    def stop() -> None:
-        proc = procs[-1]
-        proc.terminate()
-        proc.wait(10)
-
-    class Server:
-        url = f"redis://127.0.0.1:{port}/0"
-
-    server = Server()
-    server.start, server.stop = start, stop  # type: ignore[attr-defined]
-    start()
-    yield server
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-
-
-def _ping(client: object) -> bool:
-    try:
-        return bool(client.ping())  # type: ignore[attr-defined]
-    except Exception:
-        return False
 
 
 def test_a_redis_restart_without_persistence_loses_no_mail(

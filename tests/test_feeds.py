@@ -176,6 +176,16 @@ def test_conditional_requests_and_gzip(app: Flask, client: FlaskClient) -> None:
         assert zipped.headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(zipped.data) == full.data
         assert "Accept-Encoding" in zipped.headers["Vary"]
+        # Two representations, two strong ETags (RFC 9110 8.8.3.3).
+        zipped_etag = zipped.headers["ETag"]
+        assert zipped_etag != etag and zipped_etag.startswith('"')
+        again = client.get(url, headers={"If-None-Match": zipped_etag,
+                                         "Accept-Encoding": "gzip"})
+        assert again.status_code == 304 and again.headers["ETag"] == zipped_etag
+        # If-None-Match compares weakly: a W/ tag from a proxy or a list still matches.
+        for header in (f"W/{etag}", f'"other", W/{etag}', "*"):
+            assert client.get(url, headers={"If-None-Match": header}).status_code == 304, header
+        assert client.get(url, headers={"If-None-Match": 'W/"other"'}).status_code == 200
 
 
 def test_personal_feeds_and_tokens(app: Flask, client: FlaskClient) -> None:
@@ -302,10 +312,10 @@ def test_feeds_stored_in_redis(app: Flask) -> None:
     import redis
 
     client = redis.Redis.from_url(os.environ["SOKAI_TEST_BROKER_URL"])
-    store = RedisFeedStore(client)
     assembly_id = load_tomsk(app)
     try:
         with app.app_context():
+            store = RedisFeedStore(client, db.session)
             from services.calendar.builds import request_rebuild
 
             request_rebuild(db.session, assembly_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ from services.attendance import compute_attendance
 from services.delegations import set_delegation_status
 from services.demo import load_tomsk_2014
 from services.proxies import Document, reject_letter, submit_letter, verify_letter
-from tests.registration_helpers import PDF
+from tests.registration_helpers import PDF, make_pdf
 
 
 @pytest.fixture
@@ -209,6 +210,91 @@ def test_the_document_is_checked(session, tomsk) -> None:
                           (b"%PDF-" + b"0" * (10 * 1024 * 1024), "payload_too_large")):
         refused(code, submit, session, tomsk, "JKT", "TYO",
                 document=Document(content, "letter.pdf"))
+    assert session.scalar(select(func.count(ProxyLetterEvent.id))) == events
+
+
+def _set(key: str, value: object) -> Any:
+    """A tweak for make_pdf: put `key: value` in the document catalogue."""
+    from pypdf.generic import NameObject
+
+    def tweak(writer: Any) -> None:
+        writer.root_object[NameObject(key)] = writer._add_object(value)
+
+    return tweak
+
+
+def _javascript(code: str) -> Any:
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    return DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                             NameObject("/JS"): TextStringObject(code)})
+
+
+def _names_tree_js(writer: Any) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    tree = DictionaryObject({NameObject("/Names"): ArrayObject(
+        [TextStringObject("hello"), writer._add_object(_javascript("app.alert(1)"))])})
+    writer.root_object[NameObject("/Names")] = DictionaryObject(
+        {NameObject("/JavaScript"): writer._add_object(tree)})
+
+
+def _page_aa(writer: Any) -> None:
+    from pypdf.generic import DictionaryObject, NameObject
+
+    writer.pages[0][NameObject("/AA")] = DictionaryObject(
+        {NameObject("/O"): _javascript("app.alert(2)")})
+
+
+def _launch_link(writer: Any) -> None:
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    link = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+        NameObject("/Rect"): ArrayObject([FloatObject(v) for v in (0, 0, 100, 100)]),
+        NameObject("/A"): DictionaryObject({NameObject("/S"): NameObject("/Launch"),
+                                            NameObject("/F"): TextStringObject("calc.exe")})})
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+
+
+def _open_at_first_page(writer: Any) -> None:
+    from pypdf.generic import ArrayObject, NameObject, NullObject
+
+    writer.root_object[NameObject("/OpenAction")] = ArrayObject(
+        [writer.pages[0].indirect_reference, NameObject("/XYZ"), NullObject(), NullObject(),
+         NullObject()])
+
+
+def test_a_pdf_that_runs_something_or_does_not_parse_is_refused(session, tomsk) -> None:
+    """Real PDFs written with pypdf: a clean letter passes; JavaScript (on opening, in the
+    names tree, as a page's automatic action), a launch action, and files that only start
+    like a PDF are refused with a message on the document field."""
+    from services.proxies import check_document
+
+    clean = make_pdf()
+    check_document(Document(clean, "clean.pdf"))
+    check_document(Document(make_pdf(_open_at_first_page), "opens-at-page-1.pdf"))
+    refusals = {
+        "open-js.pdf": (make_pdf(_set("/OpenAction", _javascript("app.alert(0)"))),
+                        "active_pdf"),
+        "names-js.pdf": (make_pdf(_names_tree_js), "active_pdf"),
+        "page-aa.pdf": (make_pdf(_page_aa), "active_pdf"),
+        "launch.pdf": (make_pdf(_launch_link), "active_pdf"),
+        "truncated.pdf": (clean[:200], "unreadable_pdf"),
+        "header-only.pdf": (b"%PDF-1.7\n" + b"\x00garbage" * 100, "unreadable_pdf"),
+    }
+    for name, (content, code) in refusals.items():
+        error = refused(code, check_document, Document(content, name))
+        assert error.status == 422 and error.field == "document", name
+    events = session.scalar(select(func.count(ProxyLetterEvent.id)))
+    refused("active_pdf", submit, session, tomsk, "JKT", "TYO",
+            document=Document(refusals["launch.pdf"][0], "letter.pdf"))
     assert session.scalar(select(func.count(ProxyLetterEvent.id))) == events
 
 

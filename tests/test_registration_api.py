@@ -18,10 +18,18 @@ from tests.registration_helpers import (
     enter_cities_and_assembly,
     enter_tomsk_through_api,
     make_network,
+    make_pdf,
 )
 from webapp.extensions import db
 
 SLUG = "anmc21-tomsk-2014"
+
+
+def _open_with_javascript(writer: object) -> None:
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer.root_object[NameObject("/OpenAction")] = DictionaryObject({  # type: ignore[attr-defined]
+        NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("1")})
 
 
 @pytest.fixture
@@ -103,6 +111,8 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(app: Flask, client: FlaskCl
         (upload(b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)), 413, "payload_too_large"),
         (upload(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024)), 413, "payload_too_large"),
         (upload(PDF, holder="XXX"), 422, "unknown_city"),
+        (upload(PDF[:150]), 422, "unreadable_pdf"),
+        (upload(make_pdf(_open_with_javascript)), 422, "active_pdf"),
     ]
     for response, status, code in cases:
         assert response.status_code == status, response.data[:300]
@@ -110,6 +120,8 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(app: Flask, client: FlaskCl
         assert body["error"]["message"], body
         if status != 413 or code == "payload_too_large":
             assert body["error"]["code"] == code, body
+        if code.endswith("_pdf"):
+            assert list(body["error"]["fields"]) == ["document"], body
     assert _count(app, ProxyLetter) == 0
     assert len(list(stored.glob("*"))) == files_before
 

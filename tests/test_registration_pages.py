@@ -300,7 +300,7 @@ def test_switching_back_to_attending_revokes_through_the_page(
 
 def test_login_is_rate_limited_per_account(app: Flask, client: FlaskClient,
                                            make_user: Callable[..., User]) -> None:
-    from webapp.security import limiter
+    from webapp.security import limiter_of
 
     make_user("limited@example.org", Role.SECRETARIAT)
     make_user("neighbour@example.org", Role.SECRETARIAT)
@@ -311,7 +311,7 @@ def test_login_is_rate_limited_per_account(app: Flask, client: FlaskClient,
         assert login(client, "limited@example.org").status_code == 429
         assert login(client, "neighbour@example.org").status_code == 302
     finally:
-        limiter.reset()
+        limiter_of(app).reset()
 
 
 def test_pages_render_in_japanese(app: Flask, client: FlaskClient,
@@ -334,3 +334,43 @@ def test_pages_render_in_japanese(app: Flask, client: FlaskClient,
     login(client, "ja.jkt@example.org")
     html = client.get(f"/my/{SLUG}").get_data(as_text=True)
     assert 'lang="ja"' in html and "ジャカルタ" in html and "Asia/Jakarta" in html
+
+
+def test_a_full_trip_is_refused_next_to_the_visits(app: Flask, client: FlaskClient,
+                                                   make_user: Callable[..., User]) -> None:
+    """The last place went to someone else between loading the page and submitting it: 409,
+    the message beside the optional visits, nothing saved."""
+    from services.invitations import invite_delegate
+    from services.programme import sign_up
+
+    open_demo(app)
+    make_user("tyo@example.org", Role.LIAISON, city="TYO")
+    with app.app_context():
+        item = db.session.scalar(select(ProgrammeItem).where(ProgrammeItem.capacity.is_not(None)))
+        tokyo = db.session.scalars(select(Delegate).join(Delegation).join(MemberCity)
+                                   .where(MemberCity.code == "TYO")).all()
+        joko, other = tokyo[0], tokyo[1]
+        joko.email = "joko.full@example.org"
+        item.capacity = 1
+        liaison = db.session.scalar(select(User).where(User.email == "tyo@example.org"))
+        _invitation, token = invite_delegate(db.session, joko, liaison)
+        db.session.commit()
+        item_id, joko_id, other_id = item.id, joko.id, other.id
+    page = client.get(f"/d/{token}")
+    assert page.status_code == 200
+    with app.app_context():  # someone else takes the last place meanwhile
+        sign_up(db.session, db.session.get(Delegate, other_id),
+                db.session.get(ProgrammeItem, item_id))
+        db.session.commit()
+    response = client.post(f"/d/{token}", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "family_name": "Widodo",
+        "given_name": "Joko", "email": "joko.full@example.org", "language": "en",
+        "items": str(item_id)})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    error = re.search(r'data-testid="items-error"[^>]*>([^<]*)<', html)
+    assert error and "is full" in error.group(1), html
+    with app.app_context():
+        joko = db.session.get(Delegate, joko_id)
+        assert joko.family_name != "Widodo"  # nothing half-saved
+        assert db.session.get(ProgrammeItem, item_id).signup_count == 1

@@ -4,7 +4,7 @@ in their language and zone, through the outbox, a real worker and a real SMTP se
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -129,7 +129,8 @@ def test_templates_naming_unknown_variables_are_refused(app: Flask, session: obj
 def test_the_message_speaks_the_recipients_language_and_zones(app: Flask,
                                                                 session: object) -> None:
     assembly = open_assembly(session)
-    reminder = create_default_reminders(session, assembly)[1]
+    reminder = next(r for r in create_default_reminders(session, assembly)
+                    if r.anchor is ReminderAnchor.REGISTRATION_DEADLINE and r.offset == "-P3D")
     session.commit()
     people = {p.address: p for p in recipients(session, reminder)}
     ja = render(session, reminder, people["liaison.kul@example.org"], settings_of(app))
@@ -147,7 +148,8 @@ def test_the_message_speaks_the_recipients_language_and_zones(app: Flask,
 def test_the_assembly_start_reminder_carries_the_delegates_programme(
         app: Flask, session: object) -> None:
     assembly = open_assembly(session)
-    start = create_default_reminders(session, assembly)[4]
+    start = next(r for r in create_default_reminders(session, assembly)
+                 if r.anchor is ReminderAnchor.ASSEMBLY_START)
     session.commit()
     person = next(p for p in recipients(session, start) if p.language == "ja")
     message = render(session, start, person, settings_of(app))
@@ -159,6 +161,27 @@ def test_the_assembly_start_reminder_carries_the_delegates_programme(
     events = calendar.walk("VEVENT")
     assert events and all(str(e["DTSTART"].params["TZID"]) == "Asia/Tomsk" for e in events)
     assert "/calendar/p/" in message.text and "webcal://" in message.text
+    # As mailed: text/calendar with its charset and method, so that a mail reader (here
+    # Python's parser) gets the Japanese back, not U+FFFD.
+    import email
+    from email import policy
+
+    from models import OutboxMessage
+    from services.mail.delivery import build_email
+    from services.mail.outbox import _attachments
+
+    row = OutboxMessage(to_address=person.address, to_name="", subject=message.subject,
+                        text_body=message.text, html_body=message.html, language="ja",
+                        attachments=_attachments(message.attachments),
+                        message_id="<ics-test@sokai.test>", created_at=datetime.now(UTC))
+    parsed = email.message_from_bytes(bytes(build_email(row, "s@sokai.test")),
+                                      policy=policy.default)
+    (part,) = parsed.iter_attachments()
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("charset") == "utf-8" and part.get_param("method") == "PUBLISH"
+    text = part.get_content()
+    assert "\ufffd" not in text and text.encode() == attachment.content
+    assert any("\u3040" <= ch <= "\u9fff" for ch in text)  # Japanese titles survived
 
 
 def _sent(app: Flask) -> int:

@@ -437,6 +437,7 @@ def test_api_trigger_poll_download_and_the_requesters_email(
     assert client.get(csv_url, headers=liaison).status_code == 403
     download = client.get(csv_url, headers=headers)
     assert download.status_code == 200 and download.data.startswith(b"\xef\xbb\xbf")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in download.headers["Content-Disposition"]
     pdf = client.get(finished["downloads"]["pdf"].replace("http://sokai.test", ""),
                      headers=headers)

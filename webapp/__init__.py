@@ -8,12 +8,19 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask import Flask, appcontext_pushed
+from flask_talisman import Talisman
 from sqlalchemy import event
 
 from config import ConfigError, Settings, install_settings_provider, load_settings
 from services.i18n import CATALOGUES
 from webapp.api.schemas import ErrorOut
-from webapp.extensions import babel, csrf, db, login_manager
+from webapp.extensions import (
+    CONTENT_SECURITY_POLICY,
+    babel,
+    csrf,
+    db,
+    login_manager,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +33,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         title="Sokai API",
         version="1",
         spec_path="/openapi.json",
-        docs_path="/docs",
+        docs_path=None,  # webapp.api.docs_bp serves it: vendored Swagger UI, no inline script
         openapi_blueprint_url_prefix="/api/v1",
         json_errors=False,  # HTML pages keep HTML errors; the API formats its own
         instance_path=str(settings.instance_path),
@@ -66,6 +73,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             event.listen(db.engine, "connect", _sqlite_pragmas)
     csrf.init_app(app)
     login_manager.init_app(app)
+    _security_headers(app, settings)
 
     from webapp import i18n
 
@@ -96,6 +104,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     api.init_app(app)
     security.init_app(app)  # login rate limits
     return app
+
+
+def _security_headers(app: Flask, settings: Settings) -> None:
+    https = settings.base_url.startswith("https://")
+    Talisman(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        # TLS ends at the proxy in front: no redirects here; HSTS (sent on https requests
+        # only) and secure cookies when the public address is https.
+        force_https=False,
+        strict_transport_security=https,
+        session_cookie_secure=https,
+        x_xss_protection=False,  # obsolete; the CSP does this job
+    )
 
 
 def create_app_or_exit(**overrides: Any) -> Flask:

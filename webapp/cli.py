@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -74,10 +75,45 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+# A child that dies is started again after RESTART_FIRST seconds, doubling up to RESTART_MAX
+# while it keeps dying; a child that ran for STABLE_AFTER seconds starts the count anew.
+RESTART_FIRST = 1.0
+RESTART_MAX = 30.0
+STABLE_AFTER = 60.0
+
+
+@dataclass
+class _Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    delay: float = RESTART_FIRST
+    restart_at: float = 0.0
+
+    def start(self, env: dict[str, str]) -> None:
+        # Own process group: Ctrl-C reaches only us, and we stop the children in order.
+        self.proc = subprocess.Popen(self.argv, env=env, start_new_session=True)
+        self.started_at = time.monotonic()
+
+    def exited(self, now: float) -> int | None:
+        """The exit status if the child has just died (then a restart is scheduled)."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        status = self.proc.returncode
+        if now - self.started_at >= STABLE_AFTER:
+            self.delay = RESTART_FIRST
+        self.restart_at = now + self.delay
+        self.delay = min(self.delay * 2, RESTART_MAX)
+        self.proc = None
+        return status
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
-    """Start web, worker and beat; stop them all on Ctrl-C, SIGTERM or when one dies."""
+    """Start web, worker and beat; restart one that dies (with a growing pause); stop them
+    all on Ctrl-C or SIGTERM."""
     env = _child_env(settings)
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    children = [_Child(name, argv) for name, argv in _children(settings, host, port)]
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -86,9 +122,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for name, argv in _children(settings, host, port):
-        # Own process group: Ctrl-C reaches only us, and we stop the children in order.
-        procs[name] = subprocess.Popen(argv, env=env, start_new_session=True)
+    for child in children:
+        child.start(env)
 
     with _app_context(settings):
         from services.housekeeping import request_worker_check
@@ -99,31 +134,34 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     click.echo(f"\nSokai is running on http://{host}:{port}/  (health: /healthz; "
                "a worker round trip shows on the secretariat dashboard). Ctrl-C stops it.\n")
 
-    exit_code = 0
     while not stopping:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                click.echo(f"sokai: {name} exited with status {proc.returncode}; stopping",
-                           err=True)
-                exit_code = 1
-                stopping = True
-                break
+        now = time.monotonic()
+        for child in children:
+            status = child.exited(now)
+            if status is not None:
+                click.echo(f"sokai: {child.name} exited with status {status}; restarting it "
+                           f"in {child.restart_at - now:.0f} s", err=True)
+            if child.proc is None and now >= child.restart_at and not stopping:
+                child.start(env)
+                click.echo(f"sokai: {child.name} restarted", err=True)
         time.sleep(0.5)
 
     click.echo("\nsokai: stopping web, worker and beat…")
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+    running = [c for c in children if c.proc is not None]
+    for child in running:
+        if child.proc is not None and child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 30
-    for name, proc in procs.items():
+    for child in running:
+        assert child.proc is not None
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            click.echo(f"sokai: {name} did not stop in time; killing it", err=True)
-            proc.kill()
-            proc.wait()
+            click.echo(f"sokai: {child.name} did not stop in time; killing it", err=True)
+            child.proc.kill()
+            child.proc.wait()
     click.echo("sokai: stopped.")
-    raise SystemExit(exit_code)
+    raise SystemExit(0)
 
 
 @main.command()

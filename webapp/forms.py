@@ -3,7 +3,7 @@ the page; nothing of the refused request is kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +25,9 @@ def form_field(form: Any, name: str) -> Any:
     return None
 
 
-def show_refusal(form: Any, error: DomainError) -> None:
-    shown = False
+def show_refusal(form: Any, error: DomainError, elsewhere: Collection[str] = ()) -> None:
+    """`elsewhere`: fields the page shows itself (not form fields)."""
+    shown = any(name in elsewhere for name in error.fields)
     for name, messages in error.fields.items():
         field = form_field(form, name) if form is not None else None
         if field is not None:
@@ -50,7 +51,7 @@ class Attempt:
 
 
 @contextmanager
-def attempt(form: Any = None) -> Iterator[Attempt]:
+def attempt(form: Any = None, elsewhere: Collection[str] = ()) -> Iterator[Attempt]:
     """Run a use case for a form: a DomainError is rolled back and shown on the form.
 
         with attempt(form) as tried:
@@ -64,5 +65,5 @@ def attempt(form: Any = None) -> Iterator[Attempt]:
         yield result
     except DomainError as error:
         db.session.rollback()
-        show_refusal(form, error)
+        show_refusal(form, error, elsewhere)
         result.error = error

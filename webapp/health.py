@@ -1,4 +1,9 @@
-"""GET /healthz: is the database reachable, is the broker reachable (and is a worker alive)."""
+"""GET /healthz: is the database reachable, is the broker reachable (and is a worker alive),
+and, when REDIS_URL is set, does Redis answer.
+
+The database and the broker are needed: either failing is a 503. Redis (rate limits, stored
+feeds) has a fallback in the process and the database, so without it the app still works:
+200 with status "degraded", Redis named."""
 
 from __future__ import annotations
 
@@ -42,6 +47,21 @@ def check_broker() -> str:
         return f"error: {type(exc).__name__}"
 
 
+def check_redis(url: str) -> str:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return "ok"
+    except Exception as exc:
+        log.warning("health: redis: %s", exc)
+        return f"error: {type(exc).__name__}"
+
+
 def worker_report() -> dict[str, Any]:
     """What the worker and the scheduler last did (informational, not part of status)."""
     check = db.session.scalar(select(WorkerCheck).where(WorkerCheck.answered_at.is_not(None))
@@ -64,6 +84,13 @@ def healthz() -> tuple[dict[str, Any], int]:
     body["status"] = "ok" if ok else "error"
     if not ok:
         body["failing"] = [name for name in ("database", "broker") if body[name] != "ok"]
+    redis_url = current_app.config["SOKAI_SETTINGS"].redis_url
+    if redis_url:
+        body["redis"] = check_redis(redis_url)
+        if body["redis"] != "ok":
+            body["degraded"] = ["redis"]
+            if ok:
+                body["status"] = "degraded"
     if body["database"] == "ok":
         body["worker"] = worker_report()
     return body, 200 if ok else 503

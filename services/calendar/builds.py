@@ -194,6 +194,11 @@ def build_pending(session: Session, assembly_id: int, store: FeedStore,
         return False
     target = state.wanted_version
     Builder(session, assembly, store, now or utcnow()).everything()
+    if getattr(store, "behind", False):
+        # Stored in the database (served from there meanwhile) but not in Redis: the
+        # assembly stays dirty, and the sweep builds it again once Redis answers.
+        session.commit()
+        return False
     session.execute(update(FeedState)
                     .where(FeedState.assembly_id == assembly_id,
                            FeedState.built_version < target)

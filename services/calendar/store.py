@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +20,9 @@ from werkzeug.http import http_date
 
 from models import StoredFeed, utcnow
 from services.calendar.content import whole_seconds
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,29 +87,65 @@ class DatabaseFeedStore:
 
 
 class RedisFeedStore:
-    """Feeds in Redis (REDIS_URL set): one hash per feed."""
+    """Feeds in Redis (REDIS_URL set): one hash per feed, written through to the database.
+
+    The database copy is what keeps feeds served while Redis does not answer: reads fall back
+    to it, and a build that could not reach Redis says so (`behind`), so that the assembly
+    stays dirty and the sweep writes the feeds into Redis once it is back. After a failure
+    Redis is left alone for RETRY_AFTER seconds, so an outage costs no time per request.
+    """
 
     PREFIX = "sokai:feed:"
+    RETRY_AFTER = 5.0
+    _down_until: dict[int, float] = {}  # per client
 
-    def __init__(self, client: object) -> None:
+    def __init__(self, client: object, session: Session) -> None:
         self.client = client
+        self.database = DatabaseFeedStore(session)
+        self.behind = False  # some read or write missed Redis
+
+    def _redis(self, call: Callable[[], T], fallback: Callable[[], T]) -> T:
+        import redis
+
+        if self._down_until.get(id(self.client), 0.0) > time.monotonic():
+            self.behind = True
+            return fallback()
+        try:
+            return call()
+        except redis.RedisError as exc:
+            log.warning("feeds: Redis unreachable (%s); using the database copy", exc)
+            self._down_until[id(self.client)] = time.monotonic() + self.RETRY_AFTER
+            self.behind = True
+            return fallback()
 
     def etag(self, key: str) -> str | None:
-        value = self.client.hget(self.PREFIX + key, "etag")  # type: ignore[attr-defined]
-        return value.decode() if value else None
+        def from_redis() -> str | None:
+            value = self.client.hget(self.PREFIX + key, "etag")  # type: ignore[attr-defined]
+            return value.decode() if value else None
+
+        return self._redis(from_redis, lambda: self.database.etag(key))
 
     def get(self, key: str) -> BuiltFeed | None:
-        fields = self.client.hgetall(self.PREFIX + key)  # type: ignore[attr-defined]
-        if not fields:
-            return None
-        return BuiltFeed(body=fields[b"body"], gzip_body=fields[b"gzip"],
-                         etag=fields[b"etag"].decode(),
-                         last_modified=datetime.fromisoformat(fields[b"last_modified"].decode()))
+        def from_redis() -> BuiltFeed | None:
+            fields = self.client.hgetall(self.PREFIX + key)  # type: ignore[attr-defined]
+            if not fields:
+                return None
+            return BuiltFeed(body=fields[b"body"], gzip_body=fields[b"gzip"],
+                             etag=fields[b"etag"].decode(),
+                             last_modified=datetime.fromisoformat(
+                                 fields[b"last_modified"].decode()))
+
+        return self._redis(from_redis, lambda: self.database.get(key))
 
     def put(self, key: str, feed: BuiltFeed, delegate_id: int | None = None) -> None:
-        self.client.hset(self.PREFIX + key, mapping={  # type: ignore[attr-defined]
-            "body": feed.body, "gzip": feed.gzip_body, "etag": feed.etag,
-            "last_modified": feed.last_modified.isoformat()})
+        self.database.put(key, feed, delegate_id)
+
+        def to_redis() -> None:
+            self.client.hset(self.PREFIX + key, mapping={  # type: ignore[attr-defined]
+                "body": feed.body, "gzip": feed.gzip_body, "etag": feed.etag,
+                "last_modified": feed.last_modified.isoformat()})
+
+        self._redis(to_redis, lambda: None)
 
 
 _REDIS_CLIENTS: dict[str, object] = {}
@@ -116,8 +158,10 @@ def feed_store(session: Session, redis_url: str | None) -> FeedStore:
     if client is None:
         import redis
 
-        client = _REDIS_CLIENTS[redis_url] = redis.Redis.from_url(redis_url)
-    return RedisFeedStore(client)
+        # Short timeouts: a Redis that does not answer falls back to the database quickly.
+        client = _REDIS_CLIENTS[redis_url] = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=1, socket_timeout=1)
+    return RedisFeedStore(client, session)
 
 
 def public_key(assembly_id: int, lang: str) -> str:

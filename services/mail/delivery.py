@@ -90,8 +90,7 @@ def build_email(message: OutboxMessage, sender: str) -> Message:
         mixed = MIMEMultipart("mixed")
         mixed.attach(body)
         for attachment in message.attachments:
-            maintype, _, subtype = attachment["content_type"].partition("/")
-            part = MIMEBase(maintype, subtype or "octet-stream")
+            part = _attachment_part(attachment["content_type"])
             part.set_payload(base64.b64decode(attachment["content_b64"]))
             encoders.encode_base64(part)
             part.add_header("Content-Disposition", "attachment",
@@ -106,6 +105,20 @@ def build_email(message: OutboxMessage, sender: str) -> Message:
     body["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
     body["Content-Language"] = message.language
     return body
+
+
+def _attachment_part(content_type: str) -> MIMEBase:
+    """A MIME part for 'type/subtype; name=value; …'. Text without a charset is our own
+    UTF-8 (rows written before the type carried one): say so, or readers guess ASCII."""
+    media, *params = (p.strip() for p in content_type.split(";"))
+    maintype, _, subtype = media.partition("/")
+    values = dict(p.partition("=")[::2] for p in params if "=" in p)
+    if maintype == "text":
+        values.setdefault("charset", "utf-8")
+    part = MIMEBase(maintype, subtype or "octet-stream")
+    for name, value in values.items():
+        part.set_param(name, value)
+    return part
 
 
 class Transport(Protocol):

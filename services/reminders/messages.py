@@ -90,6 +90,10 @@ def _context(session: Session, reminder: Reminder, person: Recipient, settings: 
     }
 
 
+# The .ics is UTF-8 (Japanese titles) and a published calendar, not an invitation to answer.
+CALENDAR_ATTACHMENT = "text/calendar; charset=utf-8; method=PUBLISH"
+
+
 def render(session: Session, reminder: Reminder, person: Recipient, settings: Settings,
            anchor: datetime | None = None, strict: bool = False) -> RenderedReminder:
     """The message for one recipient, in their language, times in their zone and the host's."""
@@ -120,7 +124,7 @@ def render_in_language(session: Session, reminder: Reminder, person: Recipient,
         if context["deadline"] else [])
     attachments: tuple[Attachment, ...] = ()
     if reminder.attach_programme and person.delegate_id is not None:
-        attachments = (Attachment("programme.ics", "text/calendar", programme_ics(
+        attachments = (Attachment("programme.ics", CALENDAR_ATTACHMENT, programme_ics(
             session, reminder.assembly, person.delegate_id, lang)),)
     return RenderedReminder(subject=subject, text=text, html=html, attachments=attachments)
 

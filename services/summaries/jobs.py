@@ -175,8 +175,9 @@ def requeue_stuck(session: Session, now: datetime | None = None) -> list[int]:
     return list(lost)
 
 
+# Media types without parameters: Werkzeug adds "; charset=utf-8" to text/* itself.
 CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, HTTPTokenAuth, abort
-from flask import Flask
+from flask import Blueprint, Flask, current_app, render_template
 
 from models import Assembly, Role, User
-from services.access import require_secretariat
 from services.accounts import user_for_token
 from services.assemblies import find_assembly
 from webapp.errors import error_body
@@ -17,6 +16,18 @@ from webapp.extensions import csrf, db
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Sokai")
 token_auth = HTTPTokenAuth(scheme="Bearer", description="`sokai tokens create EMAIL`")
+
+
+# Roles for `bp.auth_required(token_auth, roles=…)`: the role is checked with the token,
+# before the body is parsed, so a caller who may not write gets 403, never a 422 about the
+# schema. Object-level rules (which city) stay in the operations and services.
+SECRETARIAT = [Role.SECRETARIAT.value]
+CITY_STAFF = [Role.SECRETARIAT.value, Role.LIAISON.value]
+
+
+@token_auth.get_user_roles
+def _roles(user: User) -> list[str]:
+    return [user.role.value]
 
 
 @token_auth.verify_token
@@ -31,8 +42,9 @@ def _verify(token: str) -> User | None:
 
 @token_auth.error_processor
 def _auth_error(error: Any) -> tuple[dict[str, Any], int, Any]:
-    return (error_body(error.status_code, "a valid Bearer token is required"),
-            error.status_code, error.headers)
+    message = ("this token's role may not do this" if error.status_code == 403
+               else "a valid Bearer token is required")
+    return error_body(error.status_code, message), error.status_code, error.headers
 
 
 def api_user() -> User:
@@ -47,24 +59,22 @@ def assembly_or_404(slug: str) -> Assembly:
     return assembly
 
 
-def secretariat_user() -> User:
-    """The token's user, who must be the secretariat (403 otherwise)."""
-    user = api_user()
-    require_secretariat(user)
-    return user
+# The docs page: Swagger UI from webapp/static/vendor (no CDN), started by a script file
+# (the CSP allows no inline script), so not APIFlask's built-in page.
+docs_bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 
 
-def liaison_or_secretariat() -> User:
-    """The token's user, who must be the secretariat or a city's liaison (403 otherwise)."""
-    user = api_user()
-    if user.role not in (Role.SECRETARIAT, Role.LIAISON):
-        abort(403, "only the secretariat and city liaisons may do this")
-    return user
+@docs_bp.get("/docs")
+def docs() -> str:
+    app = current_app
+    return render_template("api/docs.html", title=getattr(app, "title", "API"),
+                           version=getattr(app, "version", ""))
 
 
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # Bearer tokens, no cookies: cross-site forgery does not apply
     app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)
 
 
 # The API's areas add their operations to `bp`.

@@ -11,7 +11,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from models import AssemblyStatus, Quorum
 from services.assemblies import create_assembly, update_assembly, visible_assemblies
-from webapp.api import api_user, assembly_or_404, bp, secretariat_user, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import AssemblyOut, Instant, Localized
 from webapp.extensions import db
 
@@ -67,24 +67,22 @@ def get_assembly(slug: str) -> Any:
 
 
 @bp.post("/assemblies")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(AssemblyIn, arg_name="data")
 @bp.output(AssemblyOut, status_code=201)
 @bp.doc(summary="Create an assembly (secretariat)", responses=[403, 409, 422])
 def create_assembly_api(data: dict[str, Any]) -> Any:
-    secretariat_user()
     assembly = create_assembly(db.session, data)
     db.session.commit()
     return assembly
 
 @bp.patch("/assemblies/<slug>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(AssemblyPatch, arg_name="data")
 @bp.output(AssemblyOut)
 @bp.doc(summary="Change an assembly, open or close registration (secretariat)",
         responses=[403, 404, 422])
 def update_assembly_api(slug: str, data: dict[str, Any]) -> Any:
-    secretariat_user()
     assembly = update_assembly(db.session, assembly_or_404(slug), data)
     db.session.commit()
     return assembly

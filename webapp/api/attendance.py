@@ -10,7 +10,7 @@ from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
 from services.attendance import Attendance, compute_attendance
-from webapp.api import assembly_or_404, bp, secretariat_user, token_auth
+from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -67,10 +67,9 @@ def attendance_json(picture: Attendance) -> dict[str, Any]:
                        "required": picture.required, "reached": picture.quorum_reached}}
 
 @bp.get("/assemblies/<slug>/attendance")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(AttendanceOut)
 @bp.doc(summary="The live attendance picture and the quorum (secretariat)",
         responses=[403, 404])
 def attendance(slug: str) -> Any:
-    secretariat_user()
     return attendance_json(compute_attendance(db.session, assembly_or_404(slug)))

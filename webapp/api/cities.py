@@ -14,7 +14,7 @@ from models import MemberCity
 from models.languages import LANGUAGES
 from services.cities import create_city, find_city, update_city
 from services.invitations import invite_liaison
-from webapp.api import bp, secretariat_user, token_auth
+from webapp.api import SECRETARIAT, api_user, bp, token_auth
 from webapp.api.schemas import CityOut, Localized
 from webapp.extensions import db
 
@@ -59,35 +59,33 @@ def get_city(code: str) -> Any:
 
 
 @bp.post("/cities")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(CityIn, arg_name="data")
 @bp.output(CityOut, status_code=201)
 @bp.doc(summary="Add a member city (secretariat)", responses=[403, 409, 422])
 def create_city_api(data: dict[str, Any]) -> Any:
-    secretariat_user()
     city = create_city(db.session, **data)
     db.session.commit()
     return city
 
 @bp.patch("/cities/<code>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(CityPatch, arg_name="data")
 @bp.output(CityOut)
 @bp.doc(summary="Change a member city (secretariat)", responses=[403, 404, 422])
 def update_city_api(code: str, data: dict[str, Any]) -> Any:
-    secretariat_user()
     city = update_city(db.session, find_city(db.session, code), **data)
     db.session.commit()
     return city
 
 @bp.post("/cities/<code>/invitations")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(InvitationIn, arg_name="data")
 @bp.output(InvitationOut, status_code=201)
 @bp.doc(summary="Invite the city's liaison by email (secretariat): a one-time link to set a "
                 "password", responses=[403, 404, 409, 422])
 def invite_liaison_api(code: str, data: dict[str, Any]) -> Any:
-    user = secretariat_user()
+    user = api_user()
     invitation, _token = invite_liaison(db.session, find_city(db.session, code), data["email"],
                                         data["language"], user)
     db.session.commit()

@@ -32,7 +32,7 @@ from services.delegations import (
     update_delegate,
 )
 from services.i18n import _
-from webapp.api import assembly_or_404, bp, liaison_or_secretariat, token_auth
+from webapp.api import CITY_STAFF, api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.errors import error_body
 from webapp.extensions import db
@@ -94,11 +94,11 @@ def _delegation_out(assembly: Assembly, city: MemberCity) -> dict[str, Any]:
             "participants": len(delegates_of(db.session, assembly, city))}
 
 @bp.get("/assemblies/<slug>/delegations/<city>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(DelegationOut)
 @bp.doc(summary="A city's delegation: undecided, attending or absent", responses=[403, 404])
 def get_delegation(slug: str, city: str) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     assembly, member = assembly_or_404(slug), find_city(db.session, city)
     require_city_access(user, member)
     out = _delegation_out(assembly, member)
@@ -106,26 +106,26 @@ def get_delegation(slug: str, city: str) -> Any:
     return out
 
 @bp.put("/assemblies/<slug>/delegations/<city>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegationIn, arg_name="data")
 @bp.output(DelegationOut)
 @bp.doc(summary="Declare the city attending or absent (attending revokes its proxy letter)",
         responses=[403, 404, 409, 422])
 def put_delegation(slug: str, city: str, data: dict[str, Any]) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     assembly, member = assembly_or_404(slug), find_city(db.session, city)
     set_delegation_status(db.session, assembly, member, DelegationStatus(data["status"]), user)
     db.session.commit()
     return _delegation_out(assembly, member)
 
 @bp.get("/assemblies/<slug>/delegates")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegatesQuery, location="query", arg_name="query")
 @bp.output(DelegateOut(many=True))
 @bp.doc(summary="Delegates, by city with the representative first (a liaison: own city)",
         responses=[403, 404])
 def list_delegates(slug: str, query: dict[str, Any]) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     assembly = assembly_or_404(slug)
     city = find_city(db.session, query["city"]) if query.get("city") else None
     if not user.is_secretariat:
@@ -135,12 +135,12 @@ def list_delegates(slug: str, query: dict[str, Any]) -> Any:
     return delegates_of(db.session, assembly, city)
 
 @bp.post("/assemblies/<slug>/delegates")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegateIn, arg_name="data")
 @bp.output(DelegateOut, status_code=201)
 @bp.doc(summary="Register a delegate", responses=[403, 404, 409, 422])
 def create_delegate(slug: str, data: dict[str, Any]) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     assembly = assembly_or_404(slug)
     code = data.pop("city", None) or (user.city.code if user.city else None)
     if code is None:
@@ -160,44 +160,44 @@ def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
     return delegate
 
 @bp.get("/assemblies/<slug>/delegates/<int:delegate_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(DelegateOut)
 @bp.doc(summary="One delegate", responses=[403, 404])
 def get_delegate(slug: str, delegate_id: int) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     return _delegate(assembly_or_404(slug), delegate_id, user)
 
 @bp.patch("/assemblies/<slug>/delegates/<int:delegate_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(DelegatePatch, arg_name="data")
 @bp.output(DelegateOut)
 @bp.doc(summary="Change a delegate", responses=[403, 404, 409, 422])
 def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     delegate = update_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
                                data, user)
     db.session.commit()
     return delegate
 
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(DelegateOut)
 @bp.doc(summary="Cancel a delegate (kept, marked cancelled)", responses=[403, 404, 409])
 def delete_delegate(slug: str, delegate_id: int) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     delegate = cancel_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
                                user)
     db.session.commit()
     return delegate
 
 @bp.post("/assemblies/<slug>/delegations/<city>/import")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(ImportIn, location="form_and_files", arg_name="data")
 @bp.output(DelegateOut(many=True), status_code=201)
 @bp.doc(summary="Import a delegation from CSV or XLSX: every row or none (422 lists the bad "
                 "rows in `fields.rows`)", responses=[403, 404, 409, 413, 422])
 def import_delegates(slug: str, city: str, data: dict[str, Any]) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     assembly, member = assembly_or_404(slug), find_city(db.session, city)
     upload = data["file"]
     report = import_delegation(db.session, assembly, member, upload.read(),

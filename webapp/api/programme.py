@@ -21,7 +21,7 @@ from services.programme import (
     set_status,
     update_item,
 )
-from webapp.api import assembly_or_404, bp, secretariat_user, token_auth
+from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -117,12 +117,11 @@ def list_programme(slug: str) -> Any:
 
 
 @bp.post("/assemblies/<slug>/programme")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ProgrammeItemIn, arg_name="data")
 @bp.output(ProgrammeItemOut, status_code=201)
 @bp.doc(summary="Add an item (secretariat)", responses=[403, 404, 422])
 def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
-    secretariat_user()
     assembly = assembly_or_404(slug)
     item = add_item(db.session, assembly, _draft(data, assembly, None))
     if data.get("status") == ItemStatus.CANCELLED.value:
@@ -132,13 +131,12 @@ def create_programme_item(slug: str, data: dict[str, Any]) -> Any:
 
 
 @bp.patch("/assemblies/<slug>/programme/<int:item_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ProgrammeItemPatch, arg_name="data")
 @bp.output(ProgrammeItemOut)
 @bp.doc(summary="Change, move, cancel or restore an item (secretariat)",
         responses=[403, 404, 422])
 def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
-    secretariat_user()
     assembly = assembly_or_404(slug)
     item = find_item(db.session, assembly, item_id)
     if item is None:
@@ -151,12 +149,11 @@ def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
 
 
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>/feed-token")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output({}, status_code=204)
 @bp.doc(summary="Revoke a delegate's private calendar link (secretariat)",
         responses=[403, 404])
 def revoke_feed_token(slug: str, delegate_id: int) -> Any:
-    secretariat_user()
     assembly = assembly_or_404(slug)
     delegate = db.session.get(Delegate, delegate_id)
     if delegate is None or delegate.assembly_id != assembly.id:

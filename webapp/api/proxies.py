@@ -21,7 +21,7 @@ from services.proxies import (
     submit_letter,
     verify_letter,
 )
-from webapp.api import assembly_or_404, bp, liaison_or_secretariat, secretariat_user, token_auth
+from webapp.api import CITY_STAFF, SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.extensions import db
 from webapp.registration import send_letter_document
 
@@ -65,22 +65,22 @@ class RejectIn(Schema):
 
 
 @bp.get("/assemblies/<slug>/proxies")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(ProxyOut(many=True))
 @bp.doc(summary="Proxy letters with their history (a liaison: own city's)",
         responses=[403, 404])
 def list_proxies(slug: str) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     return letters_of(db.session, assembly_or_404(slug), user)
 
 @bp.post("/assemblies/<slug>/proxies")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.input(ProxyIn, location="form_and_files", arg_name="data")
 @bp.output(ProxyOut, status_code=201)
 @bp.doc(summary="Submit a signed proxy letter (multipart, PDF up to 10 MB)",
         responses=[403, 404, 409, 413, 422])
 def create_proxy(slug: str, data: dict[str, Any]) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     assembly = assembly_or_404(slug)
     grantor = find_city(db.session, data["grantor"], "grantor")
     require_city_access(user, grantor)
@@ -102,40 +102,40 @@ def _letter(assembly: Assembly, letter_id: int, user: User) -> ProxyLetter:
     return letter
 
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.output(ProxyOut)
 @bp.doc(summary="One proxy letter and its history", responses=[403, 404])
 def get_proxy(slug: str, letter_id: int) -> Any:
-    user = liaison_or_secretariat()
+    user = api_user()
     return _letter(assembly_or_404(slug), letter_id, user)
 
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>/document")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.doc(summary="The signed PDF (secretariat and the grantor's liaison only)",
         responses={200: "application/pdf", 403: "Forbidden", 404: "Not Found"})
 def proxy_document(slug: str, letter_id: int) -> Response:
-    user = liaison_or_secretariat()
+    user = api_user()
     return send_letter_document(_letter(assembly_or_404(slug), letter_id, user))
 
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/verify")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(ProxyOut)
 @bp.doc(summary="Verify a letter (secretariat); the liaison is told by email",
         responses=[403, 404, 409])
 def verify_proxy(slug: str, letter_id: int) -> Any:
-    user = secretariat_user()
+    user = api_user()
     letter = verify_letter(db.session, _letter(assembly_or_404(slug), letter_id, user), user)
     db.session.commit()
     return letter
 
 @bp.post("/assemblies/<slug>/proxies/<int:letter_id>/reject")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(RejectIn, arg_name="data")
 @bp.output(ProxyOut)
 @bp.doc(summary="Reject a letter with a reason (secretariat); the liaison is told by email",
         responses=[403, 404, 409, 422])
 def reject_proxy(slug: str, letter_id: int, data: dict[str, Any]) -> Any:
-    user = secretariat_user()
+    user = api_user()
     letter = reject_letter(db.session, _letter(assembly_or_404(slug), letter_id, user), user,
                            data["reason"])
     db.session.commit()

@@ -17,7 +17,7 @@ from services.reminders.editing import create_reminder as create
 from services.reminders.editing import update_reminder as update
 from services.reminders.sweep import reminders_of
 from services.reminders.timing import due_at
-from webapp.api import assembly_or_404, bp, secretariat_user, token_auth
+from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Localized
 from webapp.extensions import db
 
@@ -72,11 +72,6 @@ class ReminderOut(Schema):
     note = String()
 
 
-def _secretariat_assembly(slug: str) -> Assembly:
-    secretariat_user()
-    return assembly_or_404(slug)
-
-
 def _reminder(assembly: Assembly, reminder_id: int) -> Reminder:
     reminder = db.session.get(Reminder, reminder_id)
     if reminder is None or reminder.assembly_id != assembly.id:
@@ -99,41 +94,41 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/assemblies/<slug>/reminders")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(ReminderOut(many=True))
 @bp.doc(summary="An assembly's reminders, in the order they fall due", responses=[403, 404])
 def list_reminders(slug: str) -> Any:
-    assembly = _secretariat_assembly(slug)
+    assembly = assembly_or_404(slug)
     return [_out(view.reminder) for view in reminders_of(db.session, assembly)]
 
 
 @bp.post("/assemblies/<slug>/reminders")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ReminderIn, arg_name="data")
 @bp.output(ReminderOut, status_code=201)
 @bp.doc(summary="Create a reminder", responses=[403, 404, 422])
 def create_reminder(slug: str, data: dict[str, Any]) -> Any:
-    assembly = _secretariat_assembly(slug)
+    assembly = assembly_or_404(slug)
     reminder = create(db.session, assembly, **_fields(data))
     db.session.commit()
     return _out(reminder)
 
 
 @bp.get("/assemblies/<slug>/reminders/<int:reminder_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(ReminderOut)
 @bp.doc(summary="One reminder", responses=[403, 404])
 def get_reminder(slug: str, reminder_id: int) -> Any:
-    return _out(_reminder(_secretariat_assembly(slug), reminder_id))
+    return _out(_reminder(assembly_or_404(slug), reminder_id))
 
 
 @bp.patch("/assemblies/<slug>/reminders/<int:reminder_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(ReminderPatch, arg_name="data")
 @bp.output(ReminderOut)
 @bp.doc(summary="Change a reminder (or pause it: status paused)", responses=[403, 404, 409, 422])
 def update_reminder(slug: str, reminder_id: int, data: dict[str, Any]) -> Any:
-    reminder = _reminder(_secretariat_assembly(slug), reminder_id)
+    reminder = _reminder(assembly_or_404(slug), reminder_id)
     if reminder.status not in (ReminderStatus.ACTIVE, ReminderStatus.PAUSED):
         abort(409, f"the reminder is {reminder.status.value}; create a new one")
     update(db.session, reminder, **_fields(data))
@@ -142,12 +137,12 @@ def update_reminder(slug: str, reminder_id: int, data: dict[str, Any]) -> Any:
 
 
 @bp.delete("/assemblies/<slug>/reminders/<int:reminder_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output({}, status_code=204)
 @bp.doc(summary="Delete a reminder (the mail it already sent stays in the mail log)",
         responses=[403, 404])
 def delete_reminder(slug: str, reminder_id: int) -> Any:
-    reminder = _reminder(_secretariat_assembly(slug), reminder_id)
+    reminder = _reminder(assembly_or_404(slug), reminder_id)
     db.session.delete(reminder)
     db.session.commit()
     current_app.logger.info("reminder %s deleted", reminder_id)

@@ -19,7 +19,7 @@ from services.summaries.jobs import (
     summary_file,
     summary_history,
 )
-from webapp.api import api_user, assembly_or_404, bp, secretariat_user, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.extensions import db
 
 
@@ -83,7 +83,7 @@ def _job(job_id: int) -> SummaryJob:
 
 
 @bp.post("/assemblies/<slug>/summaries")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(SummaryIn, arg_name="data")
 @bp.output(SummaryOut, status_code=202)
 @bp.doc(summary="Generate the attendance summary and report (CSV, XLSX, PDF)",
@@ -91,46 +91,41 @@ def _job(job_id: int) -> SummaryJob:
                     "queued or running returns that job (`joined: true`).",
         responses=[403, 404])
 def create_summary(slug: str, data: dict[str, Any]) -> Any:
-    secretariat_user()
     assembly = assembly_or_404(slug)
     job, created = request_summary(db.session, assembly, api_user(), data.get("language"))
     return summary_out(job, joined=not created)
 
 
 @bp.get("/assemblies/<slug>/summaries")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(SummaryOut(many=True))
 @bp.doc(summary="Past and current summaries of an assembly, newest first", responses=[403, 404])
 def list_summaries(slug: str) -> Any:
-    secretariat_user()
     return [summary_out(job) for job in summary_history(db.session, assembly_or_404(slug))]
 
 
 @bp.get("/summaries/<int:job_id>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(SummaryOut)
 @bp.doc(summary="A summary job: status, progress and download links", responses=[403, 404])
 def get_summary(job_id: int) -> Any:
-    secretariat_user()
     return summary_out(_job(job_id))
 
 
 @bp.post("/summaries/<int:job_id>/retry")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output(SummaryOut, status_code=202)
 @bp.doc(summary="Retry a failed summary", responses=[403, 404, 409])
 def retry(job_id: int) -> Any:
-    secretariat_user()
     job, created = retry_summary(db.session, _job(job_id), api_user())
     return summary_out(job, joined=not created)
 
 
 @bp.get("/summaries/<int:job_id>/files/<fmt>")
-@bp.auth_required(token_auth)
+@bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.doc(summary="Download one file of a finished summary (csv, xlsx or pdf)",
         responses=[403, 404, 409])
 def download_summary(job_id: int, fmt: str) -> Response:
-    secretariat_user()
     return summary_file_response(_job(job_id), fmt)
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy import update
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
@@ -31,9 +32,16 @@ class LoginForm(FlaskForm):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+def load_user(session_id: str) -> User | None:
+    """The session's user, if the session is as new as the user's last logout or password
+    change (User.get_id carries the version)."""
+    parsed = User.parse_session_id(session_id)
+    if parsed is None:
+        return None
+    user = db.session.get(User, parsed[0])
+    if user is None or not user.is_active or user.session_version != parsed[1]:
+        return None
+    return user
 
 
 def visible_assembly_or_404(slug: str) -> Assembly:
@@ -84,6 +92,10 @@ def login() -> Response | str:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    # End this session and every other one of the user's (a copied cookie included).
+    db.session.execute(update(User).where(User.id == current_user.id)
+                       .values(session_version=User.session_version + 1))
+    db.session.commit()
     logout_user()
     flash(_l("You are logged out."), "info")
     return redirect(url_for("public.index"))

@@ -29,7 +29,7 @@ from services.reminders.editing import create_reminder, preview, set_paused, upd
 from services.reminders.messages import TEMPLATE_VARIABLES
 from services.reminders.sweep import reminders_of
 from webapp.auth import roles_required, visible_assembly_or_404
-from webapp.extensions import db
+from webapp.extensions import CONTENT_SECURITY_POLICY, db, talisman
 from webapp.forms import attempt
 from webapp.i18n import current_language, show_instant
 
@@ -91,6 +91,10 @@ def mail_log() -> str:
 
 
 @bp.get("/mail/<int:message_id>")
+# The HTML preview is a sandboxed srcdoc frame, which inherits this page's policy: let the
+# mail's own inline styles show (scripts stay off: the sandbox and script-src both say so).
+@talisman(content_security_policy={**CONTENT_SECURITY_POLICY,
+                                   "style-src": "'self' 'unsafe-inline'"})
 @roles_required(Role.SECRETARIAT)
 def mail_message(message_id: int) -> str:
     message = db.session.get(OutboxMessage, message_id) or abort(404)

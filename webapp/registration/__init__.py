@@ -332,6 +332,10 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
             login_user(user)
             flash(_("Welcome! Your password is set."), "success")
             return redirect(url_for("registration.my_assemblies"))
+        if tried.error is not None and tried.error.code == "invitation_used":
+            # Another request used the link meanwhile: it is gone for this one too.
+            return render_template("registration/invitation.html", invitation=None,
+                                   form=None), tried.status
     return render_template("registration/invitation.html", invitation=invitation,
                            form=form), 422 if form.errors else 200
 
@@ -350,18 +354,26 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
     form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
                         title_ja=delegate.title.get("ja", ""))
     form.role.render_kw = {"disabled": True}
+    status = 200
+    items_error: str | None = None  # the optional visits are checkboxes, not a form field
     if request.method == "POST" and form.validate_on_submit():
         wanted = {int(v) for v in request.form.getlist("items") if v.isdigit()}
-        with attempt(form) as tried:
+        with attempt(form, elsewhere={"item"}) as tried:
             confirm_own_registration(db.session, delegate, _delegate_data(form), wanted)
             db.session.commit()
         if not tried.refused:
             flash(_("Thank you: your registration is confirmed."), "success")
             return redirect(url_for("registration.delegate_page", token=token))
+        status = tried.status
+        if tried.error is not None and tried.error.field == "item":
+            items_error = tried.error.message
+    if form.errors:
+        status = 422
     mine = delegate_item_ids(db.session, delegate.id)
     calendar_url = (url_for("calendar.my_programme", token=feed_secret)
                     if feed_secret else None)
     return render_template("registration/delegate_page.html", assembly=assembly,
                            delegate=delegate, form=form, items=optional_items(db.session,
                                                                               assembly),
-                           mine=mine, calendar_url=calendar_url), 422 if form.errors else 200
+                           mine=mine, calendar_url=calendar_url,
+                           items_error=items_error), status
