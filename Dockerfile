@@ -6,11 +6,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# fonts-ipaexfont-gothic: a Japanese font with TrueType outlines, which reportlab embeds in
-# the PDFs so Japanese shows in any viewer (Noto CJK is CFF, which reportlab cannot embed).
-# No compilers needed: every dependency ships wheels (psycopg[binary], argon2-cffi, reportlab).
+# The PDFs embed one TrueType font per script of the network (reportlab cannot embed the CFF
+# outlines of Noto CJK): Latin/Cyrillic/Vietnamese, Thai, Devanagari, Myanmar (Noto), Hangul
+# (Nanum), Japanese (IPAex Gothic), Traditional Chinese (AR PL UMing), rare Han (Hanazono).
+# No compilers needed: every dependency ships wheels (psycopg[binary], argon2-cffi, reportlab,
+# uharfbuzz).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-ui-core \
+       fonts-nanum fonts-ipaexfont-gothic fonts-arphic-uming fonts-hanazono \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system sokai \

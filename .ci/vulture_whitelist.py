@@ -1,5 +1,5 @@
-# Names vulture cannot see used: ORM columns and validators, TypeDecorator hooks, Flask-Login
-# and template-only attributes, test helpers. Regenerate with `vulture --make-whitelist` and review.
+# Names vulture cannot see used: ORM columns and validators, TypeDecorator hooks, Flask-Login,
+# reportlab flowable hooks, template-only attributes. Regenerate with `vulture --make-whitelist`.
 TUNING_VARIABLES  # unused variable (config/__init__.py:30)
 TWO_THIRDS  # unused variable (models/assembly.py:29)
 host_city_id  # unused variable (models/assembly.py:57)
@@ -61,3 +61,13 @@ description_en  # unused variable (webapp/reports/__init__.py:55)
 description_ja  # unused variable (webapp/reports/__init__.py:56)
 docs  # the API docs view (registered on docs_bp)
 limiter_of  # used by the tests to reset the limits
+_.draw  # unused method (services/pdf/flowables.py:57)
+_.draw  # unused method (services/pdf/flowables.py:133)
+_.spaceAfter  # unused attribute (services/pdf/flowables.py:144)
+_.draw  # unused method (services/pdf/flowables.py:151)
+_.cluster_level  # unused attribute (services/pdf/shaping.py:33)
+_.makeToUnicodeCMap  # unused attribute (services/pdf/shaping.py:96)
+_.spaceBefore  # unused attribute (services/summaries/files.py:184)
+_.keepWithNext  # unused attribute (services/summaries/files.py:185)
+_.keepWithNext  # unused attribute (services/summaries/files.py:247)
+_.spaceBefore  # unused attribute (services/summaries/files.py:247)

@@ -179,7 +179,7 @@ def run_job(database_url: str, instance: Path) -> dict[str, float]:
     """In this (fresh) process: one summary job through render_report(), timed per format."""
     from sqlalchemy import select
 
-    import tasks.summaries as summaries
+    import services.summaries.building as summaries
     from models import Assembly, SummaryJob, User
     from services.summaries.report import data_version
     from webapp.extensions import db

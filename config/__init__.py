@@ -30,7 +30,7 @@ SMTP_SCHEMES = {"smtp", "smtps"}
 TUNING_VARIABLES = frozenset({
     "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_CAP_SECONDS",
     "MAIL_STALE_CLAIM_SECONDS", "MAIL_RESEND_AFTER_SECONDS", "MAIL_BATCH_SIZE",
-    "MAIL_FLUSH_EVERY", "SOKAI_PDF_FONT", "SOKAI_SUMMARY_STAGE_DELAY",
+    "MAIL_FLUSH_EVERY", "SOKAI_SUMMARY_STAGE_DELAY",
 })
 
 
@@ -63,8 +63,6 @@ class Settings:
     mail_resend_after_seconds: float = 60.0
     mail_batch_size: int = 200
     mail_flush_every: int = 25
-    # A .ttf for the PDFs, or "cid" for reportlab's CID font (SOKAI_PDF_FONT); empty: auto.
-    pdf_font: str = ""
     # A test hook (SOKAI_SUMMARY_STAGE_DELAY): seconds each summary stage waits, so that a
     # test can kill a worker in the middle of a job.
     summary_stage_delay: float = 0.0
@@ -250,7 +248,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_resend_after_seconds=_number(env, "MAIL_RESEND_AFTER_SECONDS", 60.0),
         mail_batch_size=_number(env, "MAIL_BATCH_SIZE", 200, int, 1),
         mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 25, int, 1),
-        pdf_font=get("SOKAI_PDF_FONT") or "",
         summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
     )
 

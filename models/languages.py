@@ -23,7 +23,8 @@ class Language:
     # Scripts its local-script names are written in (ISO 15924), used to pick which name of a
     # person a reader of this language sees.
     scripts: tuple[str, ...] = ("Latn",)
-    # Font families the PDFs use for it, first choice first.
+    # The PDF fonts (services.pdf.fonts keys) that give its text its own forms: Han in
+    # Japanese, Korean or Traditional Chinese shapes.
     pdf_fonts: tuple[str, ...] = ()
 
 
@@ -32,7 +33,7 @@ REGISTRY: dict[str, Language] = {
         Language("en", "English", "en", "English"),
         Language("ja", "日本語", "ja", "Japanese", family_name_first=True,
                  date_format="y年M月d日", day_format="y年M月d日（E）",
-                 scripts=("Jpan", "Hani", "Hira", "Kana")),
+                 scripts=("Jpan", "Hani", "Hira", "Kana"), pdf_fonts=("han-ja",)),
     )
 }
 DEFAULT_LANGUAGE = "en"

@@ -239,7 +239,10 @@ def test_dockerfile_installs_cjk_font_and_package() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
     instructions = re.sub(r"\\\n", " ", text)  # join continued lines
     assert re.search(r"^FROM python:3\.11-slim-bookworm\b", instructions, re.M)
-    assert re.search(r"^RUN .*apt-get install .*\bfonts-ipaexfont-gothic\b", instructions, re.M)
+    from services.pdf.fonts import FONTS
+
+    for package in {package for package, *_rest in FONTS.values()}:
+        assert re.search(rf"apt-get install .*\b{package}\b", instructions, re.S), package
     assert re.search(r"^RUN .*pip install --no-cache-dir \.(\s|$)", instructions, re.M)
     users = re.findall(r"^USER\s+(\S+)", instructions, re.M)
     assert users and users[-1] not in ("root", "0"), "the image must run as a non-root user"

@@ -561,22 +561,6 @@ def test_the_page_shows_progress_and_links_without_reloading(
     assert page.locator("a[data-format=csv]").count() == 1
 
 
-def test_without_a_font_file_the_pdf_falls_back_to_the_cid_font(
-        app: Flask, settings: Settings, tomsk_2014: str, secretariat: Account,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
-        app.config["SOKAI_SETTINGS"], pdf_font="cid"))
-    job = _build(app, app.config["SOKAI_SETTINGS"], tomsk_2014, secretariat, "ja")
-    pdf = _path(settings, job, "pdf")
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
-                           check=True).stdout
-    assert "HeiseiKakuGo-W5" in fonts and "IPAex" not in fonts
-    from pypdf import PdfReader
-
-    text = PdfReader(pdf).pages[0].extract_text()
-    assert "東京" in text and "トムスク" in text
-
-
 def test_a_queued_job_whose_message_was_lost_is_sent_again_by_the_sweep(
         app: Flask, celery_worker: Any, tomsk_2014: str, secretariat: Account) -> None:
     job_id = _job(app, tomsk_2014, secretariat)  # a row, but no message reached the broker

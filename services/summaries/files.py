@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from config import current_settings
 from services.i18n import _
 from services.summaries.report import PersonLine, Report
 
@@ -156,206 +156,118 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
 
 # --- PDF ------------------------------------------------------------------------------------
 
-# TrueType-outline Japanese fonts reportlab can embed (Debian: fonts-ipaexfont-gothic).
-# Noto CJK ships CFF outlines, which reportlab cannot embed.
-FONT_FILES = (
-    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-    "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
-)
-CID_FONT = "HeiseiKakuGo-W5"  # built into reportlab and every PDF viewer with CJK support
-_REGISTERED: dict[str, str] = {}
-
-
-def pdf_font(choice: str = "") -> str:
-    """Embed a Japanese TrueType font when one is installed, else use the CID font (not
-    embedded: the viewer supplies the glyphs). `choice` (SOKAI_PDF_FONT) may name a .ttf
-    file, or say "cid" to use the CID font."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    choice = choice.strip()
-    if choice in _REGISTERED:
-        return _REGISTERED[choice]
-    candidates = [] if choice == "cid" else [choice, *FONT_FILES]
-    for index, candidate in enumerate(filter(None, candidates)):
-        if Path(candidate).is_file():
-            name = f"SokaiJP{index}"
-            try:
-                pdfmetrics.registerFont(TTFont(name, candidate))
-            except Exception:  # a CFF font or a broken file: try the next one
-                continue
-            _REGISTERED[choice] = name
-            return name
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    _REGISTERED[choice] = CID_FONT
-    return CID_FONT
-
-
-class _LazyFlowables:
-    """The list protocol platypus' build() uses (len, [0], del [0], [0:0] = …), filled
-    from an iterator as pages are laid out: the document is streamed, never held whole."""
-
-    def __init__(self, source: Iterable[Any]) -> None:
-        self._head: list[Any] = []
-        self._source = iter(source)
-
-    LOOKAHEAD = 8  # enough for a heading kept with what follows it (keepWithNext)
-
-    def _fill(self) -> None:
-        while len(self._head) < self.LOOKAHEAD:
-            nxt = next(self._source, None)
-            if nxt is None:
-                return
-            self._head.append(nxt)
-
-    def __len__(self) -> int:
-        self._fill()
-        return len(self._head)
-
-    def __getitem__(self, index: int) -> Any:
-        self._fill()
-        return self._head[index]
-
-    def __delitem__(self, index: int) -> None:
-        self._fill()
-        del self._head[index]
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        # flowables[0:0] = parts: a split table's rest goes back in front.
-        self._head[index] = value
-
-    def insert(self, index: int, value: Any) -> None:
-        self._head.insert(index, value)
-
-
-PDF_ROWS_PER_TABLE = 50
+PDF_SAMPLE_ROWS = 400  # the participant rows the column widths are measured on
 
 
 def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, tick: Tick,
               generated: str = "") -> None:
-    """The report as a document (A4), in the report's order; the participant list is laid out
-    in tables of a few dozen rows as the rows arrive."""
-    from reportlab.lib import colors
+    """The report as a document (A4), in the report's order, every script shaped and its
+    font embedded (services.pdf). Tables take column widths that fit their headers and
+    repeat the header on every page; the participant list is streamed row by row."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import (
-        KeepTogether,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer
 
-    font = pdf_font(current_settings().pdf_font)
-    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
-    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
-    cramped = ParagraphStyle("cramped", parent=body, fontSize=8, leading=10)
-    h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=17, spaceBefore=10,
-                        spaceAfter=4, keepWithNext=1)
-    grid = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
-                       ("LEADING", (0, 0), (-1, -1), 10),
-                       ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
-                       ("VALIGN", (0, 0), (-1, -1), "TOP")])
-    width = A4[0] - 30 * mm
+    from services.pdf.flowables import LiveTable, TableLayout, TextBlock
+    from services.pdf.fonts import font_name, missing_font_files
+    from services.pdf.text import LINE_EM, draw_lines, fit_columns, wrap
 
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        from xml.sax.saxutils import escape
+    missing = missing_font_files()
+    if missing:
+        raise RuntimeError("fonts for the PDF are not installed: " + ", ".join(missing))
+    lang = report.language
+    margin = 15 * mm
+    width = A4[0] - 2 * margin - 12  # the frame pads 6 pt on each side
 
-        return Paragraph(escape(text), style)
+    def heading(text: str, size: float = 12) -> TextBlock:
+        block = TextBlock(text, size, lang, bold=True, space_after=4)
+        block.spaceBefore = 8
+        block.keepWithNext = 1
+        return block
 
-    def table(rows: list[list[Any]], widths: list[float]) -> Table:
-        t = Table(rows, colWidths=[w * width for w in widths], repeatRows=1)
-        t.setStyle(grid)
-        return t
+    def text(value: str, size: float = 9) -> TextBlock:
+        return TextBlock(value, size, lang)
+
+    def table(header: list[str], rows: Iterable[tuple[list[str], str]],
+              sample: list[list[str]] | None = None) -> LiveTable:
+        """rows: (cells, the language whose Han forms the row's names take)."""
+        rows = list(rows) if sample is None else rows
+        measured = sample if sample is not None else [cells for cells, _ in rows]
+        layout = TableLayout(header, [], header_lang=lang)
+        layout.widths = fit_columns(header, measured, width, layout.size, layout.padding,
+                                    lang=lang)
+        return LiveTable(layout, (layout.lay_row(cells, row_lang) for cells, row_lang in rows))
 
     def story() -> Iterator[Any]:
-        yield p(report.title, h1)
-        yield p(_("Attendance summary and report"), small)
+        yield TextBlock(report.title, 16, lang, bold=True, space_after=4)
+        yield text(_("Attendance summary and report"), 7.5)
         if generated:
-            yield p(_("Generated %(when)s", when=generated), small)
-        yield p(_("Overview"), h2)
-        yield table([[_("Network"), report.network], [_("Dates"), report.dates],
-                     [_("Venue"), report.venue], [_("Host"), report.host],
-                     [_("Participants"), _("%(count)d people", count=report.total)]],
-                    [0.25, 0.75])
-        yield p(_("Participants per city"), h2)
-        rows: list[list[Any]] = [[_("City"), _("Participants"), _("Mark"), _("Proxy holder")]]
-        for city in report.cities:
-            rows.append([city.name, str(city.participants) if city.participants else "",
-                         p(city.mark, small), city.holder])
-        rows.append([_("Total"), str(report.total), "", ""])
-        yield table(rows, [0.3, 0.15, 0.35, 0.2])
+            yield text(_("Generated %(when)s", when=generated), 7.5)
+        yield heading(_("Overview"))
+        yield table([_("Item"), _("Details")], [
+            ([_("Network"), report.network], lang), ([_("Dates"), report.dates], lang),
+            ([_("Venue"), report.venue], lang), ([_("Host"), report.host], lang),
+            ([_("Participants"), _("%(count)d people", count=report.total)], lang)])
+        yield heading(_("Participants per city"))
+        yield table([_("City"), _("Participants"), _("Mark"), _("Proxy holder")], [
+            *(([c.name, str(c.participants) if c.participants else "", c.mark, c.holder], lang)
+              for c in report.cities),
+            ([_("Total"), str(report.total), "", ""], lang)])
         yield Spacer(1, 4)
-        yield p(_("Quorum") + ": " + report.quorum_line)
-        yield p(_("Representatives"), h2)
+        yield text(_("Quorum") + ": " + report.quorum_line)
+        yield heading(_("Representatives"))
         for person in report.representatives:
-            lines = [p(f"【{person.city}】", body)]
+            yield TextBlock(f"【{person.city}】", 9, lang, bold=True, space_after=0)
             if person.name:
-                lines.append(p(f"{person.name} ({person.title})"))
+                yield text(f"{person.name} ({person.title})" if person.title else person.name)
                 if person.name_local:
-                    lines.append(p(person.name_local))
+                    yield TextBlock(person.name_local, 9, person.lang or lang)
             else:
-                lines.append(p(person.title))
-            yield KeepTogether(lines)
-        yield p(_("Programme"), h2)
-        rows = [[_("Date"), _("Host time (%(zone)s)", zone=report.host_zone),
-                 _("Home time (%(zone)s)", zone=report.home_zone), _("Item"), _("Place")]]
-        for item in report.programme:
-            title = item.title + (f" ({_('cancelled')})" if item.cancelled else "")
-            rows.append([item.day.isoformat(), item.host_time, f"({item.home_time})",
-                         p(title, small), p(item.location, small)])
-        yield table(rows, [0.13, 0.14, 0.14, 0.37, 0.22])
-        yield p(_("Proxy letters"), h2)
+                yield text(person.title)
+        yield heading(_("Programme"))
+        yield table([_("Date"), _("Host time (%(zone)s)", zone=report.host_zone),
+                     _("Home time (%(zone)s)", zone=report.home_zone), _("Item"), _("Place")],
+                    [([item.day.isoformat(), item.host_time, f"({item.home_time})",
+                       item.title + (f" ({_('cancelled')})" if item.cancelled else ""),
+                       item.location], lang) for item in report.programme])
+        yield heading(_("Proxy letters"))
         if report.proxies:
-            rows = [[_("Grantor"), _("Holder"), _("Status"), _("Signatory")]]
-            rows += [[x.grantor, x.holder, p(x.status, small), p(x.signatory, small)]
-                     for x in report.proxies]
-            yield table(rows, [0.22, 0.22, 0.26, 0.3])
+            yield table([_("Grantor"), _("Holder"), _("Status"), _("Signatory")],
+                        [([x.grantor, x.holder, x.status, x.signatory], lang)
+                         for x in report.proxies])
         else:
-            yield p(_("No proxy letter was submitted."))
-        yield p(_("Side events"), h2)
+            yield text(_("No proxy letter was submitted."))
+        yield heading(_("Side events"))
         if not report.side_events:
-            yield p(_("No side event was recorded."))
+            yield text(_("No side event was recorded."))
         for event in report.side_events:
-            yield p(f"{event.title} — {event.kind}" + (f" · {event.venue}" if event.venue else "")
-                    + (f" · {event.dates}" if event.dates else ""))
-            rows = [[_("City"), _("Contribution"), _("Count")]]
-            rows += [[city, p(description, small), "" if count is None else str(count)]
-                     for city, description, count in event.contributions]
+            title = text(f"{event.title} — {event.kind}"
+                         + (f" · {event.venue}" if event.venue else "")
+                         + (f" · {event.dates}" if event.dates else ""))
+            title.spaceBefore, title.keepWithNext = 6, 1
+            yield title
+            rows = [([city, description, "" if count is None else str(count)], lang)
+                    for city, description, count in event.contributions]
             if event.total is not None:
-                rows.append([_("Total"), "", str(event.total)])
-            yield table(rows, [0.3, 0.55, 0.15])
+                rows.append(([_("Total"), "", str(event.total)], lang))
+            yield table([_("City"), _("Contribution"), _("Count")], rows)
         yield PageBreak()
-        yield p(_("Participants by city and role"), h2)
-        head = [_("City"), _("Role"), _("Name"), _("Name (local script)"), _("Title")]
-        shares = [0.12, 0.15, 0.2, 0.2, 0.33]
-        room = [share * width - 6 for share in shares]  # minus the cell padding
-        chunk: list[list[Any]] = []
-        for person in _ticking(participants, tick):
-            cells = [person.city, person.role, person.name, person.name_local, person.title]
-            # Plain strings are fast; only a cell too long for its column wraps as a paragraph.
-            chunk.append([p(cell, cramped) if stringWidth(cell, font, 8) > space else cell
-                          for cell, space in zip(cells, room, strict=True)])
-            if len(chunk) == PDF_ROWS_PER_TABLE:
-                yield table([head, *chunk], shares)
-                chunk = []
-        if chunk:
-            yield table([head, *chunk], shares)
+        yield heading(_("Participants by city and role"))
+        people = ((([p.city, p.role, p.name, p.name_local, p.title], p.lang or lang))
+                  for p in _ticking(participants, tick))
+        sample = list(islice(people, PDF_SAMPLE_ROWS))
+        yield table([_("City"), _("Role"), _("Name"), _("Name (local script)"), _("Title")],
+                    chain(sample, people), sample=[cells for cells, _lang in sample])
 
     def footer(canvas: Any, doc: Any) -> None:
-        canvas.setFont(font, 7)
-        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"{report.title} · {doc.page}")
+        lines = wrap(f"{report.title} · {doc.page}", lang, 150 * mm, 7)
+        line_width = sum(run.width for _x, run in lines[0]) * 7 / 1000 if lines[0] else 0
+        draw_lines(canvas, A4[0] - margin - line_width, 12 * mm, lines[:1], 7, 7 * LINE_EM)
 
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
-                            topMargin=15 * mm, bottomMargin=18 * mm, title=report.title,
-                            author="Sokai", invariant=1)
-    doc.build(_LazyFlowables(story()), onFirstPage=footer,
-              onLaterPages=footer)
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=margin, rightMargin=margin,
+                            topMargin=margin, bottomMargin=18 * mm, title=report.title,
+                            author="Sokai", invariant=1, lang=lang,
+                            # Every page starts with this font selected: one that is embedded
+                            # (reportlab's default Helvetica never is).
+                            initialFontName=font_name("base"))
+    doc.build(list(story()), onFirstPage=footer, onLaterPages=footer)

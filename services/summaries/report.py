@@ -87,6 +87,7 @@ class PersonLine:
     name: str  # Latin: "Yoichi MASUZOE"
     name_local: str
     title: str
+    lang: str = ""  # the person's language: which forms their local-script name takes
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
                    role=role_label(DelegateRole.REPRESENTATIVE),
                    name=latin_name(row.representative.given_name, row.representative.family_name),
                    name_local=row.representative.name_local,
-                   title=localized(row.representative.title, lang))
+                   title=localized(row.representative.title, lang),
+                   lang=row.representative.language)
         if row.representative is not None else
         PersonLine(city_code=row.city.code, city=row.city.display_name(lang), role="",
                    name="", name_local="", title=city_mark(row) or _("No representative named"))
@@ -297,7 +299,7 @@ def participant_rows(session: Session, assembly: Assembly, language: str,
     roles = {role.value: role_label(role) for role in DelegateRole}
     query = (
         select(Delegation.city_id, Delegate.role, Delegate.given_name, Delegate.family_name,
-               Delegate.name_local, Delegate.title)
+               Delegate.name_local, Delegate.title, Delegate.language)
         .join(Delegation, Delegate.delegation_id == Delegation.id)
         .where(Delegate.assembly_id == assembly.id,
                Delegation.status == DelegationStatus.ATTENDING,
@@ -305,11 +307,11 @@ def participant_rows(session: Session, assembly: Assembly, language: str,
         .order_by(city_rank, _role_order, Delegate.id)
         .execution_options(yield_per=batch, stream_results=True)
     )
-    for city_id, role, given, family, local, title in session.execute(query):
+    for city_id, role, given, family, local, title, person_lang in session.execute(query):
         code, city = names[city_id]
         yield PersonLine(city_code=code, city=city, role=roles[str(role)],
                          name=latin_name(given, family), name_local=local,
-                         title=localized(title, language))
+                         title=localized(title, language), lang=person_lang)
 
 
 def generated_stamp(moment: datetime, zone: str) -> str:
