@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validat
 
 from models.assembly import Assembly
 from models.base import Base, Localized, enum_column, utcnow
+from models.names import NameOrder, latin_name, name_for
 from models.network import MemberCity
 from models.user import normalise_email
 
@@ -71,6 +72,11 @@ class Delegate(Base):
     family_name: Mapped[str] = mapped_column(String(100))
     given_name: Mapped[str] = mapped_column(String(100), default="")
     name_local: Mapped[str] = mapped_column(String(200), default="")
+    # How the person writes their name (set from the city's country when not given).
+    name_order: Mapped[NameOrder] = mapped_column(enum_column(NameOrder, "name_order"),
+                                                  default=NameOrder.GIVEN_FIRST)
+    # "Mr.", "Ms.", "H.E.", "Dr." …: how the person is addressed in Latin script.
+    honorific: Mapped[str] = mapped_column(String(40), default="")
     title: Mapped[Localized] = mapped_column(default=dict)
     role: Mapped[DelegateRole] = mapped_column(enum_column(DelegateRole, "delegate_role"),
                                                default=DelegateRole.DELEGATE)
@@ -89,7 +95,13 @@ class Delegate(Base):
 
     @property
     def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+        """In Latin script, in the person's order: "LE Hong Son", "Yoichi MASUZOE"."""
+        return latin_name(self.given_name, self.family_name, self.name_order)
+
+    def name_for(self, reader_language: str) -> str:
+        """The local-script name for a reader of its script (舛添 要一), else full_name."""
+        return name_for(reader_language, given=self.given_name, family=self.family_name,
+                        local=self.name_local, order=self.name_order)
 
 
 def participant_counts(session: Session, assembly: Assembly) -> dict[int, int]:

@@ -30,7 +30,7 @@ class Language:
 
 REGISTRY: dict[str, Language] = {
     language.code: language for language in (
-        Language("en", "English", "en", "English"),
+        Language("en", "English", "en", "English", scripts=("Latn",)),
         Language("ja", "日本語", "ja", "Japanese", family_name_first=True,
                  date_format="y年M月d日", day_format="y年M月d日（E）",
                  scripts=("Jpan", "Hani", "Hira", "Kana"), pdf_fonts=("han-ja",)),

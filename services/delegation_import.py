@@ -1,8 +1,9 @@
 """Importing a delegation from CSV or XLSX: every row checked, nothing imported if one is bad.
 
-Columns (header row, any order): family_name, given_name, name_local, title_en, title_ja,
-role, email, language. Cells are stored as text exactly as given (a leading "=" stays text;
-exports escape it).
+Columns (header row, any order): family_name, given_name, name_local, name_order
+(family_first or given_first; empty: the city's country's custom), honorific, title_en,
+title_ja, role, email, language. Cells are stored as text exactly as given (a leading "="
+stays text; exports escape it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from services.access import require_city_access
 from services.delegations import add_delegate, require_registration_open
 from services.i18n import _
 
-COLUMNS = ("family_name", "given_name", "name_local", "title_en", "title_ja", "role", "email",
+COLUMNS = ("family_name", "given_name", "name_local", "name_order", "honorific", "title_en",
+           "title_ja", "role", "email",
            "language")
 MAX_ROWS = 1000
 
@@ -86,6 +88,7 @@ def import_delegation(session: Session, assembly: Assembly, city: MemberCity, co
             continue
         data = {"family_name": row.get("family_name", ""), "given_name": row.get("given_name"),
                 "name_local": row.get("name_local"), "role": role,
+                "name_order": row.get("name_order") or None, "honorific": row.get("honorific"),
                 "title": {"en": row.get("title_en", ""), "ja": row.get("title_ja", "")},
                 "email": row.get("email") or None, "language": row.get("language") or "en"}
         try:

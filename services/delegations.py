@@ -33,6 +33,7 @@ from models import (
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
 from models.languages import LANGUAGES
+from models.names import NameOrder, default_order
 from services.access import require_city_access, user_zone
 from services.i18n import _, instant_in_zone
 from services.programme import release_place, sign_up
@@ -100,8 +101,8 @@ def set_delegation_status(session: Session, assembly: Assembly, city: MemberCity
 
 # --- the people ----------------------------------------------------------------------------
 
-DELEGATE_FIELDS = ("family_name", "given_name", "name_local", "title", "role", "email",
-                   "language")
+DELEGATE_FIELDS = ("family_name", "given_name", "name_local", "name_order", "honorific", "title",
+                   "role", "email", "language")
 
 
 def delegates_of(session: Session, assembly: Assembly,
@@ -148,6 +149,10 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
         if clash is not None and clash is not current:
             raise DomainError(_("Someone is already registered with %(email)s.", email=email),
                               code="duplicate_email", field="email")
+    if data.get("name_order") not in (None, "", *NameOrder):
+        raise DomainError(_("Choose the order of the names: %(choices)s.",
+                            choices=", ".join(NameOrder)), code="invalid_name_order",
+                          status=422, field="name_order")
     if data.get("language", "en") not in LANGUAGES:
         raise DomainError(_("Choose one of the languages: %(choices)s.",
                             choices=", ".join(LANGUAGES)), code="invalid_language",
@@ -163,6 +168,10 @@ def _set_fields(delegate: Delegate, data: dict[str, Any]) -> None:
         value = data[name]
         if name == "role":
             value = DelegateRole(value or DelegateRole.DELEGATE)
+        elif name == "name_order":
+            if not value:
+                continue  # unchanged (a new delegate has the city's default)
+            value = NameOrder(value)
         elif name == "title":
             value = {k: v.strip() for k, v in (value or {}).items() if v and v.strip()}
         elif name == "email":
@@ -179,7 +188,8 @@ def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
     delegation = delegation_for(session, assembly, city)
     _check_delegate(session, assembly, delegation, {"family_name": "", **data})
     delegate = Delegate(assembly_id=assembly.id, delegation=delegation,
-                        language=data.get("language") or "en")
+                        language=data.get("language") or "en",
+                        name_order=default_order(city.country))
     _set_fields(delegate, {"given_name": "", "name_local": "", "title": {}, "role": None,
                            **{k: v for k, v in data.items() if k != "language"}})
     session.add(delegate)

@@ -39,6 +39,7 @@ from models import (
     Quorum,
     Role,
 )
+from models.names import default_order
 from services.accounts import create_user
 from services.side_events import load_tomsk_2014_side_events
 
@@ -422,7 +423,7 @@ def load_tomsk_2014(session: Session) -> Assembly:
         delegation = Delegation(assembly=assembly, city=city, status=status)
         domain = f"{_ascii(city.name['en'])}.{MAIL_DOMAIN}"
         language = "ja" if code == "TYO" else "en"
-        delegation.delegates = [_delegate(assembly, person, domain, language)
+        delegation.delegates = [_delegate(assembly, person, domain, language, city.country)
                                 for person in people]
         session.add(delegation)
     session.flush()
@@ -457,12 +458,13 @@ def _instant(day: int, local_time: str) -> datetime:
     return local.astimezone(UTC)
 
 
-def _delegate(assembly: Assembly, person: Person, domain: str, language: str) -> Delegate:
+def _delegate(assembly: Assembly, person: Person, domain: str, language: str,
+              country: str) -> Delegate:
     email = f"{_ascii(person.given)}.{_ascii(person.family)}@{domain}" if person.email else None
     return Delegate(
         assembly_id=assembly.id, family_name=person.family, given_name=person.given,
         name_local=person.local, title={"en": person.title[0], "ja": person.title[1]},
-        role=person.role, email=email, language=language,
+        role=person.role, email=email, language=language, name_order=default_order(country),
         # Those with an address confirmed their own details through the invitation link.
         status=DelegateStatus.CONFIRMED if email else DelegateStatus.REGISTERED,
     )

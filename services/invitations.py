@@ -145,7 +145,7 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
         subject = gettext("Please confirm your registration for %(assembly)s", assembly=title)
         body = gettext("%(name)s, you are registered for %(assembly)s.\n\nCheck your details "
                        "and choose optional visits here (your personal link; do not share "
-                       "it):\n%(link)s\n", name=delegate.full_name, assembly=title, link=link)
+                       "it):\n%(link)s\n", name=delegate.name_for(lang), assembly=title, link=link)
         if calendar:
             body += "\n" + gettext("Your programme and personal calendar (to subscribe to in "
                                    "your calendar app):\n%(link)s\n", link=calendar)

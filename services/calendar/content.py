@@ -125,7 +125,7 @@ def feed_name(assembly: Assembly, lang: str, delegate: Delegate | None = None) -
     title = assembly.display_title(lang)
     if delegate is None:
         return title
-    return f"{title} — {delegate.full_name}"
+    return f"{title} — {delegate.name_for(lang)}"
 
 
 def delegate_item_ids(session: Session, delegate_id: int) -> set[int]:

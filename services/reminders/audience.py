@@ -22,6 +22,7 @@ from models import (
 )
 from models.delegation import COUNTED_STATUSES
 from models.languages import language_or_default
+from models.names import name_for
 from services.attendance import Presence, city_presences
 
 
@@ -46,18 +47,21 @@ def _liaisons(session: Session, city_ids: Sequence[int]) -> list[Recipient]:
 
 
 _DELEGATE_COLUMNS = (Delegate.id, Delegate.email, Delegate.given_name, Delegate.family_name,
-                     Delegate.language, Delegation.city_id)
+                     Delegate.name_local, Delegate.name_order, Delegate.language,
+                     Delegation.city_id)
 
 
 def _delegates(session: Session, query: Any) -> list[Recipient]:
     # Plain columns, not ORM objects: a reminder to every delegate may load thousands.
     cities = {c.id: c for c in session.scalars(select(MemberCity))}
-    return [Recipient(address=email, name=f"{given} {family}".strip(),
+    return [Recipient(address=email,
+                      name=name_for(language_or_default(language), given=given, family=family,
+                                    local=local, order=order),
                       language=language_or_default(language),
                       timezone=cities[city_id].timezone, city=cities[city_id],
                       delegate_id=delegate_id)
-            for delegate_id, email, given, family, language, city_id in session.execute(query)
-            if email]
+            for delegate_id, email, given, family, local, order, language, city_id
+            in session.execute(query) if email]
 
 
 def recipients(session: Session, reminder: Reminder) -> list[Recipient]:

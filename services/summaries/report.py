@@ -33,6 +33,7 @@ from models import (
     localized,
 )
 from models.delegation import COUNTED_STATUSES
+from models.names import latin_name
 from services.attendance import Attendance, CityAttendance, Presence, compute_attendance
 from services.i18n import _
 
@@ -181,10 +182,6 @@ def proxy_status_label(status: str) -> str:
             "withdrawn": _("withdrawn")}.get(status, status)
 
 
-def latin_name(given: str, family: str) -> str:
-    return f"{given} {family}".strip()
-
-
 def city_mark(row: CityAttendance) -> str:
     """The report's marks: 欠席 for an absent city, ※委任状提出 when it sent a proxy letter."""
     if row.presence is Presence.PRESENT:
@@ -216,7 +213,7 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
     representatives = [
         PersonLine(city_code=row.city.code, city=row.city.display_name(lang),
                    role=role_label(DelegateRole.REPRESENTATIVE),
-                   name=latin_name(row.representative.given_name, row.representative.family_name),
+                   name=row.representative.full_name,
                    name_local=row.representative.name_local,
                    title=localized(row.representative.title, lang),
                    lang=row.representative.language)
@@ -299,7 +296,7 @@ def participant_rows(session: Session, assembly: Assembly, language: str,
     roles = {role.value: role_label(role) for role in DelegateRole}
     query = (
         select(Delegation.city_id, Delegate.role, Delegate.given_name, Delegate.family_name,
-               Delegate.name_local, Delegate.title, Delegate.language)
+               Delegate.name_local, Delegate.title, Delegate.language, Delegate.name_order)
         .join(Delegation, Delegate.delegation_id == Delegation.id)
         .where(Delegate.assembly_id == assembly.id,
                Delegation.status == DelegationStatus.ATTENDING,
@@ -307,10 +304,10 @@ def participant_rows(session: Session, assembly: Assembly, language: str,
         .order_by(city_rank, _role_order, Delegate.id)
         .execution_options(yield_per=batch, stream_results=True)
     )
-    for city_id, role, given, family, local, title, person_lang in session.execute(query):
+    for city_id, role, given, family, local, title, person_lang, order in session.execute(query):
         code, city = names[city_id]
         yield PersonLine(city_code=code, city=city, role=roles[str(role)],
-                         name=latin_name(given, family), name_local=local,
+                         name=latin_name(given, family, order), name_local=local,
                          title=localized(title, language), lang=person_lang)
 
 

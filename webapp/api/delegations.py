@@ -20,6 +20,8 @@ from models import (
     User,
 )
 from models.errors import DomainError
+from models.languages import LANGUAGES
+from models.names import NameOrder
 from services.access import require_city_access
 from services.cities import find_city
 from services.delegation_import import import_delegation
@@ -50,10 +52,15 @@ class DelegateIn(Schema):
     family_name = String(required=True, validate=Length(1, 100))
     given_name = String(validate=Length(max=100))
     name_local = String(validate=Length(max=200))
+    name_order = String(validate=OneOf([o.value for o in NameOrder]),
+                        metadata={"description": "family_first (LE Hong Son) or given_first "
+                                                 "(Yoichi MASUZOE); default: the city's "
+                                                 "country's custom"})
+    honorific = String(validate=Length(max=40), metadata={"example": "H.E."})
     title = Localized()
     role = String(validate=OneOf([r.value for r in DelegateRole]))
     email = String(allow_none=True, validate=Length(max=254))
-    language = String(validate=OneOf(["en", "ja"]))
+    language = String(validate=OneOf(LANGUAGES))
     city = String(metadata={"description": "member city code; a liaison's own city when left "
                                            "out"})
 
@@ -61,10 +68,15 @@ class DelegatePatch(Schema):
     family_name = String(validate=Length(1, 100))
     given_name = String(validate=Length(max=100))
     name_local = String(validate=Length(max=200))
+    name_order = String(validate=OneOf([o.value for o in NameOrder]),
+                        metadata={"description": "family_first (LE Hong Son) or given_first "
+                                                 "(Yoichi MASUZOE); default: the city's "
+                                                 "country's custom"})
+    honorific = String(validate=Length(max=40), metadata={"example": "H.E."})
     title = Localized()
     role = String(validate=OneOf([r.value for r in DelegateRole]))
     email = String(allow_none=True, validate=Length(max=254))
-    language = String(validate=OneOf(["en", "ja"]))
+    language = String(validate=OneOf(LANGUAGES))
     status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
                                     DelegateStatus.CONFIRMED.value]))
 
@@ -74,6 +86,10 @@ class DelegateOut(Schema):
     family_name = String(required=True)
     given_name = String(required=True)
     name_local = String(required=True)
+    name_order = String(required=True)
+    honorific = String(required=True)
+    full_name = String(required=True, metadata={"description": "in Latin script, in the "
+                                                               "person's order"})
     title = Localized(required=True)
     role = String(required=True)
     email = String(allow_none=True)

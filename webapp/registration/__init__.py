@@ -31,6 +31,7 @@ from models import (
     ProxyLetter,
     Role,
 )
+from models.names import default_order
 from services.access import user_zone
 from services.calendar.content import delegate_item_ids
 from services.calendar.tokens import current_secrets
@@ -115,7 +116,8 @@ def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: Status
     return render_template(
         "registration/my_city.html", assembly=assembly, city=city, delegation=delegation,
         people=delegates_of(db.session, assembly, city), status_form=status_form,
-        delegate_form=delegate_form or DelegateForm(), letter_form=letter_form,
+        delegate_form=delegate_form or DelegateForm(
+            name_order=default_order(city.country).value), letter_form=letter_form,
         import_form=import_form or ImportForm(), import_errors=import_errors or [],
         letters=letters, zone=user_zone(current_user, assembly), role_labels=ROLE_LABELS,
         columns=COLUMNS), status
@@ -164,7 +166,8 @@ def my_status(slug: str) -> Response | tuple[str, int]:
 
 def _delegate_data(form: DelegateForm) -> dict[str, Any]:
     return {"family_name": form.family_name.data or "", "given_name": form.given_name.data,
-            "name_local": form.name_local.data,
+            "name_local": form.name_local.data, "name_order": form.name_order.data,
+            "honorific": form.honorific.data,
             "title": {"en": form.title_en.data or "", "ja": form.title_ja.data or ""},
             "role": form.role.data, "email": form.email.data or None,
             "language": form.language.data}

@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from models import DelegateRole
+from models.languages import REGISTRY
 
 
 class StatusForm(FlaskForm):
@@ -47,11 +48,18 @@ class DelegateForm(FlaskForm):
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=100)])
     given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
     name_local = StringField(_l("Name in local script"), validators=[Optional(), Length(max=200)])
+    name_order = SelectField(_l("Order of the names"), choices=[
+        ("family_first", _l("Family name first (LE Hong Son, 舛添 要一)")),
+        ("given_first", _l("Given name first (Sergei ZHVACHKIN)"))],
+        validate_choice=False)  # left out: the custom of the city's country
+    honorific = StringField(_l("Honorific (Mr., Ms., H.E., Dr. …)"),
+                            validators=[Optional(), Length(max=40)])
     title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
     title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
     role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in DelegateRole])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
-    language = SelectField(_l("Language"), choices=[("en", "English"), ("ja", "日本語")])
+    language = SelectField(_l("Language"),
+                           choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
 class LetterForm(FlaskForm):
