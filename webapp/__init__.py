@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
     from webapp import calendar, mailing, programme, registration, reports, security
+    from webapp.calendar.fast import FeedFastPath
     from webapp.registration import admin as registration_admin
 
     app.register_blueprint(mailing.bp)
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(reports.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
+    # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
+    app.wsgi_app = FeedFastPath(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

@@ -15,6 +15,7 @@ from models.calendar import hash_feed_token
 from services.calendar.builds import Builder
 from services.calendar.store import (
     LOOKUP_TTL,
+    OTHER_MEMOS,
     RECENT_LOOKUPS,
     BuiltFeed,
     FeedStore,
@@ -26,6 +27,30 @@ from services.calendar.tokens import token_for
 
 # The last bytes served per key: the store is asked only for the (small) ETag on each request.
 _SERVED: dict[str, BuiltFeed] = {}
+# A public feed's key per (slug, language), remembered LOOKUP_TTL like the personal lookups:
+# within that second a request is answered from _SERVED without asking the database.
+PUBLIC_LOOKUPS: dict[tuple[str, str], tuple[float, str]] = {}
+OTHER_MEMOS.append(PUBLIC_LOOKUPS.clear)
+
+
+def known_public(slug: str, lang: str) -> BuiltFeed | None:
+    """The public feed's bytes if this process served them less than LOOKUP_TTL ago."""
+    recent = PUBLIC_LOOKUPS.get((slug, lang))
+    if recent is None or recent[0] <= time.monotonic():
+        return None
+    return _SERVED.get(recent[1])
+
+
+def known_personal(secret: str) -> BuiltFeed | None:
+    """A personal feed's bytes if this process looked its token up less than LOOKUP_TTL ago
+    and holds the bytes of the ETag it found then (None: ask the database)."""
+    if not secret or len(secret) > 100:
+        return None
+    recent = RECENT_LOOKUPS.get(hash_feed_token(secret))
+    if recent is None or recent[0] <= time.monotonic() or recent[2] is None:
+        return None
+    cached = _SERVED.get(personal_key(recent[1]))
+    return cached if cached is not None and cached.etag == recent[2] else None
 
 
 def stored_feed(store: FeedStore, key: str) -> BuiltFeed | None:
@@ -47,6 +72,10 @@ def public_feed(session: Session, store: FeedStore, assembly: Assembly, lang: st
     if feed is None:
         feed = _build_once(session, store, key,
                            lambda: Builder(session, assembly, store, utcnow()).public(lang))
+    if len(PUBLIC_LOOKUPS) > 10_000:
+        PUBLIC_LOOKUPS.clear()
+    PUBLIC_LOOKUPS[(assembly.slug, lang)] = (time.monotonic() + LOOKUP_TTL, key)
+    _SERVED[key] = feed
     return feed
 
 
@@ -106,7 +135,10 @@ def personal_feed_for(session: Session, store: FeedStore, secret: str) -> BuiltF
     token = token_for(session, secret)
     if token is None:
         return None
-    return personal_feed(session, store, token)
+    feed = personal_feed(session, store, token)
+    # Remember what was served (a first build forgets every lookup, this one included).
+    RECENT_LOOKUPS[token_hash] = (time.monotonic() + LOOKUP_TTL, delegate_id, feed.etag)
+    return feed
 
 
 def personal_feed(session: Session, store: FeedStore, token: FeedToken) -> BuiltFeed:
@@ -117,5 +149,6 @@ def personal_feed(session: Session, store: FeedStore, token: FeedToken) -> Built
         assert assembly is not None
         feed = _build_once(session, store, key,
                            lambda: Builder(session, assembly, store, utcnow()).personal(token))
+        _SERVED[key] = feed
     return feed
 

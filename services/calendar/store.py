@@ -180,4 +180,11 @@ RECENT_LOOKUPS: dict[str, tuple[float, int, str | None]] = {}
 
 
 def forget_lookups() -> None:
+    """This process changed a feed or a token: its memos of lookups are out of date."""
     RECENT_LOOKUPS.clear()
+    for forget in OTHER_MEMOS:
+        forget()
+
+
+# Other memos to clear with the lookups (registered by the modules that keep them).
+OTHER_MEMOS: list[Callable[[], None]] = []

@@ -23,49 +23,18 @@ from services.calendar.content import ALARM_CHOICES, concerns, delegate_item_ids
 from services.calendar.serving import personal_feed_for, public_feed
 from services.calendar.store import BuiltFeed, FeedStore, feed_store
 from services.calendar.tokens import choose_alarm, new_link, token_for
+from webapp.calendar.responses import feed_answer
 from webapp.extensions import db
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
-
-CONTENT_TYPE = "text/calendar; charset=utf-8"
-PRIVATE = "private, max-age=0, must-revalidate"
-PUBLIC = "public, max-age=300"
-
 
 def _store() -> FeedStore:
     return feed_store(db.session, current_settings().redis_url)
 
 
 def feed_response(feed: BuiltFeed, private: bool) -> Response:
-    """Stored bytes with a strong ETag and Last-Modified; 304 when the client has them.
-
-    The gzip bytes are another representation, so they get their own ETag (the identity
-    ETag with "-gzip"); If-None-Match compares weakly (RFC 9110 13.1.2), and either tag
-    means the client holds the current content."""
-    headers = feed.headers(PRIVATE if private else PUBLIC)
-    environ = request.environ
-    zipped = ("gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-              and "gzip" in request.accept_encodings)
-    gzip_etag = f'"{feed.etag}-gzip"'
-    if zipped:
-        headers = [("ETag", gzip_etag) if name == "ETag" else (name, value)
-                   for name, value in headers]
-    # If-None-Match wins over If-Modified-Since (RFC 9110 13.1.3).
-    if environ.get("HTTP_IF_NONE_MATCH"):
-        if environ["HTTP_IF_NONE_MATCH"] == (gzip_etag if zipped else feed.etag_header):
-            fresh = True  # the common case, without parsing the header
-        else:
-            tags = request.if_none_match
-            fresh = tags.contains_weak(feed.etag) or tags.contains_weak(f"{feed.etag}-gzip")
-    else:
-        since = request.if_modified_since if environ.get("HTTP_IF_MODIFIED_SINCE") else None
-        fresh = since is not None and feed.last_modified <= since
-    if fresh:
-        return Response(status=304, headers=headers)
-    if zipped:
-        return Response(feed.gzip_body, headers=[*headers, ("Content-Encoding", "gzip")],
-                        content_type=CONTENT_TYPE)
-    return Response(feed.body, headers=headers, content_type=CONTENT_TYPE)
+    status, headers, body = feed_answer(feed, request.environ, private)
+    return Response(body, status=status, headers=headers)
 
 
 @bp.get("/<slug>.ics")
