@@ -141,7 +141,7 @@ def main() -> int:
         from services.mail.delivery import build_email, mail_sender
 
         with app.app_context():
-            sender = mail_sender()
+            sender = mail_sender(settings)
             emails = [build_email(row, sender) for row in db.session.scalars(
                 select(OutboxMessage).order_by(OutboxMessage.id))]
         sink.reset()

@@ -4,15 +4,17 @@ put in every mail; a new link is a new nonce."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config import current_settings
 from models import Delegate, FeedToken, utcnow
-from models.calendar import hash_feed_token
+from models.calendar import derive_feed_secret, hash_feed_token
 from services.calendar.builds import request_rebuild
 from services.calendar.store import forget_lookups
 
@@ -52,13 +54,14 @@ def current_secrets(session: Session, delegate_ids: Iterable[int]) -> dict[int, 
     if not wanted:
         return {}
     key = feed_key()
-    tokens = {t.delegate_id: t for t in session.scalars(
-        select(FeedToken).where(FeedToken.delegate_id.in_(wanted)))}
+    tokens = _tokens(session, wanted)
+    missing = wanted - set(tokens)
+    if missing:
+        _new_tokens(session, key, missing)
+        tokens |= _tokens(session, missing)
     found: dict[int, str] = {}
     for delegate_id in sorted(wanted):
-        token = tokens.get(delegate_id)
-        if token is None:
-            token = _new_token(session, delegate_id)
+        token = tokens[delegate_id]
         if token.revoked_at is not None:
             continue
         secret = token.secret(key)
@@ -71,20 +74,30 @@ def current_secrets(session: Session, delegate_ids: Iterable[int]) -> dict[int, 
     return found
 
 
-def _new_token(session: Session, delegate_id: int) -> FeedToken:
-    """A token for a delegate who has none; if a concurrent transaction made one first, that
-    one (whose secret derives the same way)."""
-    try:
-        with session.begin_nested():
-            token = FeedToken(delegate_id=delegate_id)
-            token.new_secret(feed_key(), delegate_id)
-            session.add(token)
-    except IntegrityError:
-        theirs = session.scalar(select(FeedToken).where(FeedToken.delegate_id == delegate_id))
-        assert theirs is not None
-        return theirs
+def _tokens(session: Session, delegate_ids: set[int]) -> dict[int, FeedToken]:
+    found: dict[int, FeedToken] = {}
+    ids = sorted(delegate_ids)
+    for start in range(0, len(ids), 1000):  # within every database's parameter limit
+        found.update((t.delegate_id, t) for t in session.scalars(
+            select(FeedToken).where(FeedToken.delegate_id.in_(ids[start:start + 1000]))))
+    return found
+
+
+def _new_tokens(session: Session, key: bytes, delegate_ids: set[int]) -> None:
+    """Tokens for delegates who have none, in one statement; where a concurrent transaction
+    made one first, that one stays (its secret derives the same way)."""
+    now = utcnow()
+    rows = []
+    for delegate_id in sorted(delegate_ids):
+        nonce = secrets.token_hex(16)
+        rows.append({"delegate_id": delegate_id, "nonce": nonce, "created_at": now,
+                     "token_hash": hash_feed_token(derive_feed_secret(key, delegate_id,
+                                                                      nonce))})
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(cast(Table, FeedToken.__table__)).on_conflict_do_nothing(
+        index_elements=["delegate_id"]), rows)
     forget_lookups()
-    return token
 
 
 def personal_feed_path(secret: str) -> str:

@@ -61,6 +61,12 @@ def _dates(starts_on: date, ends_on: date, lang: str) -> str:
         return f"{show_date(starts_on)} – {show_date(ends_on)}"
 
 
+def uses_feed_link(reminder: Reminder) -> bool:
+    """Whether the reminder's texts show the delegate's personal feed link."""
+    return any(name in text for texts in (reminder.subject, reminder.body)
+               for text in texts.values() for name in ("feed_url", "webcal_url"))
+
+
 def feed_url(settings: Settings, secret: str | None) -> str:
     return f"{settings.base_url.rstrip('/')}{personal_feed_path(secret)}" if secret else ""
 

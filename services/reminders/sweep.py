@@ -21,7 +21,7 @@ from services.calendar.tokens import current_secrets
 from services.i18n import in_language
 from services.mail.outbox import Draft, queue_messages
 from services.reminders.audience import recipients
-from services.reminders.messages import feed_url, render_in_language
+from services.reminders.messages import feed_url, render_in_language, uses_feed_link
 from services.reminders.timing import GRACE, anchor_instant, due_at
 
 
@@ -52,9 +52,11 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
         {"reminder_id": reminder.id, "to_address": p.address,
          "message_id": new_message_id(), "created_at": now} for p in people]) if people else {}
     anchor = anchor_instant(session, reminder)
-    # Each delegate's working feed link (issued if they had none), for all of them at once.
+    # Each delegate's working feed link (issued if they had none), for all of them at once,
+    # when the texts carry it.
     secrets = current_secrets(session, [p.delegate_id for p in people
-                                        if p.delegate_id and p.address in inserted])
+                                        if p.delegate_id and p.address in inserted]
+                              ) if uses_feed_link(reminder) else {}
     drafts = []
     for lang in sorted({p.language for p in people}):
         with in_language(lang):  # once per language, not once per recipient
