@@ -71,3 +71,13 @@ _.spaceBefore  # unused attribute (services/summaries/files.py:184)
 _.keepWithNext  # unused attribute (services/summaries/files.py:185)
 _.keepWithNext  # unused attribute (services/summaries/files.py:247)
 _.spaceBefore  # unused attribute (services/summaries/files.py:247)
+YES  # VoteChoice member (models/decisions.py), read by value
+NO  # VoteChoice member (models/decisions.py), read by value
+ABSTAIN  # VoteChoice member (models/decisions.py), read by value
+recorded_by_id  # column: who recorded a vote (models/decisions.py)
+updated_by_id  # column: who last wrote the minutes (models/decisions.py)
+position  # column: order of signatories, speakers and points (order_by strings)
+minutes_id  # foreign-key columns of minutes_speakers / minutes_points
+register_picture  # the extension point for other attendance bases (check-in)
+taken_at  # API schema field (webapp/api/decisions.py)
+abstain  # API schema field (webapp/api/decisions.py)
