@@ -96,6 +96,12 @@ class SignatoryOut(Schema):
     title = Localized(required=True)
     signed_at = DateTime(required=True)
 
+class CastVoteOut(VoteOut):
+    """The vote as recorded (its own name in the OpenAPI document)."""
+
+class SignedOut(SignatoryOut):
+    """A signatory in the signatories list (its own name in the OpenAPI document)."""
+
 class DecisionOut(Schema):
     id = Integer(required=True)
     kind = String(required=True, validate=OneOf([k.value for k in DecisionKind]))
@@ -304,7 +310,7 @@ def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 @bp.put("/assemblies/<slug>/decisions/<int:decision_id>/votes/<city>")
 @bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(VoteIn, arg_name="data")
-@bp.output(VoteOut)
+@bp.output(CastVoteOut)
 @bp.doc(summary="Record (or replace) a member city's vote; a represented city's vote is "
                 "cast by its letter's holder (`cast_by`) (secretariat)",
         responses=[403, 404, 409, 422])
@@ -345,7 +351,7 @@ def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 
 @bp.get("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
 @bp.auth_required(token_auth, optional="true")
-@bp.output(SignatoryOut(many=True))
+@bp.output(SignedOut(many=True))
 @bp.doc(summary="Who signed the declaration, with name and title as of that day",
         responses=[404])
 def list_signatories(slug: str, decision_id: int) -> Any:
@@ -355,7 +361,7 @@ def list_signatories(slug: str, decision_id: int) -> Any:
 @bp.post("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
 @bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.input(SignatoryIn, arg_name="data")
-@bp.output(SignatoryOut(many=True), status_code=201)
+@bp.output(SignedOut(many=True), status_code=201)
 @bp.doc(summary="Add a signatory: a delegate of a city present, one per city (secretariat)",
         responses=[403, 404, 409, 422])
 def add_signatory_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
