@@ -68,7 +68,7 @@ def test_the_report_prints_the_declaration_and_its_signatories(
     book = load_workbook(io.BytesIO(_download(client, downloads["xlsx"], sec)))
     results = [row for row in book["Results"].iter_rows(values_only=True) if any(row)]
     assert results[0][0] == "会議結果"
-    assert any(row[1] == "共同事業報告" and row[3] == "東京, ウランバートル" for row in results)
+    assert any(row[1] == "共同事業報告" and row[3] == "東京、ウランバートル" for row in results)
     signed = [row for row in results if row[0] == "署名者"]
     assert [row[1] for row in signed] == ["ハノイ", "ソウル", "東京", "ウランバートル", "トムスク"]
     assert [row[3] for row in signed] == list(SIGNED)
@@ -79,7 +79,8 @@ def test_the_report_prints_the_declaration_and_its_signatories(
 
     text = "\n".join(page.extract_text() for page in PdfReader(
         io.BytesIO(_download(client, downloads["pdf"], sec))).pages)
-    for words in ("会議結果", "共同事業報告", "アジア大都市ネットワーク21 トムスク宣言",
+    for words in ("会議結果", "共同事業報告", "報告都市：東京、ウランバートル",
+                  "アジア大都市ネットワーク21 トムスク宣言",
                   "我々、ハノイ、ソウル、東京、ウランバートル及びトムスクの代表は",
                   "We, the representatives of Hanoi, Seoul, Tokyo, Ulaanbaatar and Tomsk",
                   "2014年9月6日", "全会一致で採択", *SIGNED):

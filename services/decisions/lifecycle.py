@@ -3,7 +3,7 @@ quorum), then adopted or rejected (by the tally, or adopted by consensus), or wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ RULES = ("kind", "method", "majority")
 @dataclass
 class DecisionDraft:
     title: dict[str, str]
-    text: dict[str, str]
+    text: dict[str, str] = field(default_factory=dict)
     kind: DecisionKind = DecisionKind.RESOLUTION
     method: DecisionMethod = DecisionMethod.VOTE
     majority: Majority = Majority.SIMPLE

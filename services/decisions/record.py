@@ -22,6 +22,7 @@ from models import (
     DecisionStatus,
     MemberCity,
     Minutes,
+    MinutesPoint,
     MinutesPointKind,
     ProgrammeItem,
     localized,
@@ -36,9 +37,10 @@ PUBLISHED = (DecisionStatus.ADOPTED, DecisionStatus.REJECTED)
 @dataclass(frozen=True)
 class SpeakerLine:
     city: str
-    name: str
+    name: str  # Latin script, in the person's order
     name_local: str
     title: str
+    shown: str = ""  # the name as the reader's script writes it (舛添 要一 for Japanese)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class PointLine:
     title: str
     text: str
     cities: str  # "Tokyo, Ulaanbaatar"
+    note: str  # "reporting: Tokyo, Ulaanbaatar" for a report, the cities otherwise
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,16 @@ def published_decisions(session: Session, assembly: Assembly, lang: str,
     return [decision_line(d, lang, names) for d in decisions]
 
 
+def _point(point: MinutesPoint, lang: str, names: dict[str, str]) -> PointLine:
+    # The Japanese report lists cities with 、 (東京、ウランバートル).
+    separator = "、" if lang in ("ja", "zh-Hant") else ", "
+    cities = separator.join(names.get(code, code) for code in point.cities)
+    note = (_("reporting: %(cities)s", cities=cities)
+            if cities and point.kind is MinutesPointKind.REPORT else cities)
+    return PointLine(kind=point_label(point.kind), title=localized(point.title, lang),
+                     text=localized(point.text, lang), cities=cities, note=note)
+
+
 def minutes_lines(session: Session, assembly: Assembly, lang: str) -> list[MinutesLine]:
     names = _names(session, assembly, lang)
     lines = []
@@ -171,10 +184,8 @@ def minutes_lines(session: Session, assembly: Assembly, lang: str) -> list[Minut
             summary=localized(minutes.summary, lang),
             speakers=[SpeakerLine(city=s.delegate.delegation.city.display_name(lang),
                                   name=s.delegate.full_name, name_local=s.delegate.name_local,
-                                  title=localized(s.delegate.title, lang))
+                                  title=localized(s.delegate.title, lang),
+                                  shown=s.delegate.name_for(lang))
                       for s in minutes.speakers],
-            points=[PointLine(kind=point_label(p.kind), title=localized(p.title, lang),
-                              text=localized(p.text, lang),
-                              cities=", ".join(names.get(c, c) for c in p.cities))
-                    for p in minutes.points]))
+            points=[_point(p, lang, names) for p in minutes.points]))
     return lines

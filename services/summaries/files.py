@@ -315,12 +315,11 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
                 yield text(minutes.summary)
             if minutes.speakers:
                 yield text(_("Speakers") + ": " + "; ".join(
-                    f"{s.name} ({s.city}{', ' + s.title if s.title else ''})"
+                    f"{s.shown or s.name} ({s.city}{', ' + s.title if s.title else ''})"
                     for s in minutes.speakers), 8)
             for index, point in enumerate(minutes.points, 1):
-                cities = (" " + _("(reporting: %(cities)s)", cities=point.cities)
-                          if point.cities else "")
-                yield text(f"({index}) {point.title}{cities}")
+                yield text(f"({index}) {point.title}" + (f" ({point.note})" if point.note
+                                                          else ""))
                 if point.text:
                     yield text(point.text, 8.5)
         for decision in report.decisions:
