@@ -192,6 +192,8 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("decisions.decision_action", "POST"): SEC_POST_ACTION,
     ("decisions.record_vote", "POST"): SEC_POST_ACTION,
     ("decisions.sign", "POST"): SEC_POST_ACTION,
+    ("decisions.minutes_page", "GET"): SEC_PAGE,
+    ("decisions.minutes_page", "POST"): SEC_POST_ACTION,  # empty minutes: saved
     ("decisions.public_decisions", "GET"): EVERYONE,
     ("decisions.public_decision", "GET"): EVERYONE,
     ("api.list_decisions", "GET"): EVERYONE,

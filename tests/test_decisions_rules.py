@@ -116,3 +116,22 @@ def test_the_picture_stays_frozen_and_absent_cities_neither_vote_nor_sign(sessio
     with pytest.raises(DomainError) as refused:
         cast_vote(session, decision, _city(session, "DEL"), VoteChoice.YES, user)
     assert refused.value.code == "city_cannot_vote"
+
+
+def test_migration_0016_goes_down_and_up(tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from models.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'migrations.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "0013")
+    engine = create_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    assert not tables & {"decisions", "votes", "decision_signatories", "minutes",
+                         "minutes_speakers", "minutes_points"}
+    command.upgrade(config, "head")
+    assert {"decisions", "votes", "minutes"} <= set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from models import (
@@ -26,6 +26,8 @@ from models import (
     Delegation,
     Majority,
     MemberCity,
+    Minutes,
+    ProgrammeItem,
     Role,
     User,
     VoteChoice,
@@ -44,6 +46,7 @@ from services.decisions.lifecycle import (
     tally,
     withdraw_decision,
 )
+from services.decisions.minutes import MinutesDraft, PointDraft, minutes_of, write_minutes
 from services.decisions.record import decision_line, kind_label, published_decisions, status_label
 from services.decisions.signatories import add_signatory
 from services.decisions.votes import cast_vote, voices
@@ -100,9 +103,14 @@ def decision_list(slug: str) -> Response | tuple[str, int]:
             return redirect(url_for("decisions.decision_page", slug=slug,
                                     decision_id=decision.id))
     decisions = decisions_of(db.session, assembly, current_user)  # type: ignore[arg-type]
+    items = db.session.scalars(select(ProgrammeItem)
+                               .where(ProgrammeItem.assembly_id == assembly.id)
+                               .order_by(ProgrammeItem.starts_at, ProgrammeItem.id)).all()
+    written = set(db.session.scalars(select(Minutes.item_id)
+                                     .where(Minutes.assembly_id == assembly.id)))
     return render_template("decisions/list.html", assembly=assembly, decisions=decisions,
-                           form=form, kind_label=kind_label,
-                           status_label=status_label), 422 if form.errors else 200
+                           form=form, kind_label=kind_label, status_label=status_label,
+                           items=items, written=written), 422 if form.errors else 200
 
 
 def _vote_rows(assembly: Assembly, decision: Decision) -> list[dict[str, Any]]:
@@ -219,6 +227,57 @@ def sign(slug: str, decision_id: int) -> Response:
                               current_user)  # type: ignore[arg-type]
                 db.session.commit()
     return _back(slug, decision_id, "#signatories")
+
+
+# --- minutes ---------------------------------------------------------------------------------
+
+
+class MinutesForm(FlaskForm):
+    summary_en = TextAreaField(_l("Summary (English)"), validators=[Optional()])
+    summary_ja = TextAreaField(_l("Summary (Japanese)"), validators=[Optional()])
+    speakers = SelectMultipleField(_l("Speakers, in speaking order"), coerce=int,
+                                   validators=[Optional()])
+
+    FIELD_OF = {"speakers.0": "speakers"}
+
+
+@bp.route("/secretariat/assemblies/<slug>/programme/<int:item_id>/minutes",
+          methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
+    """The summary and the speakers of one item; its points (e.g. project reports with their
+    presenting cities) are kept as they are (the API writes them)."""
+    assembly = visible_assembly_or_404(slug)
+    item = db.session.get(ProgrammeItem, item_id)
+    if item is None or item.assembly_id != assembly.id:
+        abort(404)
+    minutes = minutes_of(db.session, item)
+    people = db.session.scalars(
+        select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
+        .join(MemberCity, MemberCity.id == Delegation.city_id)
+        .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES))
+        .order_by(MemberCity.code, Delegate.role, Delegate.id)).all()
+    form = MinutesForm(data={} if request.method == "POST" else {
+        "summary_en": (minutes.summary.get("en", "") if minutes else ""),
+        "summary_ja": (minutes.summary.get("ja", "") if minutes else ""),
+        "speakers": [s.delegate_id for s in minutes.speakers] if minutes else []})
+    form.speakers.choices = [(p.id, f"{p.delegation.city.display_name(_lang())} — "
+                                    f"{p.name_for(_lang())}") for p in people]
+    if form.validate_on_submit():
+        points = [PointDraft(kind=p.kind, title=p.title, text=p.text, cities=p.cities)
+                  for p in (minutes.points if minutes else [])]
+        summary = {k: v for k, v in (("en", form.summary_en.data), ("ja", form.summary_ja.data))
+                   if v and v.strip()}
+        with attempt(form) as tried:
+            write_minutes(db.session, item, MinutesDraft(
+                summary=summary, speakers=list(form.speakers.data or []), points=points),
+                current_user)  # type: ignore[arg-type]
+            db.session.commit()
+        if not tried.refused:
+            flash(_("The minutes are saved."), "success")
+            return redirect(url_for("decisions.decision_list", slug=slug) + "#minutes")
+    return render_template("decisions/minutes.html", assembly=assembly, item=item,
+                           minutes=minutes, form=form), 422 if form.errors else 200
 
 
 # --- public ----------------------------------------------------------------------------------
