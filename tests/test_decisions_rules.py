@@ -135,3 +135,72 @@ def test_migration_0016_goes_down_and_up(tmp_path) -> None:
     command.upgrade(config, "head")
     assert {"decisions", "votes", "minutes"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_clerks_at_the_same_moment_one_vote_per_city_one_signatory_per_city(app) -> None:
+    import threading
+    from datetime import date
+
+    from services.demo_outcome import load_upcoming_assembly
+    from webapp.extensions import db
+
+    threads = 8
+    with app.app_context():
+        session = db.session
+        tomsk = load_tomsk_2014(session)
+        upcoming = load_upcoming_assembly(session, tomsk, date.today())
+        user = _secretariat(session)
+        resolution = session.scalar(select(Decision).where(Decision.assembly_id == upcoming.id))
+        open_decision(session, resolution, user)
+        declaration = session.scalar(select(Decision).where(Decision.assembly_id == tomsk.id))
+        tokyo = session.scalars(select(Delegate.id).join(Delegate.delegation).where(
+            Delegation.assembly_id == tomsk.id,
+            Delegation.city_id == _city(session, "TYO").id)).all()[:threads]
+        session.commit()
+        ids = (resolution.id, declaration.id)
+
+    def together(work) -> list[str]:
+        barrier = threading.Barrier(threads)
+        results = [""] * threads
+
+        def run(i: int) -> None:
+            barrier.wait()
+            with app.app_context():
+                try:
+                    work(i)
+                    db.session.commit()
+                    results[i] = "ok"
+                except DomainError as exc:
+                    db.session.rollback()
+                    results[i] = exc.code
+
+        workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+        return results
+
+    def vote(i: int) -> None:
+        session = db.session
+        user = session.scalar(select(User).where(User.email == "sec@example.org"))
+        cast_vote(session, session.get(Decision, ids[0]), _city(session, "JKT"),
+                  VoteChoice.YES if i % 2 else VoteChoice.NO, user)
+
+    assert together(vote) == ["ok"] * threads
+
+    with app.app_context():
+        from models import Signatory, Vote
+
+        votes = db.session.scalars(select(Vote).where(Vote.decision_id == ids[0])).all()
+        assert [v.city.code for v in votes] == ["JKT"] and votes[0].cast_by.code == "TYO"
+        db.session.query(Signatory).delete()
+        db.session.commit()
+
+    def sign_fresh(i: int) -> None:
+        session = db.session
+        user = session.scalar(select(User).where(User.email == "sec@example.org"))
+        add_signatory(session, session.get(Decision, ids[1]), tokyo[i], user)
+
+    results = together(sign_fresh)
+    assert results.count("ok") == 1 and set(results) == {"ok", "already_signed"}, results

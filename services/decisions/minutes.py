@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import (
@@ -69,8 +70,13 @@ def write_minutes(session: Session, item: ProgrammeItem, draft: MinutesDraft,
                               field=f"points.{index}.cities")
     minutes = minutes_of(session, item)
     if minutes is None:
-        minutes = Minutes(assembly_id=assembly.id, item=item)
-        session.add(minutes)
+        try:  # one row per item: a second writer at the same moment takes the first's row
+            with session.begin_nested():
+                minutes = Minutes(assembly_id=assembly.id, item_id=item.id)
+                session.add(minutes)
+        except IntegrityError:
+            minutes = minutes_of(session, item)
+            assert minutes is not None
     minutes.summary = dict(draft.summary)
     # Old rows go first: the same speaker again would collide with its own earlier row.
     minutes.speakers, minutes.points = [], []
