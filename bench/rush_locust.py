@@ -21,13 +21,15 @@ DATA = json.loads(open(os.environ["RUSH_DATA"]).read())  # noqa: SIM115
 MODE = os.environ.get("RUSH_MODE", "rush")
 SLUG = DATA["slug"]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-_next = itertools.count()
+_counters: dict[int, itertools.count[int]] = {}
 _lock = threading.Lock()
 
 
 def _take(pool: list) -> object:  # type: ignore[type-arg]
+    """The next entry of this pool: each liaison, delegate or city is played once."""
     with _lock:
-        return pool[next(_next) % len(pool)]
+        counter = _counters.setdefault(id(pool), itertools.count())
+        return pool[next(counter) % len(pool)]
 
 
 def _csrf(text: str) -> str:
