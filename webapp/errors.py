@@ -11,7 +11,9 @@ from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from models.db import db
@@ -63,8 +65,21 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=error.status, reason=error.message,
                                refused=True), error.status
 
+    @app.errorhandler(DataError)
+    def data_error(_exc: DataError) -> Any:
+        # The database refused a value the boundary let through (an integer or a date out of
+        # its range): the request was wrong, not the server.
+        db.session.rollback()
+        message = _("A value is out of the range this field can hold.")
+        if is_api_request():
+            return error_body(422, message), 422
+        return render_template("error.html", status=422, reason=message, refused=True), 422
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        # A failed flush leaves the session unusable; the page below reads the user (the
+        # locale selector) and must not fail in turn.
+        db.session.rollback()
         status = exc.code or 500
         if is_api_request():
             return error_body(status, exc.description or exc.name), status
