@@ -23,7 +23,12 @@ from services.calendar.tokens import current_secrets
 from services.i18n import in_language
 from services.mail.outbox import Draft, checked_draft, failed_draft, queue_messages
 from services.reminders.audience import recipients
-from services.reminders.messages import feed_url, render_in_language, uses_feed_link
+from services.reminders.messages import (
+    compile_texts,
+    feed_url,
+    render_in_language,
+    uses_feed_link,
+)
 from services.reminders.timing import GRACE, anchor_instant, due_at
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,7 @@ def _insert_deliveries(session: Session, reminder_id: int,
 
 def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datetime) -> int:
     """Turn a due reminder into deliveries and outbox rows (in the caller's transaction)."""
+    compile_texts(reminder)  # a broken template fails the reminder, before any delivery row
     people = recipients(session, reminder)
     inserted = _insert_deliveries(session, reminder.id, [
         {"reminder_id": reminder.id, "to_address": p.address,

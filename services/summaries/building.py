@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -33,6 +33,7 @@ from services.mail.outbox import one_line, queue_message
 from services.summaries.files import write_csv, write_pdf, write_xlsx
 from services.summaries.jobs import (
     HEARTBEAT_EVERY,
+    TAKEOVER,
     claim,
     heartbeat,
     report_progress,
@@ -68,6 +69,8 @@ def render_report(session: Session, job_id: int, settings: Settings,
     """Build the job's files; returns the job's status afterwards."""
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     attempt = claim(session, job_id, worker)
+    if attempt is None:
+        attempt = _take_over_if_silent(session, job_id, worker)
     job = session.get(SummaryJob, job_id)
     if job is None:
         return "missing"
@@ -122,6 +125,33 @@ class Heartbeat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(timeout=10)
+
+
+def _take_over_if_silent(session: Session, job_id: int, worker: str) -> int | None:
+    """A message for a running job: a duplicate while its worker lives, or the redelivery
+    after its worker was killed (Celery sends it again at once, before the heartbeat is old).
+    Watch the heartbeat for as long as a live worker needs to beat again: if it moves, the
+    job is in good hands; if it stays still, take the job over."""
+    def beat() -> Any:
+        session.expire_all()
+        row = session.execute(select(SummaryJob.status, SummaryJob.heartbeat_at)
+                              .where(SummaryJob.id == job_id)).one_or_none()
+        session.commit()
+        return row
+
+    first = beat()
+    if first is None or first[0] is not SummaryStatus.RUNNING:
+        return None
+    deadline = time.monotonic() + TAKEOVER.total_seconds() + 2 * HEARTBEAT_EVERY
+    while time.monotonic() < deadline:
+        time.sleep(HEARTBEAT_EVERY / 2)
+        if beat() != first:
+            return None  # it beat (or finished): a live worker has it
+        attempt = claim(session, job_id, worker)
+        if attempt is not None:
+            log.warning("summary %s: took over from a silent worker", job_id)
+            return attempt
+    return None
 
 
 def _build(session: Session, progress_session: Session, job: SummaryJob, attempt: int,
