@@ -22,10 +22,10 @@ _REFUSED_ALWAYS = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\u
 REFUSED_IN_LINES = re.compile(f"[{_REFUSED_ALWAYS}]")
 REFUSED_IN_LINE = re.compile(f"[\\t\\n{_REFUSED_ALWAYS}]")
 
-# The same rule as a JSON-schema pattern for the OpenAPI document (ECMA 262 syntax).
-LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff\ufffe\uffff]*$"
-LINES_PATTERN = (r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff"
-                 r"\ufffe\uffff]*$")
+# The same rule as a JSON-schema pattern for the OpenAPI document (ECMA 262 syntax; lone
+# surrogates left out: no valid UTF-8 text carries them).
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]*$"
+LINES_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]*$"
 
 # Lengths of the texts kept as JSON per language (no column length says them).
 TITLE_MAX = 300  # an assembly's or a programme item's title, a venue, a location, a job title

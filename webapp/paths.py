@@ -19,11 +19,15 @@ MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` on every route: 0 … 2³¹−1, anything else does not match (404)."""
+    """`<int:…>` on every route: digits that are not an id (above 2³¹−1) answer 404 at once,
+    whatever the method (a converter that merely does not match would let another route's
+    methods answer 405)."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NotFound()
+        return number
 
 
 class RefuseNul:
@@ -39,7 +43,9 @@ class RefuseNul:
         error = None
         if "\x00" in path:  # PATH_INFO arrives decoded; the query string does not
             error = NotFound()
-        elif "\x00" in query or "%00" in query:
+        elif ("\x00" in query or "%00" in query) and not path.startswith("/api/"):
+            # Pages read query arguments as they are; the API's query schemas refuse a NUL
+            # with a 422 naming the parameter.
             error = BadRequest("A NUL byte is not allowed in a query.")
         if error is None:
             return self.app(environ, start_response)
@@ -59,14 +65,21 @@ def init_app(app: Flask) -> None:
         spec_processor(bounded_ids)
 
 
+BAD_REQUEST = {"description": "Bad Request (a body that is not JSON, a malformed upload)",
+               "content": {"application/json": {
+                   "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+
+
 def bounded_ids(spec: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document says what the converter accepts (APIFlask writes plain
-    integers)."""
+    """The OpenAPI document says what the API really answers: ids within the converter's
+    range, and a 400 for a body that cannot be parsed at all (any operation)."""
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
-            for parameter in (operation.get("parameters") or []
-                              if isinstance(operation, dict) else []):
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters") or []:
                 schema = parameter.get("schema") or {}
                 if parameter.get("in") == "path" and schema.get("type") == "integer":
                     schema.update({"minimum": 0, "maximum": MAX_ID})
+            operation.setdefault("responses", {}).setdefault("400", BAD_REQUEST)
     return spec

@@ -112,7 +112,9 @@ def get_proxy(slug: str, letter_id: int) -> Any:
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>/document")
 @bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.doc(summary="The signed PDF (secretariat and the grantor's liaison only)",
-        responses={200: "application/pdf", 403: "Forbidden", 404: "Not Found"})
+        responses={200: {"description": "the signed letter", "content": {
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+            403: "Forbidden", 404: "Not Found"})
 def proxy_document(slug: str, letter_id: int) -> Response:
     user = api_user()
     return send_letter_document(_letter(assembly_or_404(slug), letter_id, user))

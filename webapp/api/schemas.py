@@ -14,8 +14,8 @@ from apiflask.fields import (
     DateTime,
     Dict,
     Integer,
-    List,
     Nested,
+    Raw,
     String,
 )
 from apiflask.validators import Length, OneOf
@@ -112,8 +112,11 @@ class AssemblyOut(Schema):
 class ErrorDetail(Schema):
     code = String(required=True, metadata={"example": "deadline_passed"})
     message = String(required=True, metadata={"description": "for people, in their language"})
-    fields = Dict(keys=String(), values=List(String()), required=True,
-                  metadata={"description": "messages per input field at fault",
+    fields = Dict(keys=String(), values=Raw(), required=True,
+                  metadata={"description": "messages per input field at fault (a list of "
+                                           "messages; a nested field is named with dots, "
+                                           "`title.en`; an import lists its bad rows as "
+                                           "`rows`: [{row, column, message}])",
                             "example": {"family_name": ["The family name is required."]}})
 
 
