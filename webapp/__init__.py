@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                              "`Authorization: Bearer <token>` (`sokai tokens create EMAIL`)."},
     )
     app.config.update(overrides)
+    from webapp import paths
+
+    paths.init_app(app)  # bounded <int:> ids, before any route is added
 
     def _settings_in_force(sender: Flask, **_kwargs: Any) -> None:
         # Use cases read the settings of the app whose context they run in (read afresh on
@@ -106,6 +109,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     security.init_app(app)  # login rate limits
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
     app.wsgi_app = FeedFastPath(app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: a NUL byte in the URL never reaches the fast path or a view.
+    app.wsgi_app = paths.RefuseNul(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import Schema, abort
 from apiflask.fields import File, Integer, String
-from apiflask.validators import Length, OneOf
+from apiflask.validators import OneOf
 from flask import jsonify
 
 from models import (
@@ -23,6 +23,7 @@ from models.db import commit_as_written
 from models.errors import DomainError
 from models.languages import LANGUAGES
 from models.names import NameOrder
+from models.text import TITLE_MAX
 from services.access import require_city_access
 from services.cities import find_city
 from services.delegation_import import import_delegation
@@ -36,7 +37,7 @@ from services.delegations import (
 )
 from services.i18n import _
 from webapp.api import CITY_STAFF, api_user, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Localized, Text
 from webapp.errors import error_body
 from webapp.extensions import db
 
@@ -50,33 +51,33 @@ class DelegationOut(Schema):
     participants = Integer(required=True)
 
 class DelegateIn(Schema):
-    family_name = String(required=True, validate=Length(1, 100))
-    given_name = String(validate=Length(max=100))
-    name_local = String(validate=Length(max=200))
+    family_name = Text(required=True, min_length=1, max_length=100)
+    given_name = Text(max_length=100)
+    name_local = Text(max_length=200)
     name_order = String(validate=OneOf([o.value for o in NameOrder]),
                         metadata={"description": "family_first (LE Hong Son) or given_first "
                                                  "(Yoichi MASUZOE); default: the city's "
                                                  "country's custom"})
-    honorific = String(validate=Length(max=40), metadata={"example": "H.E."})
-    title = Localized()
+    honorific = Text(max_length=40, metadata={"example": "H.E."})
+    title = Localized(TITLE_MAX)
     role = String(validate=OneOf([r.value for r in DelegateRole]))
-    email = String(allow_none=True, validate=Length(max=254))
+    email = Text(allow_none=True, max_length=254)
     language = String(validate=OneOf(LANGUAGES))
-    city = String(metadata={"description": "member city code; a liaison's own city when left "
-                                           "out"})
+    city = Text(max_length=16, metadata={"description": "member city code; a liaison's own "
+                                                        "city when left out"})
 
 class DelegatePatch(Schema):
-    family_name = String(validate=Length(1, 100))
-    given_name = String(validate=Length(max=100))
-    name_local = String(validate=Length(max=200))
+    family_name = Text(min_length=1, max_length=100)
+    given_name = Text(max_length=100)
+    name_local = Text(max_length=200)
     name_order = String(validate=OneOf([o.value for o in NameOrder]),
                         metadata={"description": "family_first (LE Hong Son) or given_first "
                                                  "(Yoichi MASUZOE); default: the city's "
                                                  "country's custom"})
-    honorific = String(validate=Length(max=40), metadata={"example": "H.E."})
-    title = Localized()
+    honorific = Text(max_length=40, metadata={"example": "H.E."})
+    title = Localized(TITLE_MAX)
     role = String(validate=OneOf([r.value for r in DelegateRole]))
-    email = String(allow_none=True, validate=Length(max=254))
+    email = Text(allow_none=True, max_length=254)
     language = String(validate=OneOf(LANGUAGES))
     status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
                                     DelegateStatus.CONFIRMED.value]))
@@ -98,7 +99,7 @@ class DelegateOut(Schema):
     status = String(required=True)
 
 class DelegatesQuery(Schema):
-    city = String(metadata={"description": "only this member city"})
+    city = Text(max_length=16, metadata={"description": "only this member city"})
 
 class ImportIn(Schema):
     file = File(required=True, metadata={"description": "CSV (UTF-8) or XLSX; first row names "
