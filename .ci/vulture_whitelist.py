@@ -71,3 +71,4 @@ _.spaceBefore  # unused attribute (services/summaries/files.py:184)
 _.keepWithNext  # unused attribute (services/summaries/files.py:185)
 _.keepWithNext  # unused attribute (services/summaries/files.py:247)
 _.spaceBefore  # unused attribute (services/summaries/files.py:247)
+_.name_fields  # called from templates/network/*.html

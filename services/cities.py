@@ -15,7 +15,8 @@ from services.i18n import _
 def the_network(session: Session) -> Network:
     network = session.scalar(select(Network).order_by(Network.id))
     if network is None:
-        raise DomainError(_("There is no network yet: load one with `sokai demo` or the CLI."),
+        raise DomainError(_("There is no network yet: set one up with the setup link, "
+                            "`sokai init` or `sokai demo`."),
                           code="no_network", status=409)
     return network
 

@@ -92,11 +92,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
-    from webapp import calendar, mailing, programme, registration, reports, security
+    from webapp import calendar, mailing, network, programme, registration, reports, security
     from webapp.calendar.fast import FeedFastPath
     from webapp.registration import admin as registration_admin
 
     app.register_blueprint(mailing.bp)
+    app.register_blueprint(network.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(programme.bp)
     app.register_blueprint(registration.bp)

@@ -1,0 +1,27 @@
+"""the network's sender name (first-run setup)
+
+Revision ID: 0015
+Revises: 0013
+Create Date: 2026-12-03 02:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0015'
+down_revision: str | None = '0013'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('networks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sender_name', sa.String(length=120), server_default='',
+                                      nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('networks', schema=None) as batch_op:
+        batch_op.drop_column('sender_name')
