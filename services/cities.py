@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import MemberCity, Network, UnknownTimeZoneError, validate_timezone
 from models.errors import DomainError
 from services.i18n import _
+from services.zones import country_zone
 
 
 def the_network(session: Session) -> Network:
@@ -67,8 +68,14 @@ def create_city(session: Session, *, code: str, name: dict[str, str], country: s
                                                MemberCity.code == code)) is not None:
         raise DomainError(_("A member city with code %(code)s already exists.", code=code),
                           code="duplicate_city", field="code")
+    country = _country(country)
+    # No zone given: the country's, when it has just one (services.zones).
+    timezone = timezone.strip() or country_zone(country) or ""
+    if not timezone:
+        raise DomainError(_("Choose the city's time zone: its country has several."),
+                          code="timezone_required", status=422, field="timezone")
     city = MemberCity(network=network, code=code, name=names_with_english(name),
-                      country=_country(country), timezone=check_zone(timezone))
+                      country=country, timezone=check_zone(timezone))
     session.add(city)
     session.flush()
     return city

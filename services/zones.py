@@ -43,6 +43,6 @@ def _country_zones() -> dict[str, list[str]]:
 
 
 def country_zone(country: str) -> str | None:
-    """The zone of a country with one zone (or the first zone.tab lists for it), or None."""
+    """The zone of a country that has one zone, or None (a guess would be wrong for some)."""
     zones = _country_zones().get(country.strip().upper(), [])
-    return zones[0] if zones else None
+    return zones[0] if len(zones) == 1 else None

@@ -188,3 +188,25 @@ def test_message_id_domain_and_mail_from(tmp_path: Any) -> None:
     assert chosen.message_id_domain == "citynet.example.org"
     with pytest.raises(ConfigError, match="MAIL_FROM"):
         load_settings({**base, "MAIL_FROM": "CityNet Office"})
+
+
+def test_migration_0015_up_and_down(tmp_path: Any) -> None:
+    """The sender name arrives with a default for existing networks and goes away again."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from models.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    upgrade(url, "0013")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO networks (code, name, secretariat_email, home_timezone,"
+                          " created_at) VALUES ('N', '{\"en\": \"N\"}', 'a@b.example',"
+                          " 'Asia/Tokyo', '2026-01-01 00:00:00')"))
+    upgrade(url, "0015")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT sender_name FROM networks")).scalar_one() == ""
+    command.downgrade(alembic_config(url), "0013")
+    assert "sender_name" not in {c["name"] for c in inspect(engine).get_columns("networks")}
+    engine.dispose()
