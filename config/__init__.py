@@ -64,6 +64,9 @@ class Settings:
     mail_resend_after_seconds: float = 60.0
     mail_batch_size: int = 200
     mail_flush_every: int = 25
+    # How many reverse proxies in front add X-Forwarded-* (SOKAI_TRUSTED_PROXIES): 1 behind
+    # Caddy or nginx, 0 (the headers are ignored) when clients connect directly.
+    trusted_proxies: int = 0
     # A test hook (SOKAI_SUMMARY_STAGE_DELAY): seconds each summary stage waits, so that a
     # test can kill a worker in the middle of a job.
     summary_stage_delay: float = 0.0
@@ -270,6 +273,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_batch_size=_number(env, "MAIL_BATCH_SIZE", 200, int, 1),
         mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 25, int, 1),
         summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
+        trusted_proxies=_number(env, "SOKAI_TRUSTED_PROXIES", 0, int, 0),
     )
 
 

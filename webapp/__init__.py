@@ -107,6 +107,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     security.init_app(app)  # login rate limits
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
     app.wsgi_app = FeedFastPath(app.wsgi_app)  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        # Behind TLS at a proxy: the client's scheme, host and address from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 
