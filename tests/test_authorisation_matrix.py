@@ -254,7 +254,8 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
             SideEventContribution.side_event_id == events[1].id))
         session.commit()
         assert item is not None and message is not None and contribution is not None
-        return {"invitation": liaison_invitation.id, "main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
+        return {"invitation": liaison_invitation.id, "main": main.id, "victim": victim.id,
+                "spare": spare.id, "letter": letter.id,
                 "token": token, "bearer": tokens, **feeds, "item": item.id,
                 "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
                 "message": message, "job": job.id, "event": events[0].id,
