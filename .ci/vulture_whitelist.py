@@ -72,3 +72,5 @@ _.keepWithNext  # unused attribute (services/summaries/files.py:185)
 _.keepWithNext  # unused attribute (services/summaries/files.py:247)
 _.spaceBefore  # unused attribute (services/summaries/files.py:247)
 _.to_python  # unused method (webapp/paths.py: Werkzeug's converter hook)
+_.name_fields  # called from templates/network/*.html
+_.expire_on_commit  # a Session setting read by SQLAlchemy (models/db.py)

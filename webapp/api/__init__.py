@@ -83,6 +83,7 @@ from webapp.api import (  # noqa: E402, F401
     attendance,
     cities,
     delegations,
+    network,
     programme,
     proxies,
     reminders,
