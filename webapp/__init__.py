@@ -95,7 +95,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
-    from webapp import calendar, mailing, network, programme, registration, reports, security
+    from webapp import (
+        calendar,
+        decisions,
+        mailing,
+        network,
+        programme,
+        registration,
+        reports,
+        security,
+    )
     from webapp.calendar.fast import FeedFastPath
     from webapp.registration import admin as registration_admin
 
@@ -106,6 +115,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(registration.bp)
     app.register_blueprint(registration_admin.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(decisions.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).

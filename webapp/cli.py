@@ -290,6 +290,7 @@ def demo(host: str, port: int, reset: bool) -> None:
         from models import Network
         from services.accounts import issue_token
         from services.demo import DEMO_ACCOUNTS, create_demo_accounts, load_tomsk_2014
+        from services.demo_outcome import add_draft_resolution
         from services.demo_upcoming import load_upcoming
         from webapp.extensions import db
 
@@ -299,6 +300,8 @@ def demo(host: str, port: int, reset: bool) -> None:
             raise SystemExit(2)
         closed = load_tomsk_2014(db.session)
         upcoming = load_upcoming(db.session)
+        # The vote to come at the next assembly (its Jakarta letter waits for verification).
+        add_draft_resolution(db.session, upcoming)
         accounts = create_demo_accounts(db.session, password)
         token = issue_token(db.session, DEMO_ACCOUNTS[0][0], "demo")
         db.session.commit()

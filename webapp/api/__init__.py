@@ -82,6 +82,7 @@ from webapp.api import (  # noqa: E402, F401
     assemblies,
     attendance,
     cities,
+    decisions,
     delegations,
     network,
     programme,
