@@ -71,6 +71,9 @@ _.spaceBefore  # unused attribute (services/summaries/files.py:184)
 _.keepWithNext  # unused attribute (services/summaries/files.py:185)
 _.keepWithNext  # unused attribute (services/summaries/files.py:247)
 _.spaceBefore  # unused attribute (services/summaries/files.py:247)
+_.to_python  # unused method (webapp/paths.py: Werkzeug's converter hook)
+_.name_fields  # called from templates/network/*.html
+_.expire_on_commit  # a Session setting read by SQLAlchemy (models/db.py)
 YES  # VoteChoice member (models/decisions.py), read by value
 NO  # VoteChoice member (models/decisions.py), read by value
 ABSTAIN  # VoteChoice member (models/decisions.py), read by value

@@ -33,7 +33,7 @@ from services.accounts import issue_token
 from services.calendar.tokens import issue_token as issue_token_for_feed
 from services.delegations import add_delegate, set_delegation_status
 from services.demo import load_tomsk_2014
-from services.invitations import invite_delegate
+from services.invitations import invite_delegate, invite_liaison
 from services.proxies import Document, submit_letter
 from services.reminders.defaults import create_default_reminders
 from services.summaries.building import render_report
@@ -184,6 +184,18 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.get_reminder", "GET"): API_SEC,
     ("api.update_reminder", "PATCH"): API_SEC,
     ("api.delete_reminder", "DELETE"): API_SEC_DELETE,
+    # Issue 11: setup is gone once there is a network; settings and cities at scale are the
+    # secretariat's.
+    ("network.setup", "GET"): (404,) * 5,
+    ("network.setup", "POST"): (404,) * 5,
+    ("network.settings", "GET"): SEC_PAGE,
+    ("network.settings", "POST"): SEC_POST_ACTION,  # unchanged: saved as is
+    ("registration_admin.import_cities_page", "POST"): SEC_POST_FORM,
+    ("registration_admin.invite_in_bulk", "POST"): SEC_POST_FORM,
+    ("registration_admin.invitation_action", "POST"): SEC_POST_ACTION,  # void
+    ("programme.issue_all", "POST"): (OK, 403, 403, 403, REDIRECT),  # the CSV of links
+    ("api.get_network", "GET"): API_ANY,
+    ("api.update_network_api", "PATCH"): API_SEC,
     # Issue 14: the secretariat decides; everyone reads what was adopted (the demo's Tomsk
     # Declaration), a second adoption or a vote on it is a conflict.
     ("decisions.decision_list", "GET"): SEC_PAGE,
@@ -240,6 +252,8 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
                                user=sec, document=Document(PDF, "letter.pdf"))
         spare = add_delegate(session, assembly, jakarta, {"family_name": "Spare"}, sec)
         _, token = invite_delegate(session, main, sec)
+        liaison_invitation, _secret = invite_liaison(session, tokyo, "m.new.tyo@example.org",
+                                                     "en", sec)
         # Separate links: rotating one and revoking another leave the main one working.
         feeds = {"feed": issue_token_for_feed(session, main),
                  "rotate_feed": issue_token_for_feed(session, victim)}
@@ -266,7 +280,7 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         session.commit()
         assert item is not None and message is not None and contribution is not None
         decision = session.scalar(select(Decision.id).where(Decision.assembly_id == assembly.id))
-        return {"decision": decision,
+        return {"decision": decision, "invitation": liaison_invitation.id,
                 "main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
                 "token": token, "bearer": tokens, **feeds, "item": item.id,
                 "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
@@ -300,6 +314,8 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
         values["token"] = world["rotate_feed" if endpoint == "calendar.rotate" else "feed"]
     if endpoint == "api.delete_reminder":
         values["reminder_id"] = world["spare_reminder"]
+    if endpoint == "registration_admin.invitation_action":
+        values["invitation_id"], values["action"] = world["invitation"], "void"
     if endpoint == "registration.accept_invitation":
         values["token"] = "not-a-real-token"
     with app.test_request_context():
@@ -352,6 +368,8 @@ def _api_body(endpoint: str) -> dict[str, Any]:
                          "body": {"en": "Dear {{ recipient_name }}", "ja": "{{ city }}"}}}
     if endpoint == "api.update_reminder":
         return {"json": {"offset": "-P2D"}}
+    if endpoint == "api.update_network_api":
+        return {"json": {"sender_name": "Secretariat"}}
     if endpoint == "api.invite_liaison_api":
         return {"json": {"email": "m.jkt@example.org"}}
     if endpoint == "api.create_decision_op":

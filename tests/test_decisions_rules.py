@@ -141,7 +141,7 @@ def test_clerks_at_the_same_moment_one_vote_per_city_one_signatory_per_city(app)
     import threading
     from datetime import date
 
-    from services.demo_outcome import load_upcoming_assembly
+    from tests.decision_helpers import load_upcoming_assembly
     from webapp.extensions import db
 
     threads = 8
