@@ -3,6 +3,16 @@
 from models.assembly import Assembly, AssemblyStatus, Quorum
 from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
 from models.calendar import FeedState, FeedToken, ItemFragment, StoredFeed
+from models.checkin import (
+    Badge,
+    BadgeJob,
+    BadgeJobStatus,
+    BadgeLayout,
+    CheckIn,
+    CheckInAction,
+    CheckInEvent,
+    StaffAssignment,
+)
 from models.delegation import (
     Delegate,
     DelegateRole,
@@ -45,4 +55,6 @@ __all__ = [
     "Invitation", "InvitationKind",
     "ACTIVE_SUMMARY_STATUSES", "SUMMARY_FORMATS", "SideEvent", "SideEventContribution",
     "SideEventKind", "SummaryJob", "SummaryStatus",
+    "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
+    "CheckInEvent", "StaffAssignment",
 ]

@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
-    from webapp import calendar, mailing, programme, registration, reports, security
+    from webapp import calendar, checkin, mailing, programme, registration, reports, security
     from webapp.calendar.fast import FeedFastPath
     from webapp.registration import admin as registration_admin
 
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(registration.bp)
     app.register_blueprint(registration_admin.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(checkin.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
