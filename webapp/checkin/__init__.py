@@ -37,6 +37,25 @@ SCANNER_CSP = {**CONTENT_SECURITY_POLICY,
                "media-src": "'self' blob: mediastream:"}
 
 
+# What a door-staff login may open besides the scanner: logging in and out, the language,
+# static files and what anybody may open (public pages, a delegate's personal link).
+STAFF_OPEN = ("checkin.", "auth.", "i18n.", "health.", "public.", "openapi.", "api_docs.",
+              "api.")  # the API checks staff tokens itself (webapp.api.STAFF_ENDPOINTS)
+STAFF_OPEN_ENDPOINTS = frozenset({
+    "static", "programme.page", "calendar.public", "calendar.personal",
+    "calendar.my_programme", "calendar.set_alarm", "calendar.rotate",
+    "registration.delegate_page", "registration.accept_invitation"})
+
+
+@bp.before_app_request
+def _staff_only_at_the_door() -> None:
+    """A door-staff account sees the check-in and nothing else of Sokai's data."""
+    endpoint = request.endpoint or ""
+    if (current_user.is_authenticated and current_user.role is Role.STAFF
+            and not endpoint.startswith(STAFF_OPEN) and endpoint not in STAFF_OPEN_ENDPOINTS):
+        abort(403)
+
+
 def _door(slug: str) -> Assembly:
     assembly = visible_assembly_or_404(slug)
     try:
