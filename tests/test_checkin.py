@@ -272,3 +272,88 @@ def test_sweep_resends_a_lost_badge_job(app: Flask, make_user: Callable[..., Use
         db.session.refresh(lost)
         assert lost.badges == 4 and lost.size > 0
         assert len(decode_qr_codes(Path(lost.path).read_bytes())) == 4
+
+
+def test_staff_accounts_from_the_command_line(app: Flask, make_user: Callable[..., User],
+                                              settings: Any) -> None:
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    tomsk_venue(app, make_user)
+    env = {"SOKAI_INSTANCE_PATH": str(settings.instance_path), "SECRET_KEY": "test-secret",
+           "DATABASE_URL": settings.database_url}
+    if not settings.broker_is_embedded:
+        env["CELERY_BROKER_URL"] = settings.broker_url
+    runner = CliRunner()
+    made = runner.invoke(main, ["users", "create", "gate@example.org", "--role", "staff",
+                                "--assembly", "anmc21-tomsk-2014",
+                                "--password", "a long password"], env=env)
+    assert made.exit_code == 0, made.output
+    assert "created staff gate@example.org" in made.output
+    unknown = runner.invoke(main, ["users", "create", "gate2@example.org", "--role", "staff",
+                                   "--assembly", "no-such-assembly",
+                                   "--password", "a long password"], env=env)
+    assert unknown.exit_code == 2 and "--assembly SLUG" in unknown.output
+    liaison = runner.invoke(main, ["users", "create", "gate3@example.org", "--role", "liaison",
+                                   "--city", "TYO", "--assembly", "anmc21-tomsk-2014",
+                                   "--password", "a long password"], env=env)
+    assert liaison.exit_code == 2
+    token = runner.invoke(main, ["tokens", "create", "gate@example.org"], env=env)
+    secret = token.output.strip().splitlines()[-1]
+    client = app.test_client()
+    answer = client.get("/api/v1/assemblies/anmc21-tomsk-2014/checkins",
+                        headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
+    """Up to head, down to 0013 (the staff role and the tables go), and up again; on the
+    test's database kind (a scratch database on PostgreSQL)."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from models.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    scratch = None
+    if settings.database_url.startswith("postgresql"):
+        scratch = "sokai_mig_" + tmp_path.name[-8:].replace("-", "_").lower()
+        admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+        admin.dispose()
+        url = settings.database_url.rsplit("/", 1)[0] + "/" + scratch
+    try:
+        upgrade(url)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (email, display_name, role, language, "
+                              "is_active, created_at, session_version) VALUES ('s@x.org', '', "
+                              "'staff', 'en', true, CURRENT_TIMESTAMP, 0)"))
+        assert {"badges", "checkins", "checkin_events", "badge_jobs",
+                "staff_assignments"} <= set(inspect(engine).get_table_names())
+        command.downgrade(alembic_config(url), "0013")
+        engine.dispose()
+        assert "checkins" not in inspect(engine).get_table_names()
+        import sqlalchemy.exc
+
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO users (email, display_name, role, language, "
+                                  "is_active, created_at, session_version) VALUES ('t@x.org', "
+                                  "'', 'staff', 'en', true, CURRENT_TIMESTAMP, 0)"))
+            raise AssertionError("the staff role outlived the downgrade")
+        except sqlalchemy.exc.IntegrityError:
+            pass
+        upgrade(url)
+        engine.dispose()
+    finally:
+        if scratch:
+            admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+            admin.dispose()
