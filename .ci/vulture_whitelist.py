@@ -84,3 +84,8 @@ minutes_id  # foreign-key columns of minutes_speakers / minutes_points
 register_picture  # the extension point for other attendance bases (check-in)
 taken_at  # API schema field (webapp/api/decisions.py)
 abstain  # API schema field (webapp/api/decisions.py)
+recorded_at  # a column: when the server wrote a check-in down (models/checkin.py)
+by_user_id  # a column: who checked a person in or undid it (models/checkin.py)
+attendance_for_decision  # the check-in basis the decisions area registers (services/checkin/presence.py)
+checked_in_at_text  # API schema field (webapp/api/checkin.py)
+download  # API schema field (webapp/api/checkin.py)

@@ -3,6 +3,16 @@
 from models.assembly import Assembly, AssemblyStatus, Quorum
 from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
 from models.calendar import FeedState, FeedToken, ItemFragment, StoredFeed
+from models.checkin import (
+    Badge,
+    BadgeJob,
+    BadgeJobStatus,
+    BadgeLayout,
+    CheckIn,
+    CheckInAction,
+    CheckInEvent,
+    StaffAssignment,
+)
 from models.decisions import (
     Decision,
     DecisionKind,
@@ -61,4 +71,6 @@ __all__ = [
     "SideEventKind", "SummaryJob", "SummaryStatus",
     "Decision", "DecisionKind", "DecisionMethod", "DecisionStatus", "Majority", "Minutes",
     "MinutesPoint", "MinutesPointKind", "MinutesSpeaker", "Signatory", "Vote", "VoteChoice",
+    "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
+    "CheckInEvent", "StaffAssignment",
 ]

@@ -14,6 +14,7 @@ from models import (
     DecisionKind,
     DecisionMethod,
     Delegate,
+    DelegateRole,
     Delegation,
     MemberCity,
     Minutes,
@@ -204,3 +205,38 @@ def test_clerks_at_the_same_moment_one_vote_per_city_one_signatory_per_city(app)
 
     results = together(sign_fresh)
     assert results.count("ok") == 1 and set(results) == {"ok", "already_signed"}, results
+
+
+def test_a_decision_put_on_the_checkin_basis_counts_who_is_at_the_venue(session) -> None:
+    from services.checkin.desk import check_in
+
+    assembly = load_tomsk_2014(session)
+    user = _secretariat(session)
+    session.commit()
+    decision = create_decision(session, assembly, DecisionDraft(title={"en": "Budget"}), user)
+    with pytest.raises(DomainError) as refused:
+        open_decision(session, decision, user, basis="checkin")
+    assert refused.value.code == "checkin_not_started" and refused.value.status == 409
+    session.rollback()
+    decision = create_decision(session, assembly, DecisionDraft(title={"en": "Budget"}), user)
+    session.commit()
+    representatives = session.scalars(
+        select(Delegate).join(Delegate.delegation)
+        .where(Delegation.assembly_id == assembly.id,
+               Delegate.role == DelegateRole.REPRESENTATIVE)).all()
+    bangkok = next(p for p in representatives if p.delegation.city.code == "BKK")
+    for person in representatives:
+        if person is not bangkok:  # Bangkok's minister has not arrived yet
+            check_in(session, assembly, user, delegate_id=person.id)
+    with pytest.raises(DomainError) as refused:
+        open_decision(session, decision, user, basis="checkin")
+    assert refused.value.code == "quorum_not_reached"
+    assert "6 of 13" in refused.value.message  # five here and Jakarta through Tokyo
+    session.rollback()
+    check_in(session, assembly, user, delegate_id=bangkok.id)
+    decision = session.get(Decision, decision.id)
+    opened = open_decision(session, decision, user, basis="checkin")
+    frozen = opened.snapshot
+    assert frozen["basis"] == "checkin" and frozen["quorum"]["counted"] == 7
+    assert sorted(frozen["present"]) == ["BKK", "HAN", "SEL", "TOF", "TYO", "ULN"]
+    assert frozen["represented"][0]["city"] == "JKT"  # its holder, Tokyo, is here

@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(secretariat.bp)
     from webapp import (
         calendar,
+        checkin,
         decisions,
         mailing,
         network,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(registration_admin.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(decisions.bp)
+    app.register_blueprint(checkin.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
