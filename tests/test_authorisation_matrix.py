@@ -257,6 +257,10 @@ STAFF: dict[tuple[str, str], Any] = {
     ("checkin.board", "GET"): 403,
     ("checkin.board_json", "GET"): 403,
     ("auth.logout", "POST"): REDIRECT,
+    # Adopted decisions are public; a staff token still reaches only the check-in.
+    ("api.list_decisions", "GET"): 403,
+    ("api.get_decision", "GET"): 403,
+    ("api.list_signatories", "GET"): 403,
 }
 
 

@@ -61,7 +61,7 @@ def test_tomsk_declaration_through_the_api(app: Flask, client: FlaskClient,
     # The text keeps its paragraphs; a title is one line.
     refused = error_of(client.post(f"{API}/decisions", headers=sec, json={
         "title": {"en": "Two\nlines"}, "text": {"en": "One.\nTwo."}}), 422)
-    assert list(refused["fields"]) == ["title.en.value"]
+    assert [name.split(".")[0] for name in refused["fields"]] == ["title"]
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in ("/decisions", "/decisions/{decision_id}/open",
                  "/decisions/{decision_id}/votes/{city}", "/decisions/{decision_id}/close",
