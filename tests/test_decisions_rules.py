@@ -128,7 +128,7 @@ def test_migration_0016_goes_down_and_up(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'migrations.db'}"
     config = alembic_config(url)
     command.upgrade(config, "head")
-    command.downgrade(config, "0013")
+    command.downgrade(config, "0015")
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
     assert not tables & {"decisions", "votes", "decision_signatories", "minutes",
