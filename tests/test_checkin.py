@@ -357,3 +357,36 @@ def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_the_board_version_goes_through_redis(app: Flask, client: FlaskClient,
+                                             make_user: Callable[..., User],
+                                             redis_server: Any, monkeypatch: Any) -> None:
+    """With REDIS_URL set, every web process reads the board's version from Redis (one GET);
+    when Redis stops, the database answers the same."""
+    import dataclasses
+
+    import redis
+
+    from tests.conftest import login
+
+    venue = tomsk_venue(app, make_user)
+    monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
+        app.config["SOKAI_SETTINGS"], redis_url=redis_server.url))
+    login(client, "door.sec@example.org")
+    board = client.get(f"/secretariat/assemblies/{venue.slug}/board.json").get_json()
+    assert board["version"] == 0 and board["checked_in"] == 0
+    answer = client.post(f"/api/v1/assemblies/{venue.slug}/checkins", headers=venue.staff,
+                         json={"delegate": delegate_id(app, "MASUZOE")})
+    assert answer.status_code == 201
+    with app.app_context():
+        assembly_id = db.session.scalar(select(CheckIn.assembly_id))
+    stored = redis.Redis.from_url(redis_server.url).get(f"sokai:checkin:version:{assembly_id}")
+    assert stored is not None and int(stored) >= 1
+    version = int(stored)
+    same = client.get(f"/secretariat/assemblies/{venue.slug}/board.json",
+                      query_string={"v": version}).get_json()
+    assert same == {"version": version, "changed": False}
+    redis_server.stop()
+    fallback = client.get(f"/secretariat/assemblies/{venue.slug}/board.json").get_json()
+    assert fallback["version"] == version and fallback["checked_in"] == 1
