@@ -13,6 +13,20 @@ from models.checkin import (
     CheckInEvent,
     StaffAssignment,
 )
+from models.decisions import (
+    Decision,
+    DecisionKind,
+    DecisionMethod,
+    DecisionStatus,
+    Majority,
+    Minutes,
+    MinutesPoint,
+    MinutesPointKind,
+    MinutesSpeaker,
+    Signatory,
+    Vote,
+    VoteChoice,
+)
 from models.delegation import (
     Delegate,
     DelegateRole,
@@ -57,4 +71,6 @@ __all__ = [
     "SideEventKind", "SummaryJob", "SummaryStatus",
     "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
     "CheckInEvent", "StaffAssignment",
+    "Decision", "DecisionKind", "DecisionMethod", "DecisionStatus", "Majority", "Minutes",
+    "MinutesPoint", "MinutesPointKind", "MinutesSpeaker", "Signatory", "Vote", "VoteChoice",
 ]

@@ -29,6 +29,7 @@ from models import (
     participant_counts,
 )
 from models.delegation import COUNTED_STATUSES
+from services.i18n import _
 
 
 class Presence(enum.StrEnum):
@@ -86,6 +87,13 @@ class Attendance:
     @property
     def quorum_reached(self) -> bool:
         return self.quorum.reached(self.counted, self.members)
+
+
+def quorum_label(rule: str) -> str:
+    """The quorum rule in words, the same on the attendance page, the report and a
+    decision's frozen picture."""
+    return {"none": _("no quorum"), "half": _("at least half"),
+            "majority": _("more than half"), "two_thirds": _("at least two thirds")}[rule]
 
 
 def presence_of(city_id: int, statuses: Mapping[int, DelegationStatus],

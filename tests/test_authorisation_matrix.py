@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from models import (
     AssemblyStatus,
+    Decision,
     MemberCity,
     OutboxMessage,
     ProgrammeItem,
@@ -203,6 +204,30 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("checkin.person", "GET"): SEC_PAGE,
     ("checkin.board", "GET"): SEC_PAGE,
     ("checkin.board_json", "GET"): SEC_PAGE,
+    # Issue 14: the secretariat decides; everyone reads what was adopted (the demo's Tomsk
+    # Declaration), a second adoption or a vote on it is a conflict.
+    ("decisions.decision_list", "GET"): SEC_PAGE,
+    ("decisions.decision_list", "POST"): SEC_POST_FORM,
+    ("decisions.decision_page", "GET"): SEC_PAGE,
+    ("decisions.decision_action", "POST"): SEC_POST_ACTION,
+    ("decisions.record_vote", "POST"): SEC_POST_ACTION,
+    ("decisions.sign", "POST"): SEC_POST_ACTION,
+    ("decisions.minutes_page", "GET"): SEC_PAGE,
+    ("decisions.minutes_page", "POST"): SEC_POST_ACTION,  # empty minutes: saved
+    ("decisions.public_decisions", "GET"): EVERYONE,
+    ("decisions.public_decision", "GET"): EVERYONE,
+    ("api.list_decisions", "GET"): EVERYONE,
+    ("api.create_decision_op", "POST"): API_SEC_CREATE,
+    ("api.get_decision", "GET"): EVERYONE,
+    ("api.update_decision_op", "PATCH"): API_SEC,
+    ("api.open_decision_op", "POST"): (409, 403, 403, 403, 401),
+    ("api.put_vote", "PUT"): (409, 403, 403, 403, 401),
+    ("api.close_decision_op", "POST"): (409, 403, 403, 403, 401),
+    ("api.adopt_decision_op", "POST"): (409, 403, 403, 403, 401),
+    ("api.list_signatories", "GET"): EVERYONE,
+    ("api.add_signatory_op", "POST"): (409, 403, 403, 403, 401),  # Jakarta was not present
+    ("api.get_minutes", "GET"): API_ANY,
+    ("api.put_minutes", "PUT"): API_SEC,
 }
 
 # Door staff (assigned to Tomsk): the check-in routes, and otherwise 403 wherever a login or
@@ -228,6 +253,8 @@ def expected_for(endpoint: str, method: str, role: str) -> Any:
         return EXPECTED[(endpoint, method)][ROLES.index(role)]
     if (endpoint, method) in STAFF:
         return STAFF[(endpoint, method)]
+    if endpoint.startswith("api."):
+        return 403  # a staff token opens the check-in operations only
     everyone = EXPECTED[(endpoint, method)]
     # The same for everybody (a public page, a personal link): the same for staff too.
     return everyone[0] if len(set(everyone)) == 1 else 403
@@ -293,7 +320,9 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
             SideEventContribution.side_event_id == events[1].id))
         session.commit()
         assert item is not None and message is not None and contribution is not None
-        return {"main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
+        decision = session.scalar(select(Decision.id).where(Decision.assembly_id == assembly.id))
+        return {"decision": decision,
+                "main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
                 "token": token, "bearer": tokens, **feeds, "item": item.id,
                 "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
                 "message": message, "job": job.id, "badges": badges.id,
@@ -313,7 +342,10 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
               "filename": "css/sokai.css", "status": "open", "item_id": world["item"],
               "reminder_id": world["reminder"], "message_id": world["message"],
               "action": "cancel", "job_id": world["job"], "fmt": "csv",
-              "event_id": world["event"], "contribution_id": world["contribution"]}
+              "event_id": world["event"], "contribution_id": world["contribution"],
+              "decision_id": world["decision"]}
+    if endpoint == "decisions.decision_action":
+        values["action"] = "withdraw"  # an adopted decision: refused, said on the page
     if endpoint == "reports.delete_side_event":
         values["event_id"] = world["spare_event"]
     if endpoint in ("registration.my_cancel_delegate", "api.delete_delegate"):
@@ -382,6 +414,17 @@ def _api_body(endpoint: str, world: dict[str, Any] | None = None) -> dict[str, A
         return {"json": {"email": "m.jkt@example.org"}}
     if endpoint == "api.create_checkin":
         return {"json": {"delegate": (world or {}).get("main", 1)}}
+    if endpoint == "api.create_decision_op":
+        return {"json": {"title": {"en": f"Resolution {n}"}}}
+    if endpoint in ("api.update_decision_op", "api.open_decision_op", "api.close_decision_op",
+                    "api.adopt_decision_op"):
+        return {"json": {}}
+    if endpoint == "api.put_vote":
+        return {"json": {"choice": "yes"}}
+    if endpoint == "api.add_signatory_op":
+        return {"json": {"delegate": "main"}}
+    if endpoint == "api.put_minutes":
+        return {"json": {"summary": {"en": "Opened."}}}
     if endpoint == "api.create_proxy":
         return {"data": {"grantor": "JKT", "holder": "TYO", "signatory_name": "Joko",
                          "document": (io.BytesIO(PDF), "letter.pdf")},
@@ -422,6 +465,8 @@ def test_authorisation_matrix(app: Flask, make_user: Callable[..., User], role: 
         for endpoint, method, rule in _operations(app):
             url = _url(app, endpoint, rule, world)
             kwargs = _api_body(endpoint, world) if endpoint.startswith("api.") else {}
+            if endpoint == "api.add_signatory_op":
+                kwargs["json"]["delegate"] = world["main"]
             response = client.open(url, method=method, headers=headers, **kwargs)
             expected = expected_for(endpoint, method, role)
             allowed = expected if isinstance(expected, tuple) else (expected,)

@@ -308,9 +308,10 @@ def test_staff_accounts_from_the_command_line(app: Flask, make_user: Callable[..
 
 
 def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
-    """Up to head, down to 0013 (the staff role and the tables go), and up again; on the
-    test's database kind (a scratch database on PostgreSQL)."""
+    """Up to head, down to the revision before 0017 (the staff role and the tables go), and
+    up again; on the test's database kind (a scratch database on PostgreSQL)."""
     from alembic import command
+    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect, text
 
     from models.migrate import alembic_config, upgrade
@@ -334,7 +335,8 @@ def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
                               "'staff', 'en', true, CURRENT_TIMESTAMP, 0)"))
         assert {"badges", "checkins", "checkin_events", "badge_jobs",
                 "staff_assignments"} <= set(inspect(engine).get_table_names())
-        command.downgrade(alembic_config(url), "0013")
+        before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0017")
+        command.downgrade(alembic_config(url), before.down_revision)
         engine.dispose()
         assert "checkins" not in inspect(engine).get_table_names()
         import sqlalchemy.exc
@@ -390,3 +392,38 @@ def test_the_board_version_goes_through_redis(app: Flask, client: FlaskClient,
     redis_server.stop()
     fallback = client.get(f"/secretariat/assemblies/{venue.slug}/board.json").get_json()
     assert fallback["version"] == version and fallback["checked_in"] == 1
+
+
+def test_a_decision_put_on_the_checkin_basis(app: Flask, client: FlaskClient,
+                                             make_user: Callable[..., User]) -> None:
+    """The decisions area's "checkin" basis (registered by services.checkin.presence): the
+    frozen picture is who is at the venue."""
+    venue = tomsk_venue(app, make_user)
+    api = f"/api/v1/assemblies/{venue.slug}"
+    made = client.post(f"{api}/decisions", headers=venue.sec,
+                       json={"title": {"en": "Venue motion"}, "majority": "simple"})
+    assert made.status_code == 201, made.get_json()
+    url = f"{api}/decisions/{made.get_json()['id']}"
+    early = client.post(f"{url}/open", headers=venue.sec, json={"basis": "checkin"})
+    assert early.status_code == 409 and early.get_json()["error"]["code"] == "checkin_not_started"
+    with app.app_context():
+        from models import Delegate, Delegation, MemberCity
+
+        firsts = {code: person for code, person in db.session.execute(
+            select(MemberCity.code, func.min(Delegate.id))
+            .join(Delegation, Delegation.city_id == MemberCity.id)
+            .join(Delegate, Delegate.delegation_id == Delegation.id)
+            .group_by(MemberCity.code))}
+    assert len(firsts) == 6
+    assert client.post(f"{api}/checkins", headers=venue.staff,
+                       json={"delegate": firsts["TYO"]}).status_code == 201
+    short = client.post(f"{url}/open", headers=venue.sec, json={"basis": "checkin"})
+    assert short.status_code == 409 and short.get_json()["error"]["code"] == "quorum_not_reached"
+    for person in firsts.values():
+        client.post(f"{api}/checkins", headers=venue.staff, json={"delegate": person})
+    opened = client.post(f"{url}/open", headers=venue.sec, json={"basis": "checkin"})
+    assert opened.status_code == 200, opened.get_json()
+    snapshot = opened.get_json()["snapshot"]
+    assert snapshot["basis"] == "checkin" and len(snapshot["present"]) == 6
+    assert [p["city"] for p in snapshot["represented"]] == ["JKT"]
+    assert snapshot["quorum"]["counted"] == 7 and snapshot["quorum"]["reached"] is True

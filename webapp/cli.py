@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import click
@@ -204,6 +205,9 @@ def demo(host: str, port: int, reset: bool) -> None:
                        "for the demo", err=True)
             raise SystemExit(2)
         assembly = load_tomsk_2014(db.session)
+        from services.demo_outcome import load_upcoming_assembly
+
+        load_upcoming_assembly(db.session, assembly, date.today())
         accounts = create_demo_accounts(db.session, password)
         db.session.commit()
         click.echo(f"\nLoaded the demo: {assembly.title['en']} ({assembly.slug}).")

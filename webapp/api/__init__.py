@@ -94,6 +94,7 @@ from webapp.api import (  # noqa: E402, F401
     attendance,
     checkin,
     cities,
+    decisions,
     delegations,
     programme,
     proxies,

@@ -1,7 +1,7 @@
 """venue day: badges, check-ins and their history, badge jobs, door staff
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-03 02:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision: str = '0017'
-down_revision: str | None = '0013'
+down_revision: str | None = '0016'  # '0013' on its own branch; after decisions' 0016 once merged
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
