@@ -427,3 +427,44 @@ def test_a_decision_put_on_the_checkin_basis(app: Flask, client: FlaskClient,
     assert snapshot["basis"] == "checkin" and len(snapshot["present"]) == 6
     assert [p["city"] for p in snapshot["represented"]] == ["JKT"]
     assert snapshot["quorum"]["counted"] == 7 and snapshot["quorum"]["reached"] is True
+
+
+def test_the_report_states_registered_and_checked_in_per_city(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+    import csv
+    import io
+
+    from tests.conftest import login
+
+    venue = tomsk_venue(app, make_user)
+    with app.app_context():
+        from models import Assembly, SummaryJob
+        from services.summaries.building import render_report
+        from services.summaries.report import data_version
+
+        assembly = db.session.scalar(select(Assembly))
+        assert assembly is not None
+        before = data_version(db.session, assembly)
+    assert client.post(f"/api/v1/assemblies/{venue.slug}/checkins", headers=venue.staff,
+                       json={"delegate": delegate_id(app, "MASUZOE")}).status_code == 201
+    with app.app_context():
+        assembly = db.session.scalar(select(Assembly))
+        assert assembly is not None
+        assert data_version(db.session, assembly) != before  # a check-in is new data
+        job = SummaryJob(assembly_id=assembly.id, language="en",
+                         data_version=data_version(db.session, assembly))
+        db.session.add(job)
+        db.session.commit()
+        assert render_report(db.session, job.id, app.config["SOKAI_SETTINGS"]) == "done"
+        db.session.refresh(job)
+        folder = app.config["SOKAI_SETTINGS"].instance_path
+        files = {f["format"]: folder / f["path"] for f in job.files}
+    rows = list(csv.reader(io.StringIO(files["csv"].read_text(encoding="utf-8-sig"))))
+    venue_rows = {r[1]: r for r in rows if r[0] == "Checked in"}
+    assert venue_rows["TYO"][4:6] == ["31", "1"] and venue_rows["BKK"][4:6] == ["4", "0"]
+    text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True,
+                          text=True).stdout
+    assert "At the venue" in text
+    login(client, "door.sec@example.org")
+    page = client.get(f"/secretariat/assemblies/{venue.slug}/report").get_data(as_text=True)
+    assert 'data-testid="at-venue"' in page
