@@ -35,7 +35,7 @@ from models.delegation import (
     DelegationStatus,
     participant_counts,
 )
-from models.invitation import Invitation, InvitationKind
+from models.invitation import Invitation, InvitationKind, InvitationState
 from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
 from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
@@ -66,11 +66,11 @@ __all__ = [
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
     "Reminder", "ReminderAnchor", "ReminderAudience", "ReminderDelivery", "ReminderStatus",
-    "Invitation", "InvitationKind",
+    "Invitation", "InvitationKind", "InvitationState",
     "ACTIVE_SUMMARY_STATUSES", "SUMMARY_FORMATS", "SideEvent", "SideEventContribution",
     "SideEventKind", "SummaryJob", "SummaryStatus",
-    "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
-    "CheckInEvent", "StaffAssignment",
     "Decision", "DecisionKind", "DecisionMethod", "DecisionStatus", "Majority", "Minutes",
     "MinutesPoint", "MinutesPointKind", "MinutesSpeaker", "Signatory", "Vote", "VoteChoice",
+    "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
+    "CheckInEvent", "StaffAssignment",
 ]

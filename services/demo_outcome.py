@@ -10,7 +10,7 @@ upcoming assembly with a draft resolution, to try a vote with a proxy letter.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from models import (
     Assembly,
-    AssemblyStatus,
     Decision,
     DecisionKind,
     DecisionMethod,
@@ -26,7 +25,6 @@ from models import (
     Delegate,
     DelegateRole,
     Delegation,
-    DelegationStatus,
     Majority,
     MemberCity,
     Minutes,
@@ -34,9 +32,6 @@ from models import (
     MinutesPointKind,
     MinutesSpeaker,
     ProgrammeItem,
-    ProxyLetter,
-    ProxyStatus,
-    Quorum,
     Signatory,
 )
 from services.decisions.snapshot import DEFAULT_BASIS, take_snapshot
@@ -207,40 +202,9 @@ def load_tomsk_2014_outcome(session: Session, assembly: Assembly) -> Decision:
 
 # --- the upcoming assembly ------------------------------------------------------------------
 
-UPCOMING_SLUG = "anmc21-upcoming"
-UPCOMING_ATTENDING = ("BKK", "HAN", "SEL", "TYO", "TOF", "ULN")
-
-
-def load_upcoming_assembly(session: Session, tomsk: Assembly, today: date) -> Assembly:
-    """An assembly two months ahead (in Tokyo, open), six cities attending, Jakarta's verified
-    letter to Tokyo with instructions, and a draft resolution to put to a vote."""
-    from services.demo import add_jakarta_proxy_letter
-
-    starts = today + timedelta(days=60)
-    cities = {c.code: c for c in session.scalars(
-        select(MemberCity).where(MemberCity.network_id == tomsk.network_id))}
-    tokyo = datetime.combine(starts, time(18), tzinfo=tomsk.home_zone)
-    assembly = Assembly(
-        network_id=tomsk.network_id, slug=UPCOMING_SLUG,
-        title={"en": "Next General Assembly (demo)", "ja": "次回総会（デモ）"},
-        host_city=cities["TYO"], venue={"en": "Tokyo Metropolitan Government Building",
-                                        "ja": "東京都庁"},
-        timezone="Asia/Tokyo", home_timezone="Asia/Tokyo", starts_on=starts,
-        ends_on=starts + timedelta(days=1),
-        registration_deadline=tokyo - timedelta(days=21),
-        proxy_deadline=tokyo - timedelta(days=7), quorum=Quorum.MAJORITY,
-        max_proxies_per_holder=2, status=AssemblyStatus.OPEN)
-    session.add(assembly)
-    session.flush()
-    for code, city in cities.items():
-        status = (DelegationStatus.ATTENDING if code in UPCOMING_ATTENDING
-                  else DelegationStatus.ABSENT if code == "JKT" else DelegationStatus.UNDECIDED)
-        session.add(Delegation(assembly=assembly, city=city, status=status))
-    session.flush()
-    letter: ProxyLetter = add_jakarta_proxy_letter(session, assembly)
-    letter.instructions = "Vote yes on the review of the network."
-    assert letter.status is ProxyStatus.VERIFIED
-    session.add(Decision(
+def add_draft_resolution(session: Session, assembly: Assembly) -> Decision:
+    """A draft resolution to put to a vote at an assembly to come (the demo's next one)."""
+    decision = Decision(
         assembly=assembly, kind=DecisionKind.RESOLUTION, method=DecisionMethod.VOTE,
         majority=Majority.TWO_THIRDS,
         title={"en": "Resolution on the review of the network",
@@ -248,6 +212,7 @@ def load_upcoming_assembly(session: Session, tomsk: Assembly, today: date) -> As
         text={"en": "The assembly adopts the secretariat's proposals for the review of the "
                     "Asian Network of Major Cities 21, collected since the Tomsk assembly.",
               "ja": "総会は、トムスク総会以降に集められた事務局のアジア大都市ネットワーク21見直し"
-                    "案を採択する。"}))
+                    "案を採択する。"})
+    session.add(decision)
     session.flush()
-    return assembly
+    return decision

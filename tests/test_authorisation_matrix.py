@@ -35,7 +35,7 @@ from services.checkin.badges import build_badges, request_badges
 from services.checkin.staff import assign_staff
 from services.delegations import add_delegate, set_delegation_status
 from services.demo import load_tomsk_2014
-from services.invitations import invite_delegate
+from services.invitations import invite_delegate, invite_liaison
 from services.proxies import Document, submit_letter
 from services.reminders.defaults import create_default_reminders
 from services.summaries.building import render_report
@@ -186,24 +186,18 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.get_reminder", "GET"): API_SEC,
     ("api.update_reminder", "PATCH"): API_SEC,
     ("api.delete_reminder", "DELETE"): API_SEC_DELETE,
-    # Issue 15: badges are the secretariat's; check-in is the secretariat's and the door
-    # staff's (a sixth column, below), never a liaison's.
-    ("api.create_checkin", "POST"): API_SEC_CREATE,
-    ("api.delete_checkin", "DELETE"): API_SEC_DELETE,
-    ("api.list_checkins", "GET"): API_SEC,
-    ("api.search_checkins", "GET"): (422, 403, 403, 403, 401),  # no q: says so
-    ("api.create_badges", "POST"): (202, 403, 403, 403, 401),
-    ("api.get_badge_job", "GET"): API_SEC,
-    ("api.badge_download", "GET"): API_SEC,
-    ("api.reissue_badge_api", "POST"): API_SEC_CREATE,
-    ("api.revoke_badge_api", "DELETE"): API_SEC_DELETE,
-    ("checkin.scanner", "GET"): SEC_PAGE,
-    ("checkin.scan", "POST"): (400, 403, 403, 403, REDIRECT),  # no JSON: says so
-    ("checkin.undo", "POST"): (404, 403, 403, 403, REDIRECT),  # undone already by the API
-    ("checkin.search", "GET"): SEC_PAGE,
-    ("checkin.person", "GET"): SEC_PAGE,
-    ("checkin.board", "GET"): SEC_PAGE,
-    ("checkin.board_json", "GET"): SEC_PAGE,
+    # Issue 11: setup is gone once there is a network; settings and cities at scale are the
+    # secretariat's.
+    ("network.setup", "GET"): (404,) * 5,
+    ("network.setup", "POST"): (404,) * 5,
+    ("network.settings", "GET"): SEC_PAGE,
+    ("network.settings", "POST"): SEC_POST_ACTION,  # unchanged: saved as is
+    ("registration_admin.import_cities_page", "POST"): SEC_POST_FORM,
+    ("registration_admin.invite_in_bulk", "POST"): SEC_POST_FORM,
+    ("registration_admin.invitation_action", "POST"): SEC_POST_ACTION,  # void
+    ("programme.issue_all", "POST"): (OK, 403, 403, 403, REDIRECT),  # the CSV of links
+    ("api.get_network", "GET"): API_ANY,
+    ("api.update_network_api", "PATCH"): API_SEC,
     # Issue 14: the secretariat decides; everyone reads what was adopted (the demo's Tomsk
     # Declaration), a second adoption or a vote on it is a conflict.
     ("decisions.decision_list", "GET"): SEC_PAGE,
@@ -228,6 +222,24 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.add_signatory_op", "POST"): (409, 403, 403, 403, 401),  # Jakarta was not present
     ("api.get_minutes", "GET"): API_ANY,
     ("api.put_minutes", "PUT"): API_SEC,
+    # Issue 15: badges are the secretariat's; check-in is the secretariat's and the door
+    # staff's (a sixth column, below), never a liaison's.
+    ("api.create_checkin", "POST"): API_SEC_CREATE,
+    ("api.delete_checkin", "DELETE"): API_SEC_DELETE,
+    ("api.list_checkins", "GET"): API_SEC,
+    ("api.search_checkins", "GET"): (422, 403, 403, 403, 401),  # no q: says so
+    ("api.create_badges", "POST"): (202, 403, 403, 403, 401),
+    ("api.get_badge_job", "GET"): API_SEC,
+    ("api.badge_download", "GET"): API_SEC,
+    ("api.reissue_badge_api", "POST"): API_SEC_CREATE,
+    ("api.revoke_badge_api", "DELETE"): API_SEC_DELETE,
+    ("checkin.scanner", "GET"): SEC_PAGE,
+    ("checkin.scan", "POST"): (400, 403, 403, 403, REDIRECT),  # no JSON: says so
+    ("checkin.undo", "POST"): (404, 403, 403, 403, REDIRECT),  # undone already by the API
+    ("checkin.search", "GET"): SEC_PAGE,
+    ("checkin.person", "GET"): SEC_PAGE,
+    ("checkin.board", "GET"): SEC_PAGE,
+    ("checkin.board_json", "GET"): SEC_PAGE,
 }
 
 # Door staff (assigned to Tomsk): the check-in routes, and otherwise 403 wherever a login or
@@ -290,6 +302,8 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
                                user=sec, document=Document(PDF, "letter.pdf"))
         spare = add_delegate(session, assembly, jakarta, {"family_name": "Spare"}, sec)
         _, token = invite_delegate(session, main, sec)
+        liaison_invitation, _secret = invite_liaison(session, tokyo, "m.new.tyo@example.org",
+                                                     "en", sec)
         # Separate links: rotating one and revoking another leave the main one working.
         feeds = {"feed": issue_token_for_feed(session, main),
                  "rotate_feed": issue_token_for_feed(session, victim)}
@@ -321,7 +335,7 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         session.commit()
         assert item is not None and message is not None and contribution is not None
         decision = session.scalar(select(Decision.id).where(Decision.assembly_id == assembly.id))
-        return {"decision": decision,
+        return {"decision": decision, "invitation": liaison_invitation.id,
                 "main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
                 "token": token, "bearer": tokens, **feeds, "item": item.id,
                 "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
@@ -358,6 +372,8 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
         values["job_id"] = world["badges"]
     if endpoint == "api.delete_reminder":
         values["reminder_id"] = world["spare_reminder"]
+    if endpoint == "registration_admin.invitation_action":
+        values["invitation_id"], values["action"] = world["invitation"], "void"
     if endpoint == "registration.accept_invitation":
         values["token"] = "not-a-real-token"
     with app.test_request_context():
@@ -410,10 +426,10 @@ def _api_body(endpoint: str, world: dict[str, Any] | None = None) -> dict[str, A
                          "body": {"en": "Dear {{ recipient_name }}", "ja": "{{ city }}"}}}
     if endpoint == "api.update_reminder":
         return {"json": {"offset": "-P2D"}}
+    if endpoint == "api.update_network_api":
+        return {"json": {"sender_name": "Secretariat"}}
     if endpoint == "api.invite_liaison_api":
         return {"json": {"email": "m.jkt@example.org"}}
-    if endpoint == "api.create_checkin":
-        return {"json": {"delegate": (world or {}).get("main", 1)}}
     if endpoint == "api.create_decision_op":
         return {"json": {"title": {"en": f"Resolution {n}"}}}
     if endpoint in ("api.update_decision_op", "api.open_decision_op", "api.close_decision_op",
@@ -425,6 +441,8 @@ def _api_body(endpoint: str, world: dict[str, Any] | None = None) -> dict[str, A
         return {"json": {"delegate": "main"}}
     if endpoint == "api.put_minutes":
         return {"json": {"summary": {"en": "Opened."}}}
+    if endpoint == "api.create_checkin":
+        return {"json": {"delegate": (world or {}).get("main", 1)}}
     if endpoint == "api.create_proxy":
         return {"data": {"grantor": "JKT", "holder": "TYO", "signatory_name": "Joko",
                          "document": (io.BytesIO(PDF), "letter.pdf")},

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from models import Decision, DecisionKind, Role, User
 from services.demo import load_tomsk_2014
-from services.demo_outcome import UPCOMING_SLUG, load_upcoming_assembly
 from tests.conftest import PASSWORD
+from tests.decision_helpers import UPCOMING_SLUG, load_upcoming_assembly
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,10 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 from models.languages import language
+from models.text import strip_unstorable
 from services.decisions.record import DecisionLine
 from services.i18n import _, show_date
 from services.summaries.report import PersonLine, Report
@@ -26,9 +29,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> str:
-    """A cell as text; a leading = + - @ tab or CR gets a single quote so Excel shows it as
-    text instead of running it."""
-    text = "" if value is None else str(value)
+    """A cell as text: the characters a spreadsheet cannot hold (openpyxl's
+    ILLEGAL_CHARACTERS_RE, XML 1.0) dropped — a bad cell never fails a job —, and a leading
+    = + - @ tab or CR gets a single quote so Excel shows it as text instead of running it."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", strip_unstorable("" if value is None else str(value)))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -116,7 +120,7 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
     def header(ws: Any, *names: str) -> None:
         cells = []
         for name in names:
-            cell = WriteOnlyCell(ws, value=name)
+            cell = WriteOnlyCell(ws, value=neutralise(name))  # a title may start with "="
             cell.font = bold
             cells.append(cell)
         ws.append(cells)

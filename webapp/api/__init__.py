@@ -96,6 +96,7 @@ from webapp.api import (  # noqa: E402, F401
     cities,
     decisions,
     delegations,
+    network,
     programme,
     proxies,
     reminders,

@@ -12,7 +12,7 @@ from apiflask.validators import OneOf
 from services.attendance import Attendance
 from services.checkin.presence import BASES, attendance_on
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Localized, Text
 from webapp.extensions import db
 
 
@@ -24,7 +24,7 @@ class AttendanceRowOut(Schema):
     participants = Integer(required=True)
     representative = Dict(allow_none=True)
     letter = Dict(allow_none=True, metadata={"description": "id, status, holder"})
-    holder = String(allow_none=True)
+    holder = Text(allow_none=True, max_length=16)
 
 class QuorumOut(Schema):
     rule = String(required=True)
