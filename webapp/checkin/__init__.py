@@ -45,7 +45,7 @@ STAFF_OPEN_ENDPOINTS = frozenset({
     "static", "programme.page", "calendar.public", "calendar.personal",
     "calendar.my_programme", "calendar.set_alarm", "calendar.rotate",
     "registration.delegate_page", "registration.accept_invitation",
-    "decisions.public_decisions", "decisions.public_decision"})
+    "decisions.public_decisions", "decisions.public_decision", "network.setup"})
 
 
 @bp.before_app_request
