@@ -70,6 +70,9 @@ def write_csv(report: Report, participants: Iterable[PersonLine], path: Path,
         put(_("Total"), "", "", "", report.total, "", "", "", "", "")
         put(_("Quorum"), "", "", report.quorum_line, report.attendance.counted, "", "", "", "",
             "")
+        for line in report.at_venue:  # once check-in has started: who is at the venue
+            put(_("Checked in"), line.code, line.name, _("Registered"), line.registered,
+                line.checked_in, "", "", "", "")
         for person in _ticking(participants, tick):
             put(_("Participant"), person.city_code, person.city, "", "", "", person.role,
                 person.name, person.name_local, person.title)
@@ -138,6 +141,11 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
     for city in report.cities:
         row(ws, city.code, city.name, city.mark or _("Present"), city.participants, city.holder)
     header(ws, _("Total"), "", "", str(report.total), "")
+    if report.at_venue:
+        ws.append([])
+        header(ws, _("City code"), _("City"), _("Registered"), _("Checked in"), "")
+        for line in report.at_venue:
+            row(ws, line.code, line.name, line.registered, line.checked_in, "")
 
     ws = sheet("Representatives", [10, 22, 30, 26, 60])
     header(ws, _("City code"), _("City"), _("Name"), _("Name (local script)"), _("Title"))
@@ -258,6 +266,13 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
             ([_("Total"), str(report.total), "", ""], lang)])
         yield Spacer(1, 4)
         yield text(_("Quorum") + ": " + report.quorum_line)
+        if report.at_venue:
+            yield heading(_("At the venue"))
+            yield table([_("City"), _("Registered"), _("Checked in")], [
+                *(([line.name, str(line.registered), str(line.checked_in)], lang)
+                  for line in report.at_venue),
+                ([_("Total"), str(sum(v.registered for v in report.at_venue)),
+                  str(sum(v.checked_in for v in report.at_venue))], lang)])
         yield heading(_("Representatives"))
         for person in report.representatives:
             yield TextBlock(f"【{person.city}】", 9, lang, bold=True, space_after=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import (
     Assembly,
+    CheckIn,
     Decision,
     Delegate,
     DelegateRole,
@@ -85,10 +86,19 @@ def data_version(session: Session, assembly: Assembly) -> str:
     stamp(Vote, Vote.decision_id.in_(decisions), changed=Vote.cast_at)
     stamp(Signatory, Signatory.decision_id.in_(decisions), changed=Signatory.signed_at)
     stamp(Minutes, Minutes.assembly_id == assembly.id, changed=Minutes.updated_at)
+    stamp(CheckIn, CheckIn.assembly_id == assembly.id, changed=CheckIn.recorded_at)
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
 # --- the parts of the report, as plain values in the report's language -----------------------
+
+
+@dataclass(frozen=True)
+class VenueLine:
+    code: str
+    name: str
+    registered: int
+    checked_in: int
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,8 @@ class Report:
     side_events: list[SideEventLine]
     minutes: list[MinutesLine]  # 会議結果
     decisions: list[DecisionLine]  # adopted or rejected, e.g. the declaration (別紙1)
+    # Registered and checked in per city, once check-in at the venue has started.
+    at_venue: list[VenueLine] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -287,7 +299,20 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
         cities=cities, attendance=attendance, representatives=representatives,
         programme=programme, proxies=proxies, side_events=side_events,
         minutes=minutes_lines(session, assembly, lang),
-        decisions=published_decisions(session, assembly, lang))
+        decisions=published_decisions(session, assembly, lang),
+        at_venue=venue_lines(session, assembly, lang))
+
+
+def venue_lines(session: Session, assembly: Assembly, lang: str) -> list[VenueLine]:
+    """Registered and checked-in participants per city; none before check-in starts."""
+    from services.checkin.desk import checkin_counts
+    from services.checkin.presence import checkin_started
+
+    if not checkin_started(session, assembly):
+        return []
+    return [VenueLine(code=c.city.code, name=c.city.display_name(lang),
+                      registered=c.registered, checked_in=c.checked_in)
+            for c in checkin_counts(session, assembly).cities]
 
 
 def _city_order(row: CityAttendance) -> tuple[str, str]:

@@ -107,8 +107,7 @@ def scan(slug: str) -> Any:
     except DomainError as exc:
         db.session.rollback()
         return _json_error(exc)
-    body = describe(db.session, assembly, result.delegate, result.checkin, result.already)
-    return jsonify(body), 200 if result.already else 201
+    return jsonify(result.shown), 200 if result.already else 201
 
 
 @bp.post("/checkin/<int:delegate_id>/undo")
