@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem, Signup
 from models.base import Localized, affected
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.calendar.builds import request_rebuild
 from services.i18n import N_, _, gettext
 
@@ -93,7 +93,7 @@ EDITABLE = ("title", "starts_at", "ends_at", "kind", "location", "latitude", "lo
 
 def _clean_text(value: Localized | None) -> Localized:
     return {lang: text.strip() for lang, text in (value or {}).items()
-            if lang in LANGUAGES and text and text.strip()}
+            if lang in REGISTRY and text and text.strip()}
 
 
 def validate(draft: ItemDraft, item: ProgrammeItem | None = None) -> ItemDraft:

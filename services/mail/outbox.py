@@ -14,6 +14,7 @@ from config import current_settings
 from models import OutboxMessage
 from models.mail import new_message_id
 from services.background import DELIVER_MAIL, DELIVER_MAIL_BATCH, enqueue_after_commit
+from services.mail.html import render_mail_html, text_to_html
 
 
 class HeaderInjectionError(ValueError):
@@ -49,6 +50,14 @@ class Draft:
     message_id: str | None = None  # chosen by the caller when it must record it elsewhere
 
 
+def html_of(subject: str, text: str, language: str, html: str | None) -> str:
+    """Every message goes out as text and HTML: the caller's HTML, else the text in the
+    mail layout (escaped, paragraphs kept, links clickable)."""
+    if html:
+        return html
+    return render_mail_html(subject=subject, body=text_to_html(text), lang=language)
+
+
 def _attachments(attachments: Iterable[Attachment]) -> list[dict[str, str]]:
     return [{"filename": _header("attachment name", a.filename),
              "content_type": _header("attachment type", a.content_type),
@@ -64,7 +73,8 @@ def queue_messages(session: Session, drafts: Iterable[Draft]) -> list[int]:
              "to_address": _header("recipient address", d.to_address.strip()),
              "to_name": _header("recipient name", d.to_name.strip()),
              "subject": _header("subject", d.subject.strip()),
-             "text_body": d.text_body, "html_body": d.html_body,
+             "text_body": d.text_body,
+             "html_body": html_of(d.subject, d.text_body, d.language, d.html_body),
              "attachments": _attachments(d.attachments)} for d in drafts]
     if not rows:
         return []
@@ -93,7 +103,7 @@ def queue_message(session: Session, *, kind: str, to_address: str, subject: str,
         to_address=_header("recipient address", to_address.strip()),
         to_name=_header("recipient name", to_name.strip()),
         subject=_header("subject", subject.strip()),
-        text_body=text_body, html_body=html_body,
+        text_body=text_body, html_body=html_of(subject, text_body, language, html_body),
         attachments=_attachments(attachments),
     )
     session.add(message)

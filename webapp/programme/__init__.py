@@ -19,9 +19,8 @@ from wtforms import (
     FloatField,
     IntegerField,
     SelectField,
-    StringField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from config import current_settings
 from models import Assembly, Delegate, Delegation, FeedToken, ItemKind, ItemStatus, Role, User
@@ -42,7 +41,14 @@ from services.programme import (
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.calendar import feed_links
 from webapp.extensions import db
-from webapp.forms import attempt, show_refusal
+from webapp.forms import (
+    PerLanguage,
+    attempt,
+    fill_localized,
+    localized_data,
+    per_language,
+    show_refusal,
+)
 
 bp = Blueprint("programme", __name__)
 
@@ -112,9 +118,9 @@ def page(slug: str) -> str:
 # --- the editor -------------------------------------------------------------------------------
 
 
+@per_language
 class ItemForm(FlaskForm):
-    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
+    title = PerLanguage(_l("Title"))
     kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()],
                        default=ItemKind.PLENARY.value)
     starts = DateTimeLocalField(_l("Starts (host time)"), format="%Y-%m-%dT%H:%M",
@@ -122,27 +128,24 @@ class ItemForm(FlaskForm):
     ends = DateTimeLocalField(_l("Ends (host time)"), format="%Y-%m-%dT%H:%M",
                               validators=[InputRequired()])
     all_day = BooleanField(_l("All day"))
-    location_en = StringField(_l("Place (English)"), validators=[Length(max=300)])
-    location_ja = StringField(_l("Place (Japanese)"), validators=[Length(max=300)])
+    location = PerLanguage(_l("Place"))
     latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
     capacity = IntegerField(_l("Places (only for items people sign up to)"),
                             validators=[Optional(), NumberRange(min=0)])
 
-    FIELD_OF = {"title": "title_en", "location": "location_en", "starts_at": "starts",
+    FIELD_OF = {"starts_at": "starts",
                 "ends_at": "ends", "latitude": "latitude", "longitude": "longitude",
                 "capacity": "capacity"}
 
     def fill(self, assembly: Assembly, draft: ItemDraft) -> None:
         zone = assembly.zone
-        self.title_en.data = draft.title.get("en", "")
-        self.title_ja.data = draft.title.get("ja", "")
+        fill_localized(self, "title", draft.title)
         self.kind.data = draft.kind.value
         self.starts.data = draft.starts_at.astimezone(zone).replace(tzinfo=None)
         self.ends.data = draft.ends_at.astimezone(zone).replace(tzinfo=None)
         self.all_day.data = draft.all_day
-        self.location_en.data = draft.location.get("en", "")
-        self.location_ja.data = draft.location.get("ja", "")
+        fill_localized(self, "location", draft.location)
         self.latitude.data, self.longitude.data = draft.latitude, draft.longitude
         self.capacity.data = draft.capacity
 
@@ -158,9 +161,9 @@ class ItemForm(FlaskForm):
         if len(times) < 2:
             return None
         return ItemDraft(
-            title={"en": self.title_en.data or "", "ja": self.title_ja.data or ""},
+            title=localized_data(self, "title"),
             starts_at=times["starts"], ends_at=times["ends"], kind=ItemKind(self.kind.data),
-            location={"en": self.location_en.data or "", "ja": self.location_ja.data or ""},
+            location=localized_data(self, "location"),
             latitude=self.latitude.data, longitude=self.longitude.data,
             capacity=self.capacity.data, all_day=bool(self.all_day.data))
 

@@ -29,6 +29,7 @@ from wtforms.validators import (
 
 from models import DelegateRole
 from models.languages import REGISTRY
+from webapp.forms import PerLanguage, per_language
 
 
 class StatusForm(FlaskForm):
@@ -44,6 +45,7 @@ ROLE_LABELS = {
 }
 
 
+@per_language
 class DelegateForm(FlaskForm):
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=100)])
     given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
@@ -54,8 +56,7 @@ class DelegateForm(FlaskForm):
         validate_choice=False)  # left out: the custom of the city's country
     honorific = StringField(_l("Honorific (Mr., Ms., H.E., Dr. …)"),
                             validators=[Optional(), Length(max=40)])
-    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
+    title = PerLanguage(_l("Title"))
     role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in DelegateRole])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     language = SelectField(_l("Language"),
@@ -84,28 +85,27 @@ class RejectForm(FlaskForm):
                            validators=[DataRequired(), Length(max=2000)])
 
 
+@per_language
 class CityForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16),
                                                Regexp(r"^[A-Za-z0-9]+$",
                                                       message=_l("Letters and digits only."))])
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
+    name = PerLanguage(_l("Name"), max_length=200, required=True)
     country = StringField(_l("Country (ISO code, e.g. JP)"),
                           validators=[DataRequired(), Length(min=2, max=2)])
     timezone = StringField(_l("Time zone (IANA, e.g. Asia/Tokyo)"),
                            validators=[DataRequired(), Length(max=64)])
 
 
+@per_language
 class AssemblyForm(FlaskForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
                                                          Regexp(r"^[a-z0-9-]+$", message=_l(
                                                              "Lower-case letters, digits and "
                                                              "hyphens only."))])
-    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
+    title = PerLanguage(_l("Title"), required=True)
     host_city = SelectField(_l("Host city"), validators=[DataRequired()])
-    venue_en = StringField(_l("Venue (English)"), validators=[Optional(), Length(max=300)])
-    venue_ja = StringField(_l("Venue (Japanese)"), validators=[Optional(), Length(max=300)])
+    venue = PerLanguage(_l("Venue"))
     timezone = StringField(_l("Host time zone (IANA)"), validators=[DataRequired()])
     home_timezone = StringField(_l("Secretariat time zone (IANA)"), validators=[DataRequired()])
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
@@ -127,7 +127,10 @@ class AssemblyForm(FlaskForm):
 class InviteForm(FlaskForm):
     email = EmailField(_l("Liaison's email"), validators=[DataRequired(), Email(),
                                                           Length(max=254)])
-    language = SelectField(_l("Language"), choices=[("en", "English"), ("ja", "日本語")])
+    name = StringField(_l("Name (as the liaison writes it)"),
+                       validators=[Optional(), Length(max=200)])
+    language = SelectField(_l("Language"),
+                           choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
 class SetPasswordForm(FlaskForm):
