@@ -75,8 +75,6 @@ REGISTRY: dict[str, Language] = {
     )
 }
 DEFAULT_LANGUAGE = "en"
-# The codes in registry order: what a "per language" field offers.
-LANGUAGES: tuple[str, ...] = tuple(REGISTRY)
 
 
 def language_or_default(code: object) -> str:

@@ -201,7 +201,8 @@ def test_liaison_invitation_and_delegate_page(app: Flask, client: FlaskClient,
     mail = wait_for(lambda: [m for m in dropped_mail(settings)
                              if m["To"].addresses[0].addr_spec == "new.liaison@example.org"])
     assert mail
-    link = re.search(r"http://sokai.test(/invitation/\S+)", mail[-1].get_body(("plain",)).get_content())
+    link = re.search(r"http://sokai.test(/invitation/\S+)",
+                     mail[-1].get_body(("plain",)).get_content())
     assert link
     client.post("/logout", data={"csrf_token": token})
     path = link.group(1)

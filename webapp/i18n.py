@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -38,6 +38,9 @@ def chosen_language() -> str:
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in REGISTRY:
         return str(chosen)
+    reader = g.get("sokai_reader_language")
+    if reader in REGISTRY:
+        return str(reader)
     if getattr(current_user, "is_authenticated", False) and current_user.language in REGISTRY:
         return str(current_user.language)
     return _browser_language()
@@ -59,6 +62,17 @@ def _browser_language() -> str:
         if base in REGISTRY:
             return base
     return DEFAULT_LANGUAGE
+
+
+def read_by(code: str | None) -> None:
+    """For a page addressed to one person without a login (the delegate's page, an
+    invitation): their language, unless the reader chose another with the switch."""
+    if code not in REGISTRY:
+        return
+    g.sokai_reader_language = code
+    refresh()  # Flask-Babel chose the request's locale already; choose again
+    i18n.restore_language(g.pop("sokai_language"))
+    g.sokai_language = i18n.use_language(current_language())
 
 
 def current_language() -> str:
@@ -100,6 +114,9 @@ def init_app(app: Flask) -> None:
     def _language_of_the_request() -> None:
         # What use cases say during this request (refusals, labels) is in the reader's
         # language too; reset afterwards so the thread carries nothing to the next one.
+        # Chosen afresh: a request inside an app context already pushed (the CLI, tests)
+        # would otherwise inherit the locale Flask-Babel kept on `g` for an earlier one.
+        refresh()
         g.sokai_language = i18n.use_language(current_language())
 
     @app.teardown_request

@@ -11,7 +11,7 @@ from apiflask.validators import Length, OneOf
 from sqlalchemy import select
 
 from models import MemberCity
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.cities import create_city, find_city, update_city
 from services.invitations import invite_liaison
 from webapp.api import SECRETARIAT, api_user, bp, token_auth
@@ -32,7 +32,7 @@ class CityPatch(Schema):
 
 class InvitationIn(Schema):
     email = String(required=True, validate=Length(3, 254))
-    language = String(load_default="en", validate=OneOf(LANGUAGES))
+    language = String(load_default="en", validate=OneOf(REGISTRY))
     name = String(load_default="", validate=Length(max=200),
                   metadata={"description": "the liaison's name as they write it (鈴木 花子): "
                                            "the invitation addresses them by it"})

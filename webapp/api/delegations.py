@@ -20,7 +20,7 @@ from models import (
     User,
 )
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from models.names import NameOrder
 from services.access import require_city_access
 from services.cities import find_city
@@ -60,7 +60,7 @@ class DelegateIn(Schema):
     title = Localized()
     role = String(validate=OneOf([r.value for r in DelegateRole]))
     email = String(allow_none=True, validate=Length(max=254))
-    language = String(validate=OneOf(LANGUAGES))
+    language = String(validate=OneOf(REGISTRY))
     city = String(metadata={"description": "member city code; a liaison's own city when left "
                                            "out"})
 
@@ -76,7 +76,7 @@ class DelegatePatch(Schema):
     title = Localized()
     role = String(validate=OneOf([r.value for r in DelegateRole]))
     email = String(allow_none=True, validate=Length(max=254))
-    language = String(validate=OneOf(LANGUAGES))
+    language = String(validate=OneOf(REGISTRY))
     status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
                                     DelegateStatus.CONFIRMED.value]))
 

@@ -18,12 +18,12 @@ from apiflask.fields import (
 from apiflask.validators import OneOf
 
 from models import AssemblyStatus, Quorum
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 
 
 def Localized(**kwargs: object) -> Dict:  # noqa: N802 - reads as a field type
     """Text per language: {"en": "Tokyo", "ja": "東京"} (any language Sokai speaks)."""
-    return Dict(keys=String(validate=OneOf(LANGUAGES)), values=String(), **kwargs)
+    return Dict(keys=String(validate=OneOf(REGISTRY)), values=String(), **kwargs)
 
 
 ZONE_REQUIRED = ("Give the instant with its offset or zone, e.g. 2014-09-01T18:00:00+07:00 "

@@ -12,7 +12,7 @@ from flask import send_file, url_for
 from werkzeug.wrappers import Response
 
 from models import SUMMARY_FORMATS, SummaryJob, SummaryStatus
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.summaries.jobs import (
     request_summary,
     retry_summary,
@@ -24,7 +24,7 @@ from webapp.extensions import db
 
 
 class SummaryIn(Schema):
-    language = String(validate=OneOf(LANGUAGES),
+    language = String(validate=OneOf(REGISTRY),
                       metadata={"description": "the report's language; default: yours"})
 
 

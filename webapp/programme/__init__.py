@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from config import current_settings
 from models import Assembly, Delegate, Delegation, FeedToken, ItemKind, ItemStatus, Role, User
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.assemblies import find_assembly, programme_by_day
 from services.calendar.content import item_event
 from services.calendar.tokens import new_link, revoke_token
@@ -100,7 +100,7 @@ def zones_for(assembly: Assembly, extra: str | None) -> list[str]:
 def public_feed_links(assembly: Assembly) -> dict[str, dict[str, str]]:
     base = current_settings().base_url.rstrip("/")
     return {lang: feed_links(base + url_for("calendar.public", slug=assembly.slug, lang=lang))
-            for lang in LANGUAGES}
+            for lang in REGISTRY}
 
 
 @bp.get("/a/<slug>/programme")
@@ -208,7 +208,7 @@ def _save(assembly: Assembly, item_id: int | None) -> Response | str:
                 return redirect(url_for("programme.edit_item", slug=assembly.slug,
                                         item_id=item.id))
     preview = {lang: item_event(item, assembly, lang).to_ical().decode()
-               for lang in LANGUAGES} if item is not None else None
+               for lang in REGISTRY} if item is not None else None
     return render_template("programme/item_form.html", assembly=assembly, item=item,
                            form=form, preview=preview, status_form=FlaskForm()), (
         422 if request.method == "POST" else 200)  # type: ignore[return-value]

@@ -63,7 +63,7 @@ from services.proxies import (
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.forms import attempt, fill_localized, localized_data
-from webapp.i18n import current_language
+from webapp.i18n import current_language, read_by
 from webapp.registration.forms import (
     ROLE_LABELS,
     DelegateForm,
@@ -332,6 +332,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
     invitation = open_liaison_invitation(db.session, token)
     if invitation is None:
         return render_template("registration/invitation.html", invitation=None, form=None), 404
+    read_by(invitation.user.language if invitation.user else None)
     form = SetPasswordForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
@@ -354,6 +355,7 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
     delegate = delegate_for_token(db.session, token)
     if delegate is None:
         abort(404)
+    read_by(delegate.language)
     # The delegate's personal programme and calendar (a link is issued if they have none);
     # committed before anything the form may change. None: the secretariat revoked it.
     feed_secret = current_secrets(db.session, [delegate.id]).get(delegate.id)
