@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
 
@@ -135,6 +136,12 @@ def show_day(day: date | None) -> str:
     if day is None:
         return ""
     return format_date(day, language(current_language()).day_format, locale=_locale())
+
+
+def show_days(days: list[date]) -> str:
+    """Several days as a list of the reader's language: 2014年9月5日（金）、2014年9月6日（土）;
+    Friday 5 September 2014 and Saturday 6 September 2014."""
+    return format_list([show_day(day) for day in days], locale=_locale()) if days else ""
 
 
 def show_number(value: float | int) -> str:

@@ -71,6 +71,13 @@ def localized_data(form: Any, name: str) -> dict[str, str]:
     return values
 
 
+def localized_defaults(name: str, value: dict[str, str] | None) -> dict[str, str]:
+    """Constructor arguments showing a stored per-language value (title_en=…, title_ja=…):
+    like any keyword default, used where the request carries no form data."""
+    return {f"{name}_{lang.field_suffix}": (value or {}).get(code, "")
+            for code, lang in REGISTRY.items()}
+
+
 def fill_localized(form: Any, name: str, value: dict[str, str] | None) -> None:
     """Show a stored per-language value in the form's fields."""
     for code, lang in REGISTRY.items():

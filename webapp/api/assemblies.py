@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Integer, String
+from apiflask.fields import Boolean, Date, Integer, List, String
 from apiflask.validators import Length, OneOf, Range
 
 from models import AssemblyStatus, Quorum
@@ -22,6 +22,11 @@ class AssemblyIn(Schema):
     title = Localized(required=True)
     host_city = String(required=True, metadata={"description": "member city code"})
     venue = Localized()
+    host_organisation = Localized(metadata={
+        "description": "who hosts, when not the host city (主催 トムスク州)"})
+    sitting_days = List(Date(), metadata={
+        "description": "the days the assembly itself sits, within starts_on … ends_on "
+                       "(default: all of them)"})
     timezone = String(required=True, metadata={"description": "the host's IANA zone"})
     home_timezone = String(metadata={"description": "the secretariat's IANA zone"})
     starts_on = Date(required=True)
@@ -38,6 +43,8 @@ class AssemblyPatch(Schema):
     title = Localized()
     host_city = String()
     venue = Localized()
+    host_organisation = Localized()
+    sitting_days = List(Date())
     timezone = String()
     home_timezone = String()
     starts_on = Date()

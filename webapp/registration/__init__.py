@@ -62,7 +62,7 @@ from services.proxies import (
 )
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt, fill_localized, localized_data
+from webapp.forms import attempt, localized_data, localized_defaults
 from webapp.i18n import current_language, read_by
 from webapp.registration.forms import (
     ROLE_LABELS,
@@ -165,10 +165,7 @@ def my_status(slug: str) -> Response | tuple[str, int]:
 
 
 def _delegate_form(delegate: Delegate) -> DelegateForm:
-    form = DelegateForm(obj=delegate)
-    if not form.is_submitted():
-        fill_localized(form, "title", delegate.title)
-    return form
+    return DelegateForm(obj=delegate, **localized_defaults("title", delegate.title))
 
 
 def _delegate_data(form: DelegateForm) -> dict[str, Any]:

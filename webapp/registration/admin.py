@@ -3,7 +3,7 @@ opening and closing registration, the proxy-letter queue and the live attendance
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ from services.invitations import invitations_of, invite_liaison
 from services.proxies import letters_of, reject_letter, verify_letter
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt, fill_localized, localized_data
+from webapp.forms import attempt, localized_data, localized_defaults
 from webapp.registration.forms import AssemblyForm, CityForm, InviteForm, RejectForm
 
 bp = Blueprint("registration_admin", __name__, url_prefix="/secretariat")
@@ -65,9 +65,7 @@ def cities() -> Response | tuple[str, int]:
 @roles_required(Role.SECRETARIAT)
 def edit_city(code: str) -> Response | tuple[str, int]:
     city = find_city(db.session, code)
-    form = CityForm(obj=city)
-    if not form.is_submitted():
-        fill_localized(form, "name", city.name)
+    form = CityForm(obj=city, **localized_defaults("name", city.name))
     if form.validate_on_submit():
         with attempt(form) as tried:
             update_city(db.session, city, country=form.country.data or "",
@@ -113,6 +111,8 @@ def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
         "slug": form.slug.data, "title": localized_data(form, "title"),
         "host_city": form.host_city.data, "timezone": zone,
         "venue": localized_data(form, "venue"),
+        "host_organisation": localized_data(form, "host_organisation"),
+        "sitting_days": form.sitting_days.data or [],
         "home_timezone": (form.home_timezone.data or "").strip(),
         "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
         "registration_deadline": instant(form.registration_deadline.data),
@@ -151,13 +151,14 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
     assembly = visible_assembly_or_404(slug)
     form = AssemblyForm(
         obj=assembly, host_city=assembly.host_city.code,
+        **localized_defaults("title", assembly.title),
+        **localized_defaults("venue", assembly.venue),
+        **localized_defaults("host_organisation", assembly.host_organisation),
+        sitting_days=[date.fromisoformat(day) for day in assembly.sitting_days or ()],
         quorum=assembly.quorum.value,
         registration_deadline=assembly.registration_deadline.astimezone(assembly.zone)
         .replace(tzinfo=None),
         proxy_deadline=assembly.proxy_deadline.astimezone(assembly.zone).replace(tzinfo=None))
-    if not form.is_submitted():
-        fill_localized(form, "title", assembly.title)
-        fill_localized(form, "venue", assembly.venue)
     form.host_city.choices = _host_choices()
     if form.validate_on_submit():
         with attempt(form) as tried:

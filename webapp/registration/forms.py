@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -97,6 +99,22 @@ class CityForm(FlaskForm):
                            validators=[DataRequired(), Length(max=64)])
 
 
+class DateListField(StringField):
+    """Days typed as "2014-09-05, 2014-09-06"; .data is the list of dates."""
+
+    def _value(self) -> str:
+        return ", ".join(day.isoformat() for day in self.data or [])
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0] if valuelist else ""
+        try:
+            self.data = [date.fromisoformat(part.strip())
+                         for part in text.replace("、", ",").split(",") if part.strip()]
+        except ValueError:
+            self.data = []
+            raise ValueError(self.gettext("Not a valid date value.")) from None
+
+
 @per_language
 class AssemblyForm(FlaskForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
@@ -106,6 +124,8 @@ class AssemblyForm(FlaskForm):
     title = PerLanguage(_l("Title"), required=True)
     host_city = SelectField(_l("Host city"), validators=[DataRequired()])
     venue = PerLanguage(_l("Venue"))
+    host_organisation = PerLanguage(_l("Host organisation"))
+    sitting_days = DateListField(_l("Sitting days"), description="YYYY-MM-DD, YYYY-MM-DD")
     timezone = StringField(_l("Host time zone (IANA)"), validators=[DataRequired()])
     home_timezone = StringField(_l("Secretariat time zone (IANA)"), validators=[DataRequired()])
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
