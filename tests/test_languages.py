@@ -289,3 +289,50 @@ def test_a_tenth_language_needs_only_its_entry_and_catalogue(session, tomsk, fre
     assert refused.status_code == 422
     page = client.get("/?lang=fr")
     assert '<html lang="fr">' in page.get_data(as_text=True)
+
+
+def test_migration_0018_goes_down_and_up(tmp_path: Path) -> None:
+    """The host organisation and sitting days columns come and go with 0018 (own SQLite
+    file: the shared test database stays at head)."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from models.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+
+    def columns() -> set[str]:
+        with engine.connect() as conn:
+            return {c["name"] for c in inspect(conn).get_columns("assemblies")}
+
+    assert {"host_organisation", "sitting_days"} <= columns()
+    command.downgrade(alembic_config(url), "0013")
+    assert not {"host_organisation", "sitting_days"} & columns()
+    upgrade(url)
+    assert {"host_organisation", "sitting_days"} <= columns()
+    engine.dispose()
+
+
+def test_the_report_prints_the_roll_host_and_sitting_days_as_the_seed(session, tomsk) -> None:
+    from services.summaries.report import build_report
+
+    with in_language("ja"):
+        report = build_report(session, tomsk, "ja")
+    roll = {entry.city_code: entry for entry in report.roll}
+    assert roll["BKK"].heading == "【バンコク / Bangkok】"
+    assert roll["BKK"].english == "Ms. Nitaya JESSADACHATR (Minister, Royal Thai Embassy)"
+    assert roll["BKK"].second == "ニタヤ・ジェサダチャル 在ロシア・タイ大使館公使"
+    assert roll["TYO"].english == "Mr. MASUZOE Yoichi (Governor of Tokyo)"  # his order
+    assert roll["TYO"].second.startswith("舛添 要一 ")
+    assert roll["HAN"].english.startswith("Mr. LE Hong Son (")  # family name first
+    assert roll["DEL"].english == "Unable to attend (欠席)"
+    assert roll["JKT"].english.startswith("Unable to attend (欠席 ※")  # a proxy letter
+    assert report.host == "トムスク州"
+    assert report.sitting == "2014年9月5日（金）、2014年9月6日（土）"
+    assert report.dates == "2014年9月4日 – 2014年9月6日"  # the programme's span
+    with in_language("en"):
+        english = build_report(session, tomsk, "en")
+    assert english.host == "Tomsk Oblast"
+    assert english.sitting == "Friday 5 September 2014 and Saturday 6 September 2014"
