@@ -3,7 +3,7 @@ opening and closing registration, the proxy-letter queue and the live attendance
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -154,7 +154,6 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
         **localized_defaults("title", assembly.title),
         **localized_defaults("venue", assembly.venue),
         **localized_defaults("host_organisation", assembly.host_organisation),
-        sitting_days=[date.fromisoformat(day) for day in assembly.sitting_days or ()],
         quorum=assembly.quorum.value,
         registration_deadline=assembly.registration_deadline.astimezone(assembly.zone)
         .replace(tzinfo=None),

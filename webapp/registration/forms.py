@@ -102,6 +102,12 @@ class CityForm(FlaskForm):
 class DateListField(StringField):
     """Days typed as "2014-09-05, 2014-09-06"; .data is the list of dates."""
 
+    def process_data(self, value: object) -> None:
+        # From the model: ISO strings (Assembly.sitting_days).
+        days = value if isinstance(value, list | tuple) else []
+        self.data = [day if isinstance(day, date) else date.fromisoformat(str(day))
+                     for day in days]
+
     def _value(self) -> str:
         return ", ".join(day.isoformat() for day in self.data or [])
 
