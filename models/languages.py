@@ -6,6 +6,7 @@ Adding a language is one entry here and one catalogue (see docs/translating.md).
 
 from __future__ import annotations
 
+from collections.abc import KeysView
 from dataclasses import dataclass
 
 
@@ -75,6 +76,9 @@ REGISTRY: dict[str, Language] = {
     )
 }
 DEFAULT_LANGUAGE = "en"
+# The codes in registry order, a live view: a language added to REGISTRY (a test's tenth
+# language) is in it at once, for membership checks and OneOf validators alike.
+LANGUAGES: KeysView[str] = REGISTRY.keys()
 
 
 def language_or_default(code: object) -> str:

@@ -308,7 +308,7 @@ def test_migration_0018_goes_down_and_up(tmp_path: Path) -> None:
             return {c["name"] for c in inspect(conn).get_columns("assemblies")}
 
     assert {"host_organisation", "sitting_days"} <= columns()
-    command.downgrade(alembic_config(url), "0013")
+    command.downgrade(alembic_config(url), "0017")
     assert not {"host_organisation", "sitting_days"} & columns()
     upgrade(url)
     assert {"host_organisation", "sitting_days"} <= columns()

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from models import localized
 from models.languages import DEFAULT_LANGUAGE, REGISTRY, code_of_locale, language
 from services import i18n
+from services.attendance import quorum_label
 from services.i18n import show_date, show_day, show_instant, show_number, show_time, utc_offset
 from webapp.forms import language_fields
 
@@ -108,6 +109,7 @@ def init_app(app: Flask) -> None:
         instant=show_instant, clock=show_time, day=show_date, weekday=show_day,
         number=show_number, offset=utc_offset,
         tr=lambda value: localized(value, current_language()),
+        quorum=quorum_label,  # the rule in words, shared with the report and decisions
     )
 
     @app.before_request

@@ -24,7 +24,7 @@ from services.summaries.report import build_report, participant_rows, side_event
 from webapp.api.summaries import summary_file_response
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import PerLanguage, attempt, fill_localized, localized_data, per_language
+from webapp.forms import Form, PerLanguage, attempt, fill_localized, localized_data, per_language
 from webapp.i18n import current_language
 
 bp = Blueprint("reports", __name__, url_prefix="/secretariat")
@@ -32,13 +32,13 @@ bp = Blueprint("reports", __name__, url_prefix="/secretariat")
 secretariat = roles_required(Role.SECRETARIAT)
 
 
-class GenerateForm(FlaskForm):
+class GenerateForm(Form):
     language = SelectField(_l("Language of the report"),
                            choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
 @per_language
-class SideEventForm(FlaskForm):
+class SideEventForm(Form):
     kind = SelectField(_l("Kind"), choices=[(k.value, k.value) for k in SideEventKind])
     title = PerLanguage(_l("Title"))
     venue = PerLanguage(_l("Venue"))
@@ -50,7 +50,7 @@ class SideEventForm(FlaskForm):
 
 
 @per_language
-class ContributionForm(FlaskForm):
+class ContributionForm(Form):
     city = SelectField(_l("City"), choices=[])
     description = PerLanguage(_l("What the city contributed"), max_length=2000)
     count = IntegerField(_l("Count (e.g. paintings)"),

@@ -1,7 +1,7 @@
 """assemblies: the host organisation and the sitting days
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-03 02:50:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0018'
-down_revision: str | None = '0013'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
