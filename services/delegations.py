@@ -32,7 +32,7 @@ from models import (
 )
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from models.names import NameOrder, default_order
 from models.text import TITLE_MAX, column_limit
 from services.access import require_city_access, user_zone
@@ -178,9 +178,9 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
         raise DomainError(_("Choose the order of the names: %(choices)s.",
                             choices=", ".join(NameOrder)), code="invalid_name_order",
                           status=422, field="name_order")
-    if data.get("language", "en") not in LANGUAGES:
+    if data.get("language", "en") not in REGISTRY:
         raise DomainError(_("Choose one of the languages: %(choices)s.",
-                            choices=", ".join(LANGUAGES)), code="invalid_language",
+                            choices=", ".join(REGISTRY)), code="invalid_language",
                           status=422, field="language")
     return data
 

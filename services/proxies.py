@@ -39,7 +39,7 @@ from models.languages import language_or_default
 from models.text import column_limit, strip_unstorable
 from services.access import require_city_access, require_secretariat, user_zone
 from services.delegations import delegation_for
-from services.i18n import N_, _, gettext, in_language, instant_in_zone
+from services.i18n import N_, _, gettext, in_language, instant_in_zone, salutation
 from services.mail.outbox import queue_message
 from services.text import checked_text
 
@@ -358,6 +358,7 @@ def _tell_liaisons(session: Session, letter: ProxyLetter) -> None:
                                "for %(assembly)s.\n\nReason: %(reason)s\n\nYou may upload a "
                                "corrected letter before the proxy deadline.",
                                assembly=title, reason=letter.rejection_reason)
+            body = salutation(liaison.display_name) + "\n\n" + body + "\n"
         queue_message(session, kind="proxy_decision", to_address=liaison.email,
                       to_name=liaison.display_name, subject=subject, text_body=body,
                       language=lang, assembly_id=assembly.id)

@@ -17,7 +17,7 @@ from models import (
     ReminderStatus,
 )
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import DEFAULT_LANGUAGE, REGISTRY
 from models.text import BODY_MAX, SUBJECT_MAX
 from services.i18n import _
 from services.reminders.audience import sample_recipient
@@ -103,13 +103,15 @@ def _apply(session: Session, reminder: Reminder, *, anchor: Any, offset: str, au
 
 
 def preview(session: Session, assembly: Assembly, **fields: Any) -> dict[str, RenderedReminder]:
-    """The reminder as a sample recipient would get it, in each language; nothing is saved."""
+    """The reminder as a sample recipient would get it, in each language it is written in
+    (the others read the English); nothing is saved."""
     draft = Reminder(assembly=assembly, assembly_id=assembly.id, status=ReminderStatus.ACTIVE)
     try:
         _apply(session, draft, **fields)
         settings: Settings = current_settings()
         return {lang: render(session, draft, sample_recipient(session, draft, lang), settings,
-                             strict=True) for lang in LANGUAGES}
+                             strict=True)
+                for lang in REGISTRY if lang == DEFAULT_LANGUAGE or draft.subject.get(lang)}
     except TemplateError as exc:
         raise invalid(_("The template cannot be used: %(error)s", error=str(exc))) from None
     finally:

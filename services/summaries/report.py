@@ -38,6 +38,7 @@ from models import (
     localized,
 )
 from models.delegation import COUNTED_STATUSES
+from models.languages import DEFAULT_LANGUAGE
 from models.names import latin_name
 from services.attendance import (
     Attendance,
@@ -52,7 +53,7 @@ from services.decisions.record import (
     minutes_lines,
     published_decisions,
 )
-from services.i18n import _
+from services.i18n import _, in_language, show_date, show_days
 
 # The order a delegation is shown in: the representative first (DelegateRole's order).
 ROLE_RANK = {role: rank for rank, role in enumerate(DelegateRole)}
@@ -123,6 +124,24 @@ class PersonLine:
 
 
 @dataclass(frozen=True)
+class RollEntry:
+    """One city of the representatives' roll, as the seed prints it: the city in two
+    languages, then the representative in English (honorific, Latin name, English title) and
+    in the second language (local-script name, title):
+
+        【バンコク / Bangkok】
+        Ms. Nitaya JESSADACHATR (Minister of Royal Thai Embassy)
+        ニタヤ・ジェサダチャル 在ロシア・タイ大使館公使
+    """
+
+    city_code: str
+    heading: str
+    english: str
+    second: str  # "" when there is nothing in a second language
+    second_lang: str
+
+
+@dataclass(frozen=True)
 class ProgrammeLine:
     day: date
     host_time: str
@@ -157,14 +176,16 @@ class Report:
     language: str
     title: str
     network: str
-    dates: str
+    dates: str  # the programme's span
+    sitting: str  # the days the assembly itself sits
     venue: str
-    host: str
+    host: str  # the host organisation (トムスク州), else the host city
     host_zone: str
     home_zone: str
     cities: list[CityLine]
     attendance: Attendance
     representatives: list[PersonLine]
+    roll: list[RollEntry]
     programme: list[ProgrammeLine]
     proxies: list[ProxyLine]
     side_events: list[SideEventLine]
@@ -221,6 +242,34 @@ def city_mark(row: CityAttendance) -> str:
     if row.letter is not None:
         return _("Absent") + " " + _("※ proxy letter submitted (not verified)")
     return _("Absent")
+
+
+def roll_entry(row: CityAttendance, lang: str) -> RollEntry:
+    """The city's entry of the representatives' roll, in English and in the reader's language
+    (an English reader's second language is the representative's own)."""
+    person = row.representative
+    second = lang if lang != DEFAULT_LANGUAGE else (
+        person.language if person is not None else DEFAULT_LANGUAGE)
+    city_en = localized(row.city.name, DEFAULT_LANGUAGE)
+    city_second = localized(row.city.name, second)
+    heading = f"【{city_second} / {city_en}】" if city_second != city_en else f"【{city_en}】"
+    if person is None:
+        with in_language(DEFAULT_LANGUAGE):
+            english = (_("Unable to attend") if row.presence is not Presence.PRESENT
+                       else _("No representative named"))
+        mark = city_mark(row)
+        if lang != DEFAULT_LANGUAGE and mark:
+            english += f" ({mark})"
+        return RollEntry(row.city.code, heading, english, "", lang)
+    title_en = (person.title or {}).get(DEFAULT_LANGUAGE, "")
+    latin = " ".join(filter(None, [person.honorific.strip(), person.full_name]))
+    english = f"{latin} ({title_en})" if title_en else latin
+    parts = []
+    if second != DEFAULT_LANGUAGE:
+        name = person.name_for(second)
+        parts = [name if name != person.full_name else "",
+                 (person.title or {}).get(second, "")]
+    return RollEntry(row.city.code, heading, english, " ".join(filter(None, parts)), second)
 
 
 def build_report(session: Session, assembly: Assembly, language: str) -> Report:
@@ -294,9 +343,11 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
         assembly=assembly, language=lang, title=assembly.display_title(lang),
         network=localized(assembly.network.name, lang),
         dates=_date_span(assembly.starts_on, assembly.ends_on),
-        venue=localized(assembly.venue, lang), host=assembly.host_city.display_name(lang),
+        sitting=show_days(assembly.sitting),
+        venue=localized(assembly.venue, lang), host=assembly.host_for(lang),
         host_zone=assembly.timezone, home_zone=assembly.home_timezone,
         cities=cities, attendance=attendance, representatives=representatives,
+        roll=[roll_entry(row, lang) for row in attendance.rows],
         programme=programme, proxies=proxies, side_events=side_events,
         minutes=minutes_lines(session, assembly, lang),
         decisions=published_decisions(session, assembly, lang),
@@ -323,8 +374,8 @@ def _date_span(first: date | None, last: date | None) -> str:
     if first is None:
         return ""
     if last is None or last == first:
-        return first.isoformat()
-    return f"{first.isoformat()} – {last.isoformat()}"
+        return show_date(first)
+    return f"{show_date(first)} – {show_date(last)}"
 
 
 def participant_rows(session: Session, assembly: Assembly, language: str,

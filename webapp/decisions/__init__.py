@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import Optional
 
 from models import (
     Assembly,
@@ -52,16 +52,21 @@ from services.decisions.signatories import add_signatory
 from services.decisions.votes import cast_vote, voices
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt
+from webapp.forms import (
+    PerLanguage,
+    attempt,
+    localized_data,
+    localized_defaults,
+    per_language,
+)
 
 bp = Blueprint("decisions", __name__)
 
 
+@per_language
 class DecisionForm(FlaskForm):
-    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
-    text_en = TextAreaField(_l("Text (English)"), validators=[Optional()])
-    text_ja = TextAreaField(_l("Text (Japanese)"), validators=[Optional()])
+    title = PerLanguage(_l("Title"))
+    text = PerLanguage(_l("Text"), max_length=100_000, textarea=True)
     kind = SelectField(_l("Kind"), choices=[
         (DecisionKind.RESOLUTION.value, _l("Resolution")),
         (DecisionKind.DECLARATION.value, _l("Declaration")),
@@ -90,10 +95,8 @@ def decision_list(slug: str) -> Response | tuple[str, int]:
     form = DecisionForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
-            title = {k: v for k, v in (("en", form.title_en.data), ("ja", form.title_ja.data))
-                     if v and v.strip()}
-            text = {k: v for k, v in (("en", form.text_en.data), ("ja", form.text_ja.data))
-                    if v and v.strip()}
+            title = localized_data(form, "title")
+            text = localized_data(form, "text")
             decision = create_decision(db.session, assembly, DecisionDraft(
                 title=title, text=text, kind=DecisionKind(form.kind.data),
                 method=DecisionMethod(form.method.data), majority=Majority(form.majority.data)),
@@ -232,9 +235,9 @@ def sign(slug: str, decision_id: int) -> Response:
 # --- minutes ---------------------------------------------------------------------------------
 
 
+@per_language
 class MinutesForm(FlaskForm):
-    summary_en = TextAreaField(_l("Summary (English)"), validators=[Optional()])
-    summary_ja = TextAreaField(_l("Summary (Japanese)"), validators=[Optional()])
+    summary = PerLanguage(_l("Summary"), max_length=100_000, textarea=True)
     speakers = SelectMultipleField(_l("Speakers, in speaking order"), coerce=int,
                                    validators=[Optional()])
 
@@ -258,16 +261,14 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
         .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES))
         .order_by(MemberCity.code, Delegate.role, Delegate.id)).all()
     form = MinutesForm(data={} if request.method == "POST" else {
-        "summary_en": (minutes.summary.get("en", "") if minutes else ""),
-        "summary_ja": (minutes.summary.get("ja", "") if minutes else ""),
+        **localized_defaults("summary", minutes.summary if minutes else None),
         "speakers": [s.delegate_id for s in minutes.speakers] if minutes else []})
     form.speakers.choices = [(p.id, f"{p.delegation.city.display_name(_lang())} — "
                                     f"{p.name_for(_lang())}") for p in people]
     if form.validate_on_submit():
         points = [PointDraft(kind=p.kind, title=p.title, text=p.text, cities=p.cities)
                   for p in (minutes.points if minutes else [])]
-        summary = {k: v for k, v in (("en", form.summary_en.data), ("ja", form.summary_ja.data))
-                   if v and v.strip()}
+        summary = localized_data(form, "summary")
         with attempt(form) as tried:
             write_minutes(db.session, item, MinutesDraft(
                 summary=summary, speakers=list(form.speakers.data or []), points=points),

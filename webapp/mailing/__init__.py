@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from models import (
@@ -30,7 +30,7 @@ from services.reminders.messages import TEMPLATE_VARIABLES
 from services.reminders.sweep import reminders_of
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import CONTENT_SECURITY_POLICY, db, talisman
-from webapp.forms import Form, attempt
+from webapp.forms import Form, PerLanguage, attempt, fill_localized, localized_data, per_language
 from webapp.i18n import current_language, show_instant
 
 bp = Blueprint("mailing", __name__, url_prefix="/secretariat")
@@ -119,6 +119,7 @@ def mail_resend(message_id: int) -> Response:
 # --- reminders ---------------------------------------------------------------------------------
 
 
+@per_language
 class ReminderForm(Form):
     anchor = SelectField(_l("Anchor"), choices=list(ANCHORS.items()))
     item = SelectField(_l("Programme item"), coerce=int, choices=[])
@@ -126,10 +127,8 @@ class ReminderForm(Form):
                          description=_l("ISO 8601 duration; negative is before: -P7D is 7 "
                                         "days before, -PT72H is 72 hours before."))
     audience = SelectField(_l("Audience"), choices=list(AUDIENCES.items()))
-    subject_en = StringField(_l("Subject (English)"), validators=[Length(max=300)])
-    subject_ja = StringField(_l("Subject (Japanese)"), validators=[Length(max=300)])
-    body_en = TextAreaField(_l("Message (English)"), validators=[Length(max=20000)])
-    body_ja = TextAreaField(_l("Message (Japanese)"), validators=[Length(max=20000)])
+    subject = PerLanguage(_l("Subject"))
+    body = PerLanguage(_l("Message"), max_length=20000, textarea=True)
     attach_programme = BooleanField(_l("Attach the delegate's programme (.ics)"))
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))
@@ -137,8 +136,8 @@ class ReminderForm(Form):
     def values(self) -> dict[str, Any]:
         return {"anchor": self.anchor.data, "offset": self.offset.data or "",
                 "audience": self.audience.data, "item_id": self.item.data or None,
-                "subject": {"en": self.subject_en.data or "", "ja": self.subject_ja.data or ""},
-                "body": {"en": self.body_en.data or "", "ja": self.body_ja.data or ""},
+                "subject": localized_data(self, "subject"),
+                "body": localized_data(self, "body"),
                 "attach_programme": self.attach_programme.data}
 
 
@@ -152,10 +151,8 @@ def _form(assembly: Assembly, reminder: Reminder | None = None) -> ReminderForm:
     if reminder is not None and request.method == "GET":
         form.anchor.data, form.offset.data = reminder.anchor.value, reminder.offset
         form.audience.data, form.item.data = reminder.audience.value, reminder.item_id or 0
-        form.subject_en.data = reminder.subject.get("en", "")
-        form.subject_ja.data = reminder.subject.get("ja", "")
-        form.body_en.data = reminder.body.get("en", "")
-        form.body_ja.data = reminder.body.get("ja", "")
+        fill_localized(form, "subject", reminder.subject)
+        fill_localized(form, "body", reminder.body)
         form.attach_programme.data = reminder.attach_programme
     return form
 

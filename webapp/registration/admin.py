@@ -40,7 +40,7 @@ from services.invitations import (
 from services.proxies import letters_of, reject_letter, verify_letter
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt
+from webapp.forms import attempt, localized_data, localized_defaults
 from webapp.registration.forms import (
     AssemblyForm,
     BulkInviteForm,
@@ -63,7 +63,7 @@ def cities() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         with attempt(form) as tried:
             create_city(db.session, code=form.code.data or "", country=form.country.data or "",
-                        name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
+                        name=localized_data(form, "name"),
                         timezone=(form.timezone.data or "").strip())
             db.session.commit()
         if not tried.refused:
@@ -156,11 +156,11 @@ def invitation_action(invitation_id: int, action: str) -> Response:
 @roles_required(Role.SECRETARIAT)
 def edit_city(code: str) -> Response | tuple[str, int]:
     city = find_city(db.session, code)
-    form = CityForm(obj=city, name_en=city.name.get("en", ""), name_ja=city.name.get("ja", ""))
+    form = CityForm(obj=city, **localized_defaults("name", city.name))
     if form.validate_on_submit():
         with attempt(form) as tried:
             update_city(db.session, city, country=form.country.data or "",
-                        name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
+                        name=localized_data(form, "name"),
                         timezone=(form.timezone.data or "").strip())
             db.session.commit()
         if not tried.refused:
@@ -181,7 +181,7 @@ def invite(code: str) -> Response:
         return redirect(url_for("registration_admin.cities"))
     with attempt() as tried:
         invite_liaison(db.session, city, form.email.data or "", form.language.data or "en",
-                       current_user)
+                       current_user, name=form.name.data or "")
         db.session.commit()
     if not tried.refused:
         flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
@@ -199,11 +199,11 @@ def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
         return value.replace(tzinfo=ZoneInfo(zone)) if value else None
 
     return {
-        "slug": form.slug.data, "title": {"en": form.title_en.data or "",
-                                          "ja": form.title_ja.data or ""},
+        "slug": form.slug.data, "title": localized_data(form, "title"),
         "host_city": form.host_city.data, "timezone": zone,
-        "venue": {k: v for k, v in (("en", form.venue_en.data), ("ja", form.venue_ja.data))
-                  if v},
+        "venue": localized_data(form, "venue"),
+        "host_organisation": localized_data(form, "host_organisation"),
+        "sitting_days": form.sitting_days.data or [],
         "home_timezone": (form.home_timezone.data or "").strip(),
         "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
         "registration_deadline": instant(form.registration_deadline.data),
@@ -241,9 +241,10 @@ def new_assembly() -> Response | tuple[str, int]:
 def edit_assembly(slug: str) -> Response | tuple[str, int]:
     assembly = visible_assembly_or_404(slug)
     form = AssemblyForm(
-        obj=assembly, title_en=assembly.title.get("en", ""),
-        title_ja=assembly.title.get("ja", ""), venue_en=assembly.venue.get("en", ""),
-        venue_ja=assembly.venue.get("ja", ""), host_city=assembly.host_city.code,
+        obj=assembly, host_city=assembly.host_city.code,
+        **localized_defaults("title", assembly.title),
+        **localized_defaults("venue", assembly.venue),
+        **localized_defaults("host_organisation", assembly.host_organisation),
         quorum=assembly.quorum.value,
         registration_deadline=assembly.registration_deadline.astimezone(assembly.zone)
         .replace(tzinfo=None),
