@@ -37,6 +37,8 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
+    # A delegate's link first opened (the liaison sees "opened"); liaison links set accepted_at.
+    opened_at: Mapped[datetime | None]
 
     city: Mapped[MemberCity] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

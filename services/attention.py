@@ -37,13 +37,12 @@ from services.reminders.audience import recipients
 class EmptyAudience:
     """An active reminder that would reach nobody now, and why."""
     reminder: Reminder
-    reason: str  # one of the REASONS keys
+    # Why, when someone can fix it (the page words each one): "no_liaison_accounts" (the
+    # cities in the audience have no liaison account) or "no_email_addresses" (the delegates
+    # have none). An audience empty because nobody is in it (all have answered) is fine.
+    reason: str
 
 
-# Why a reminder's audience is empty, when someone can fix it (the page words each one):
-# cities in the audience have no liaison account, or the delegates have no e-mail address.
-# An audience that is empty because nobody is in it (every city has answered) is fine.
-REASONS = ("no_liaison_accounts", "no_email_addresses")
 
 
 @dataclass(frozen=True)

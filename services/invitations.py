@@ -4,7 +4,9 @@ in the same transaction."""
 
 from __future__ import annotations
 
+import enum
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select, update
@@ -14,9 +16,12 @@ from config import current_settings
 from models import (
     Assembly,
     Delegate,
+    DelegateStatus,
     Invitation,
     InvitationKind,
+    MailStatus,
     MemberCity,
+    OutboxMessage,
     Role,
     User,
     utcnow,
@@ -156,8 +161,56 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
 
 
 def delegate_for_token(session: Session, token: str) -> Delegate | None:
+    """The delegate whose link this is; the first opening is noted (the liaison sees it)."""
     invitation = _invitation(session, token, InvitationKind.DELEGATE)
-    return invitation.delegate if invitation is not None else None
+    if invitation is None:
+        return None
+    if invitation.opened_at is None:
+        invitation.opened_at = utcnow()
+    return invitation.delegate
+
+
+class InvitationState(enum.StrEnum):
+    """How far a delegate's invitation got, as their liaison sees it."""
+    NOT_SENT = "not_sent"
+    QUEUED = "queued"  # the mail is waiting to go out
+    FAILED = "failed"  # the mail could not be delivered
+    SENT = "sent"
+    OPENED = "opened"  # the delegate opened the link
+    CONFIRMED = "confirmed"  # the delegate confirmed their details
+
+
+def invitation_states(session: Session, delegates: Sequence[Delegate]
+                      ) -> dict[int, InvitationState]:
+    """Per delegate id, in two queries: the latest invitation and the state of its mail."""
+    ids = [d.id for d in delegates]
+    latest: dict[int, Invitation] = {}
+    for invitation in session.scalars(select(Invitation).where(
+            Invitation.kind == InvitationKind.DELEGATE, Invitation.delegate_id.in_(ids))
+            .order_by(Invitation.created_at, Invitation.id)):
+        assert invitation.delegate_id is not None
+        latest[invitation.delegate_id] = invitation
+    addresses = {i.email for i in latest.values()}
+    mail: dict[str, MailStatus] = {}
+    for address, status in session.execute(
+            select(OutboxMessage.to_address, OutboxMessage.status).where(
+                OutboxMessage.kind == "delegate_invitation",
+                OutboxMessage.to_address.in_(addresses)).order_by(OutboxMessage.id)):
+        mail[address] = status
+    states = {}
+    for delegate in delegates:
+        last = latest.get(delegate.id)
+        if delegate.status is DelegateStatus.CONFIRMED:
+            states[delegate.id] = InvitationState.CONFIRMED
+        elif last is None:
+            states[delegate.id] = InvitationState.NOT_SENT
+        elif last.opened_at is not None:
+            states[delegate.id] = InvitationState.OPENED
+        else:
+            states[delegate.id] = {MailStatus.SENT: InvitationState.SENT,
+                                   MailStatus.FAILED: InvitationState.FAILED}.get(
+                mail.get(last.email, MailStatus.PENDING), InvitationState.QUEUED)
+    return states
 
 
 def invitations_of(session: Session, city: MemberCity) -> list[Invitation]:

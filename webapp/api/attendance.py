@@ -18,7 +18,8 @@ from webapp.extensions import db
 class AttendanceRowOut(Schema):
     city = String(required=True)
     name = Localized(required=True)
-    presence = String(required=True, validate=OneOf(["present", "represented", "undecided", "absent"]),
+    presence = String(required=True,
+                      validate=OneOf(["present", "represented", "undecided", "absent"]),
                       metadata={"description": "undecided: no answer yet and the assembly "
                                                 "is not closed (then it counts as absent)"})
     delegation_status = String(required=True)
@@ -66,7 +67,8 @@ def attendance_json(picture: Attendance) -> dict[str, Any]:
             "participants": picture.participants,
             "quorum": {"rule": picture.quorum.value, "members": picture.members,
                        "present": picture.present, "represented": picture.represented,
-                       "undecided": picture.undecided, "absent": picture.absent, "counted": picture.counted,
+                       "undecided": picture.undecided, "absent": picture.absent,
+                       "counted": picture.counted,
                        "required": picture.required, "reached": picture.quorum_reached}}
 
 @bp.get("/assemblies/<slug>/attendance")

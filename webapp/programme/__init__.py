@@ -235,7 +235,8 @@ def change_status(slug: str, item_id: int, action: str) -> Response:
         if set_status(db.session, item, status):
             db.session.commit()
             flash(_("The item is cancelled; it stays in calendars, marked cancelled, until it "
-                    "ends.") if action == "cancel" else _("The item is back on the programme."),
+                    "ends. To undo, use “Restore” on the item.") if action == "cancel"
+                  else _("The item is back on the programme."),
                   "success")
     return redirect(request.form.get("next") or url_for("programme.editor", slug=slug))
 

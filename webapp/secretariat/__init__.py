@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 from models import Role
 from services.assemblies import assembly_counts, visible_assemblies
 from services.attention import navigation_counts, needs_attention
-from services.i18n import show_instant
 from services.housekeeping import latest_worker_check, request_worker_check
+from services.i18n import show_instant
 from webapp.auth import roles_required
 from webapp.extensions import db
 from webapp.health import worker_report
