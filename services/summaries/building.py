@@ -179,7 +179,8 @@ def _queue_done_mail(session: Session, job: SummaryJob, user: User,
                           for entry in files)
         body = "\n\n".join([
             _("The attendance summary and report you asked for are ready."),
-            f"{title}\n" + _("Data version: %(version)s", version=job.data_version[:12]),
+            f"{title}\n" + _("Made from the data as it was at %(when)s.", when=show_instant(
+                job.queued_at, assembly.home_timezone)),
             _("Download (log in as the secretariat):") + "\n" + links,
             _("All summaries of this assembly: %(url)s", url=history),
         ])

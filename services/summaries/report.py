@@ -250,8 +250,9 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
                   holder=(names.get(letter.holder_city_id, "?") if letter.holder_city_id
                           else _("the chair")),
                   status=proxy_status_label(letter.status.value),
-                  signatory=" ".join(filter(None, [letter.signatory_name,
-                                                   letter.signatory_title])),
+                  # "Name, Title", as a signature block reads (never run together).
+                  signatory=", ".join(filter(None, [letter.signatory_name.strip(),
+                                                    letter.signatory_title.strip()])),
                   submitted=f"{letter.submitted_at.astimezone(host_zone):%Y-%m-%d %H:%M} "
                             f"{assembly.timezone}")
         for letter in session.scalars(select(ProxyLetter)

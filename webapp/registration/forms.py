@@ -92,12 +92,12 @@ class CityForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
     country = StringField(_l("Country (ISO code, e.g. JP)"),
                           validators=[DataRequired(), Length(min=2, max=2)])
-    timezone = StringField(_l("Time zone (IANA, e.g. Asia/Tokyo)"),
+    timezone = StringField(_l("Time zone"), description=_l("Type to search, e.g. Tokyo."),
                            validators=[DataRequired(), Length(max=64)])
 
 
 class AssemblyForm(FlaskForm):
-    slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
+    slug = StringField(_l("Web address"), validators=[DataRequired(), Length(max=80),
                                                          Regexp(r"^[a-z0-9-]+$", message=_l(
                                                              "Lower-case letters, digits and "
                                                              "hyphens only."))])
@@ -106,8 +106,11 @@ class AssemblyForm(FlaskForm):
     host_city = SelectField(_l("Host city"), validators=[DataRequired()])
     venue_en = StringField(_l("Venue (English)"), validators=[Optional(), Length(max=300)])
     venue_ja = StringField(_l("Venue (Japanese)"), validators=[Optional(), Length(max=300)])
-    timezone = StringField(_l("Host time zone (IANA)"), validators=[DataRequired()])
-    home_timezone = StringField(_l("Secretariat time zone (IANA)"), validators=[DataRequired()])
+    timezone = StringField(_l("Host time zone"), validators=[Optional(), Length(max=64)],
+                           description=_l("Type to search, e.g. Tomsk. Empty: the host "
+                                          "city's zone."))
+    home_timezone = StringField(_l("Secretariat time zone"), validators=[DataRequired()],
+                                description=_l("Type to search, e.g. Tokyo."))
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day"), validators=[DataRequired()])
     registration_deadline = DateTimeLocalField(_l("Registration deadline (host time)"),

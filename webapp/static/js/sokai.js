@@ -50,3 +50,16 @@
     pending = null;
   });
 })();
+
+// The assembly form: the host's time zone follows the host city until one is typed.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-zones]").forEach(function (select) {
+    var zones = JSON.parse(select.dataset.zones);
+    var target = document.querySelector(select.dataset.zoneTarget);
+    if (!target) return;
+    select.addEventListener("change", function () {
+      target.placeholder = zones[select.value] || "";
+    });
+  });
+})();
