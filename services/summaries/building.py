@@ -27,7 +27,7 @@ from models import Assembly, SummaryJob, SummaryStatus, User, utcnow
 from models.base import affected
 from models.languages import language_or_default
 from services.background import RENDER_SUMMARY, dispatch
-from services.i18n import _, in_language
+from services.i18n import _, in_language, show_instant
 from services.mail.outbox import queue_message
 from services.summaries.files import write_csv, write_pdf, write_xlsx
 from services.summaries.jobs import claim, report_progress, requeue_stuck, still_ours
