@@ -146,3 +146,12 @@ def test_a_holder_sees_the_letters_it_carries_and_others_do_not(
     login(client, "h.sel@example.org")
     assert "held-letter" not in client.get(f"/my/{SLUG}").get_data(as_text=True)
 
+
+
+def test_a_favicon_for_every_page(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    for url in ("/static/favicon.svg", "/favicon.ico"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert b"<svg" in response.get_data()
