@@ -14,7 +14,10 @@
     var headers = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
       // data-label on the header gives a shorter label ("" for none).
       if (th.hasAttribute("data-label")) return th.getAttribute("data-label");
-      return th.textContent.replace(/\s+/g, " ").trim();
+      // The header's parts apart: "Local time" and its zone line read "Local time Asia/Tomsk".
+      return Array.prototype.map.call(th.childNodes, function (part) {
+        return part.textContent;
+      }).join(" ").replace(/\s+/g, " ").trim();
     });
     table.querySelectorAll("tbody tr, tfoot tr").forEach(function (row) {
       var column = 0;
