@@ -122,14 +122,11 @@ def test_my_city_shows_invitation_states_and_suggests_the_next_role(
         delegate_id = db.session.scalar(select(Delegate.id).where(Delegate.family_name == "KUMAR"))
     assert client.post(f"/my/{SLUG}/delegates/{delegate_id}/invite",
                        data={"csrf_token": token}).status_code == 302
-    assert states() == ["queued"]
+    assert states() == ["sent"]
     with app.app_context():
         mail = db.session.scalar(select(OutboxMessage).where(
             OutboxMessage.kind == "delegate_invitation"))
-        mail.status = MailStatus.SENT
         link = next(w for w in mail.text_body.split() if "/d/" in w)
-        db.session.commit()
-    assert states() == ["sent"]
     assert client.get(link.replace(settings.base_url, "")).status_code == 200
     assert states() == ["opened"]
 

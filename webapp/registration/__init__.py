@@ -31,6 +31,7 @@ from models import (
     MemberCity,
     ProxyLetter,
     Role,
+    utcnow,
 )
 from models.names import default_order
 from services.access import user_zone
@@ -52,9 +53,11 @@ from services.delegations import (
 )
 from services.invitations import (
     accept_liaison_invitation,
+    delegate_confirmed,
     delegate_for_token,
-    invitation_states,
     invite_delegate,
+    latest_delegate_invitations,
+    mark_opened,
     open_liaison_invitation,
 )
 from services.programme import optional_items
@@ -124,8 +127,8 @@ def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: Status
                  if p.status is DelegateStatus.CANCELLED]
     return render_template(
         "registration/my_city.html", assembly=assembly, city=city, delegation=delegation,
-        people=people, cancelled=cancelled,
-        invitations=invitation_states(db.session, people),
+        people=people, cancelled=cancelled, now=utcnow(),
+        invitations=latest_delegate_invitations(db.session, [p.id for p in people]),
         held=letters_held_by(db.session, assembly, city),
         locked=registration_lock(assembly, current_user),
         letter_locked=registration_lock(assembly, current_user, until_proxy_deadline=True),
@@ -357,6 +360,9 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
     invitation = open_liaison_invitation(db.session, token)
     if invitation is None:
         return render_template("registration/invitation.html", invitation=None, form=None), 404
+    if request.method == "GET":
+        mark_opened(db.session, invitation)
+        db.session.commit()
     form = SetPasswordForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
@@ -394,6 +400,7 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
         wanted = {int(v) for v in request.form.getlist("items") if v.isdigit()}
         with attempt(form, elsewhere={"item"}) as tried:
             confirm_own_registration(db.session, delegate, _delegate_data(form), wanted)
+            delegate_confirmed(db.session, token)
             db.session.commit()
         if not tried.refused:
             flash(_("Thank you: your registration is confirmed."), "success")

@@ -10,9 +10,10 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from models import Role
+from models import MemberCity, Role
 from services.assemblies import assembly_counts, visible_assemblies
 from services.attention import navigation_counts, needs_attention
 from services.housekeeping import latest_worker_check, request_worker_check
@@ -52,7 +53,9 @@ def dashboard() -> str:
     assemblies = visible_assemblies(db.session, current_user)
     rows = [(a, assembly_counts(db.session, a)) for a in assemblies]
     attention = {a.id: needs_attention(db.session, a) for a in assemblies}
+    city_count = db.session.scalar(select(func.count(MemberCity.id))) or 0
     return render_template("secretariat/dashboard.html", rows=rows, attention=attention,
+                           city_count=city_count,
                            worker=worker_report(), check=latest_worker_check(db.session),
                            form=FlaskForm())
 
