@@ -512,8 +512,9 @@ def create_demo_accounts(session: Session, password: str) -> list[tuple[str, str
 # governor's office.
 JAKARTA_LETTER = {
     "holder": "TYO",
-    "signatory_name": "Governor of the Special Capital Region of Jakarta",
-    "signatory_title": "Governor",
+    # No person is named: the office signs, and the title says which (shown "Name, Title").
+    "signatory_name": "Office of the Governor",
+    "signatory_title": "Special Capital Region of Jakarta",
     "instructions": "",
 }
 

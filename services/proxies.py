@@ -375,3 +375,14 @@ def letters_of(session: Session, assembly: Assembly, user: User) -> list[ProxyLe
                           selectinload(ProxyLetter.events).selectinload(ProxyLetterEvent.actor))
     return list(session.scalars(query.order_by(ProxyLetter.submitted_at.desc(),
                                                ProxyLetter.id.desc())))
+
+
+def letters_held_by(session: Session, assembly: Assembly, city: MemberCity) -> list[ProxyLetter]:
+    """The active letters naming `city` as holder: the votes its delegation carries. Its
+    liaison sees who gave them and their state (not the documents)."""
+    return list(session.scalars(
+        select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id,
+                                  ProxyLetter.holder_city_id == city.id,
+                                  ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES))
+        .options(selectinload(ProxyLetter.grantor))
+        .order_by(ProxyLetter.submitted_at, ProxyLetter.id)))

@@ -68,6 +68,7 @@ API_SEC_DELETE = (NO_CONTENT, 403, 403, 403, 401)
 
 EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("public.index", "GET"): EVERYONE,
+    ("public.favicon", "GET"): EVERYONE,
     ("public.assembly", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("health.healthz", "GET"): ((OK, 503),) * 5,
@@ -102,6 +103,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("registration.my_edit_delegate", "GET"): MY_OBJECT,
     ("registration.my_edit_delegate", "POST"): MY_OBJECT_FORM,
     ("registration.my_cancel_delegate", "POST"): MY_OBJECT_ACTION,
+    ("registration.my_restore_delegate", "POST"): MY_OBJECT_ACTION,
     ("registration.my_invite_delegate", "POST"): MY_OBJECT_ACTION,
     ("registration.letter_document", "GET"): (OK, OK, 404, 404, REDIRECT),
     # The personal link is the key: whoever holds it is the delegate.

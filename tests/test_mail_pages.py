@@ -82,7 +82,10 @@ def test_reminder_pages_list_preview_save_and_pause(app: Flask, client: FlaskCli
     make_user("sec@example.org", Role.SECRETARIAT)
     login(client, "sec@example.org")
     listing = client.get(f"/secretariat/assemblies/{SLUG}/reminders").get_data(as_text=True)
-    assert listing.count("data-reminder=") == 5 and "-PT72H" in listing
+    # Moments in words, subjects as recipients read them (no ISO durations, no template code).
+    assert listing.count("data-reminder=") == 5 and "-PT72H" not in listing
+    assert "3 days before the registration deadline" in listing
+    assert "{{" not in listing
     assert "Asia/Tokyo" in listing and "Asia/Tomsk" in listing  # next send time, both zones
 
     form_page = client.get(f"/secretariat/assemblies/{SLUG}/reminders/new")

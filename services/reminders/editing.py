@@ -16,6 +16,7 @@ from models import (
     ReminderAudience,
     ReminderStatus,
 )
+from models.base import localized
 from models.errors import DomainError
 from models.languages import DEFAULT_LANGUAGE, REGISTRY
 from models.text import BODY_MAX, SUBJECT_MAX
@@ -122,3 +123,12 @@ def preview(session: Session, assembly: Assembly, **fields: Any) -> dict[str, Re
 def set_paused(reminder: Reminder, paused: bool) -> None:
     if reminder.status in (ReminderStatus.ACTIVE, ReminderStatus.PAUSED):
         reminder.status = ReminderStatus.PAUSED if paused else ReminderStatus.ACTIVE
+
+
+def subject_preview(session: Session, reminder: Reminder, language: str) -> str:
+    """The subject as a sample recipient would read it (variables filled in), for lists."""
+    try:
+        return render(session, reminder, sample_recipient(session, reminder, language),
+                      current_settings()).subject
+    except TemplateError:  # shown as written; the edit page says what is wrong
+        return localized(reminder.subject, language)

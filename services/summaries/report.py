@@ -201,6 +201,15 @@ class Report:
     @property
     def quorum_line(self) -> str:
         a = self.attendance
+        if a.undecided:  # before the assembly is closed, silence is not yet absence
+            return _("Members %(members)d · present %(present)d · represented %(represented)d "
+                     "· undecided %(undecided)d · absent %(absent)d · rule: %(rule)s "
+                     "(%(required)d needed) · %(result)s",
+                     members=a.members, present=a.present, represented=a.represented,
+                     undecided=a.undecided, absent=a.absent,
+                     rule=quorum_label(a.quorum.value), required=a.required,
+                     result=_("quorum reached") if a.quorum_reached
+                     else _("quorum not reached"))
         return _("Members %(members)d · present %(present)d · represented %(represented)d · "
                  "absent %(absent)d · rule: %(rule)s (%(required)d needed) · %(result)s",
                  members=a.members, present=a.present, represented=a.represented,
@@ -237,6 +246,8 @@ def city_mark(row: CityAttendance) -> str:
     """The report's marks: 欠席 for an absent city, ※委任状提出 when it sent a proxy letter."""
     if row.presence is Presence.PRESENT:
         return ""
+    if row.presence is Presence.UNDECIDED:  # only before the assembly is closed
+        return _("Undecided (no answer yet)")
     if row.presence is Presence.REPRESENTED:
         return _("Absent") + " " + _("※ proxy letter submitted")
     if row.letter is not None:
@@ -318,8 +329,9 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
                   holder=(names.get(letter.holder_city_id, "?") if letter.holder_city_id
                           else _("the chair")),
                   status=proxy_status_label(letter.status.value),
-                  signatory=" ".join(filter(None, [letter.signatory_name,
-                                                   letter.signatory_title])),
+                  # "Name, Title", as a signature block reads (never run together).
+                  signatory=", ".join(filter(None, [letter.signatory_name.strip(),
+                                                    letter.signatory_title.strip()])),
                   submitted=f"{letter.submitted_at.astimezone(host_zone):%Y-%m-%d %H:%M} "
                             f"{assembly.timezone}")
         for letter in session.scalars(select(ProxyLetter)

@@ -208,7 +208,9 @@ def _save(assembly: Assembly, item_id: int | None) -> Response | str:
                 flash(message, "success")
                 return redirect(url_for("programme.edit_item", slug=assembly.slug,
                                         item_id=item.id))
-    preview = {lang: item_event(item, assembly, lang).to_ical().decode()
+    # The calendar entry per language: read from the event itself (what subscribers get),
+    # shown as a card; its iCalendar text stays available, folded away.
+    preview = {lang: _entry(item_event(item, assembly, lang))
                for lang in REGISTRY} if item is not None else None
     return render_template("programme/item_form.html", assembly=assembly, item=item,
                            form=form, preview=preview, status_form=FlaskForm()), (
@@ -227,6 +229,13 @@ def edit_item(slug: str, item_id: int) -> Response | str:
     return _save(_assembly_or_404(slug), item_id)
 
 
+def _entry(event: Any) -> dict[str, str]:
+    return {"title": str(event.get("SUMMARY", "")), "location": str(event.get("LOCATION", "")),
+            "description": str(event.get("DESCRIPTION", "")),
+            "cancelled": str(event.get("STATUS", "")).upper() == "CANCELLED",
+            "ical": event.to_ical().decode()}
+
+
 @bp.post(EDITOR + "/<int:item_id>/<any(cancel, restore):action>")
 @roles_required(Role.SECRETARIAT)
 def change_status(slug: str, item_id: int, action: str) -> Response:
@@ -239,7 +248,8 @@ def change_status(slug: str, item_id: int, action: str) -> Response:
         if set_status(db.session, item, status):
             db.session.commit()
             flash(_("The item is cancelled; it stays in calendars, marked cancelled, until it "
-                    "ends.") if action == "cancel" else _("The item is back on the programme."),
+                    "ends. To undo, use “Restore” on the item.") if action == "cancel"
+                  else _("The item is back on the programme."),
                   "success")
     return redirect(request.form.get("next") or url_for("programme.editor", slug=slug))
 

@@ -25,6 +25,7 @@ from models import (
     Assembly,
     AssemblyStatus,
     Delegate,
+    DelegateStatus,
     Delegation,
     DelegationStatus,
     MemberCity,
@@ -42,8 +43,11 @@ from services.delegations import (
     add_delegate,
     cancel_delegate,
     confirm_own_registration,
+    default_role,
     delegates_of,
     delegation_for,
+    registration_lock,
+    restore_delegate,
     set_delegation_status,
     update_delegate,
 )
@@ -60,6 +64,7 @@ from services.programme import optional_items
 from services.proxies import (
     Document,
     document_file,
+    letters_held_by,
     letters_of,
     may_see_letter,
     submit_letter,
@@ -118,12 +123,19 @@ def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: Status
     letters = [letter for letter in letters_of(db.session, assembly, current_user)
                if letter.grantor_city_id == city.id]
     people = delegates_of(db.session, assembly, city)
+    cancelled = [p for p in delegates_of(db.session, assembly, city, include_cancelled=True)
+                 if p.status is DelegateStatus.CANCELLED]
     return render_template(
         "registration/my_city.html", assembly=assembly, city=city, delegation=delegation,
-        people=people, status_form=status_form, now=utcnow(),
+        people=people, cancelled=cancelled, now=utcnow(),
         invitations=latest_delegate_invitations(db.session, [p.id for p in people]),
+        held=letters_held_by(db.session, assembly, city),
+        locked=registration_lock(assembly, current_user),
+        letter_locked=registration_lock(assembly, current_user, until_proxy_deadline=True),
+        status_form=status_form,
         delegate_form=delegate_form or DelegateForm(
-            name_order=default_order(city.country).value), letter_form=letter_form,
+            name_order=default_order(city.country).value,
+            role=default_role(db.session, delegation).value), letter_form=letter_form,
         import_form=import_form or ImportForm(), import_errors=import_errors or [],
         letters=letters, zone=user_zone(current_user, assembly), role_labels=ROLE_LABELS,
         columns=delegate_columns()), status
@@ -235,7 +247,23 @@ def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
             cancel_delegate(db.session, delegate, current_user)
             db.session.commit()
         if not tried.refused:
-            flash(_("%(name)s is cancelled.", name=delegate.full_name), "info")
+            flash(_("%(name)s is cancelled. To undo, use “Undo: register again” in the list "
+                    "of cancelled people.", name=delegate.full_name), "info")
+    return _back(assembly, city, "#delegation")
+
+
+@bp.post("/my/<slug>/delegates/<int:delegate_id>/restore")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_restore_delegate(slug: str, delegate_id: int) -> Response:
+    """The undo of a cancellation."""
+    assembly, city = _my_assembly(slug), _my_city()
+    delegate = _own_delegate(assembly, city, delegate_id)
+    if _csrf_only():
+        with attempt() as tried:
+            restore_delegate(db.session, delegate, current_user)
+            db.session.commit()
+        if not tried.refused:
+            flash(_("%(name)s is registered again.", name=delegate.full_name), "success")
     return _back(assembly, city, "#delegation")
 
 

@@ -38,6 +38,7 @@ from services.invitations import (
     void_invitation,
 )
 from services.proxies import letters_of, reject_letter, verify_letter
+from services.zones import zones_by_region
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.forms import attempt, localized_data, localized_defaults
@@ -193,7 +194,9 @@ def invite(code: str) -> Response:
 
 def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
     """Deadlines are typed in the host's local time and stored as UTC instants."""
-    zone = check_zone((form.timezone.data or "").strip())
+    # The host's zone is the host city's unless another one is typed.
+    host = db.session.scalar(select(MemberCity).where(MemberCity.code == form.host_city.data))
+    zone = check_zone((form.timezone.data or "").strip() or (host.timezone if host else ""))
 
     def instant(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=ZoneInfo(zone)) if value else None
@@ -213,6 +216,20 @@ def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
     }
 
 
+@bp.app_template_global()
+def iana_zones() -> list[str]:
+    """Every IANA zone name, for the searchable time zone fields."""
+    return _ZONES
+
+
+_ZONES = sorted(zone for zones in zones_by_region().values() for zone, _label in zones)
+
+
+def _host_zones() -> dict[str, str]:
+    """Each member city's zone, for the form to fill the host's zone from the host city."""
+    return {c.code: c.timezone for c in db.session.scalars(select(MemberCity))}
+
+
 def _host_choices() -> list[tuple[str, str]]:
     return [(c.code, f"{c.code} · {c.name.get('en', '')}") for c in
             db.session.scalars(select(MemberCity).order_by(MemberCity.code))]
@@ -230,10 +247,12 @@ def new_assembly() -> Response | tuple[str, int]:
             assembly = create_assembly(db.session, _assembly_data(form))
             db.session.commit()
         if not tried.refused:
-            flash(_("The assembly is created as a draft."), "success")
+            flash(_("The assembly is created as a draft. Next: add the programme (Programme "
+                    "editor), check the reminders, then open registration on this page."),
+                  "success")
             return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
-    return render_template("registration/assembly_form.html", form=form,
-                           assembly=None), 422 if form.errors else 200
+    return render_template("registration/assembly_form.html", form=form, assembly=None,
+                           host_zones=_host_zones()), 422 if form.errors else 200
 
 
 @bp.route("/assemblies/<slug>/edit", methods=["GET", "POST"])
@@ -257,8 +276,8 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
         if not tried.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
-    return render_template("registration/assembly_form.html", form=form,
-                           assembly=assembly), 422 if form.errors else 200
+    return render_template("registration/assembly_form.html", form=form, assembly=assembly,
+                           host_zones=_host_zones()), 422 if form.errors else 200
 
 
 @bp.post("/assemblies/<slug>/registration/<any(open, closed):status>")

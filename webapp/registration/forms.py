@@ -144,7 +144,7 @@ class DateListField(StringField):
 
 @per_language
 class AssemblyForm(Form):
-    slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
+    slug = StringField(_l("Web address"), validators=[DataRequired(), Length(max=80),
                                                          Regexp(r"^[a-z0-9-]+$", message=_l(
                                                              "Lower-case letters, digits and "
                                                              "hyphens only."))])
@@ -153,8 +153,11 @@ class AssemblyForm(Form):
     venue = PerLanguage(_l("Venue"))
     host_organisation = PerLanguage(_l("Host organisation"))
     sitting_days = DateListField(_l("Sitting days"), description="YYYY-MM-DD, YYYY-MM-DD")
-    timezone = StringField(_l("Host time zone (IANA)"), validators=[DataRequired()])
-    home_timezone = StringField(_l("Secretariat time zone (IANA)"), validators=[DataRequired()])
+    timezone = StringField(_l("Host time zone"), validators=[Optional(), Length(max=64)],
+                           description=_l("Type to search, e.g. Tomsk. Empty: the host "
+                                          "city's zone."))
+    home_timezone = StringField(_l("Secretariat time zone"), validators=[DataRequired()],
+                                description=_l("Type to search, e.g. Tokyo."))
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day"), validators=[DataRequired()])
     registration_deadline = DateTimeLocalField(_l("Registration deadline (host time)"),
