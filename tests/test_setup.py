@@ -136,6 +136,7 @@ def test_from_init_to_a_liaisons_registration(app: Flask, settings: Settings,
     invited = client.post("/api/v1/cities/OSA/invitations", headers=sec,
                           json={"email": "liaison@osaka.example.org"})
     assert invited.status_code == 201, invited.get_json()
+    assert invited.get_json()["state"] == "sent"
     mail = wait_for(lambda: [m for m in dropped_mail(settings)
                              if m["To"] == "liaison@osaka.example.org"], timeout=60)
     assert mail, "the invitation was not delivered"
