@@ -128,6 +128,9 @@ class Settings:
                 "data_folder_out": folder,
                 "control_folder": str(self.broker_control_folder),
                 "store_processed": False,
+                # The folder is polled: every second by default, which left a worker idle
+                # between two mail batches for half a second on average.
+                "polling_interval": 0.1,
             }
         elif self.broker_url.startswith(("redis://", "rediss://")):
             # Redelivery of an unacknowledged message after a worker died; the database

@@ -3,6 +3,30 @@
 from models.assembly import Assembly, AssemblyStatus, Quorum
 from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
 from models.calendar import FeedState, FeedToken, ItemFragment, StoredFeed
+from models.checkin import (
+    Badge,
+    BadgeJob,
+    BadgeJobStatus,
+    BadgeLayout,
+    CheckIn,
+    CheckInAction,
+    CheckInEvent,
+    StaffAssignment,
+)
+from models.decisions import (
+    Decision,
+    DecisionKind,
+    DecisionMethod,
+    DecisionStatus,
+    Majority,
+    Minutes,
+    MinutesPoint,
+    MinutesPointKind,
+    MinutesSpeaker,
+    Signatory,
+    Vote,
+    VoteChoice,
+)
 from models.delegation import (
     Delegate,
     DelegateRole,
@@ -45,4 +69,8 @@ __all__ = [
     "Invitation", "InvitationKind", "InvitationState",
     "ACTIVE_SUMMARY_STATUSES", "SUMMARY_FORMATS", "SideEvent", "SideEventContribution",
     "SideEventKind", "SummaryJob", "SummaryStatus",
+    "Decision", "DecisionKind", "DecisionMethod", "DecisionStatus", "Majority", "Minutes",
+    "MinutesPoint", "MinutesPointKind", "MinutesSpeaker", "Signatory", "Vote", "VoteChoice",
+    "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
+    "CheckInEvent", "StaffAssignment",
 ]

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from models import MemberCity, Network, UnknownTimeZoneError, validate_timezone
 from models.errors import DomainError
+from models.text import CITY_NAME_MAX
 from services.i18n import _
+from services.text import checked_localized
 from services.zones import country_zone
 
 
@@ -40,9 +42,11 @@ def check_zone(value: str, field: str = "timezone") -> str:
                           field=field) from None
 
 
-def names_with_english(name: dict[str, str], field: str = "name") -> dict[str, str]:
-    """A name per language, stripped; English is required (it is every list's order)."""
-    clean = {lang: text.strip() for lang, text in name.items() if text and text.strip()}
+def names_with_english(name: dict[str, str], field: str = "name",
+                       max_length: int = CITY_NAME_MAX) -> dict[str, str]:
+    """A name per language as stored (the text rule of models.text); English is required (it
+    is every list's order)."""
+    clean = checked_localized(field, name, max_length=max_length)
     if not clean.get("en"):
         raise DomainError(_("Give at least the English name."), code="name_required",
                           status=422, field=field)

@@ -429,6 +429,9 @@ def load_tomsk_2014(session: Session) -> Assembly:
     session.flush()
     add_jakarta_proxy_letter(session, assembly)
     load_tomsk_2014_side_events(session, assembly)
+    from services.demo_outcome import load_tomsk_2014_outcome
+
+    load_tomsk_2014_outcome(session, assembly)
     return assembly
 
 

@@ -302,6 +302,7 @@ def demo(host: str, port: int, reset: bool) -> None:
         from models import Network
         from services.accounts import issue_token
         from services.demo import DEMO_ACCOUNTS, create_demo_accounts, load_tomsk_2014
+        from services.demo_outcome import add_draft_resolution
         from services.demo_upcoming import load_upcoming
         from webapp.extensions import db
 
@@ -311,6 +312,8 @@ def demo(host: str, port: int, reset: bool) -> None:
             raise SystemExit(2)
         closed = load_tomsk_2014(db.session)
         upcoming = load_upcoming(db.session)
+        # The vote to come at the next assembly (its Jakarta letter waits for verification).
+        add_draft_resolution(db.session, upcoming)
         accounts = create_demo_accounts(db.session, password)
         token = issue_token(db.session, DEMO_ACCOUNTS[0][0], "demo")
         db.session.commit()
@@ -438,15 +441,19 @@ def setup_link() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["secretariat", "liaison", "delegate"]), required=True)
+@click.option("--role", type=click.Choice(["secretariat", "liaison", "delegate", "staff"]),
+              required=True)
 @click.option("--city", "city_code", help="Member city code, for a liaison.")
+@click.option("--assembly", "assemblies", multiple=True,
+              help="Assembly slug a door-staff account checks in for (repeatable).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default="")
-def users_create(email: str, role: str, city_code: str | None, password: str,
-                 display_name: str) -> None:
+def users_create(email: str, role: str, city_code: str | None, assemblies: tuple[str, ...],
+                 password: str, display_name: str) -> None:
     """Create a user who can log in."""
     from models.errors import DomainError
     from services.accounts import create_user
+    from services.checkin.staff import assign_staff
 
     settings = _data_settings()
     with _app_context(settings):
@@ -454,8 +461,11 @@ def users_create(email: str, role: str, city_code: str | None, password: str,
 
         try:
             user = create_user(database.session, email, role, password, city_code, display_name)
+            for slug in assemblies:
+                assign_staff(database.session, user, slug)
         except DomainError as exc:
-            option = {"city": " (--city CODE)", "password": " (--password)"}.get(
+            option = {"city": " (--city CODE)", "password": " (--password)",
+                      "assembly": " (--assembly SLUG)"}.get(
                 exc.field or "", "")
             click.echo(f"sokai: {exc.message}{option}", err=True)
             raise SystemExit(2) from None

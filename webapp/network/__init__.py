@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
@@ -20,12 +19,12 @@ from services.network import set_up, setup_is_open, update_network
 from services.zones import zones_by_region
 from webapp.auth import roles_required
 from webapp.extensions import db
-from webapp.forms import attempt
+from webapp.forms import Form, attempt
 
 bp = Blueprint("network", __name__)
 
 
-class NetworkFields(FlaskForm):
+class NetworkFields(Form):
     """Name per language (one field per language of models.languages.REGISTRY), the
     secretariat's zone and the sender of mail."""
 

@@ -42,7 +42,7 @@ from services.programme import (
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.calendar import feed_links
 from webapp.extensions import db
-from webapp.forms import attempt, show_refusal
+from webapp.forms import Form, attempt, show_refusal
 
 bp = Blueprint("programme", __name__)
 
@@ -112,7 +112,7 @@ def page(slug: str) -> str:
 # --- the editor -------------------------------------------------------------------------------
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
     title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
     kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()],
