@@ -44,7 +44,9 @@ STAFF_OPEN = ("checkin.", "auth.", "i18n.", "health.", "public.", "openapi.", "a
 STAFF_OPEN_ENDPOINTS = frozenset({
     "static", "programme.page", "calendar.public", "calendar.personal",
     "calendar.my_programme", "calendar.set_alarm", "calendar.rotate",
-    "registration.delegate_page", "registration.accept_invitation"})
+    "registration.delegate_page", "registration.accept_invitation",
+    # Public too: adopted decisions, and the setup link (404 once there is a network).
+    "decisions.public_decisions", "decisions.public_decision", "network.setup"})
 
 
 @bp.before_app_request
