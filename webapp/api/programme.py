@@ -23,7 +23,7 @@ from services.programme import (
     update_item,
 )
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Int32, Localized
 from webapp.extensions import db
 
 TIME_HELP = ("ISO 8601. With an offset (2014-09-04T16:00:00+07:00) it is that instant; "
@@ -60,7 +60,7 @@ class ProgrammeItemIn(Schema):
     location = Localized(TITLE_MAX, load_default=dict)
     latitude = Float(allow_none=True, load_default=None, validate=Range(-90, 90))
     longitude = Float(allow_none=True, load_default=None, validate=Range(-180, 180))
-    capacity = Integer(allow_none=True, load_default=None, validate=Range(min=0))
+    capacity = Int32(minimum=0, allow_none=True, load_default=None)
     all_day = Boolean(load_default=False)
     status = String(validate=OneOf([s.value for s in ItemStatus]))
 
@@ -75,7 +75,7 @@ class ProgrammeItemPatch(Schema):
     location = Localized(TITLE_MAX)
     latitude = Float(allow_none=True, validate=Range(-90, 90))
     longitude = Float(allow_none=True, validate=Range(-180, 180))
-    capacity = Integer(allow_none=True, validate=Range(min=0))
+    capacity = Int32(minimum=0, allow_none=True)
     all_day = Boolean()
     status = String(validate=OneOf([s.value for s in ItemStatus]))
 

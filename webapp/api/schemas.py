@@ -18,7 +18,7 @@ from apiflask.fields import (
     Raw,
     String,
 )
-from apiflask.validators import Length, OneOf
+from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
 from models import AssemblyStatus, Quorum
@@ -49,6 +49,14 @@ class Text(String):
             return clean_text(text, max_length=self.max_length, multiline=self.multiline)
         except TextError as error:
             raise ValidationError(text_message(error)) from None
+
+
+# PostgreSQL `integer`: what an integer field of the API may carry (larger is a 422 on it).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def Int32(*, minimum: int = INT_MIN, **kwargs: Any) -> Integer:  # noqa: N802
+    return Integer(validate=Range(min=minimum, max=INT_MAX), **kwargs)
 
 
 def Localized(max_length: int | None = None, multiline: bool = False,  # noqa: N802
