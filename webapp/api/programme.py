@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Float, Integer, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import OneOf, Range
 from sqlalchemy import select
 
 from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem
@@ -51,7 +51,7 @@ class ProgrammeItemOut(Schema):
 
 
 class ProgrammeItemIn(Schema):
-    title = Localized(TITLE_MAX, required=True, validate=Length(min=1),
+    title = Localized(TITLE_MAX, required=True,
                       metadata={"example": {"en": "Opening ceremony", "ja": "開会式"}})
     starts_at = DateTime(required=True, metadata={"description": TIME_HELP,
                                                   "example": "2014-09-05T09:30"})
@@ -68,7 +68,7 @@ class ProgrammeItemIn(Schema):
 class ProgrammeItemPatch(Schema):
     """Only the fields given change; `status` cancels or restores."""
 
-    title = Localized(TITLE_MAX, validate=Length(min=1))
+    title = Localized(TITLE_MAX)
     starts_at = DateTime(metadata={"description": TIME_HELP})
     ends_at = DateTime(metadata={"description": TIME_HELP})
     kind = String(validate=OneOf([k.value for k in ItemKind]))
