@@ -12,12 +12,14 @@ from models.errors import DomainError
 from models.text import CITY_NAME_MAX
 from services.i18n import _
 from services.text import checked_localized
+from services.zones import country_zone
 
 
 def the_network(session: Session) -> Network:
     network = session.scalar(select(Network).order_by(Network.id))
     if network is None:
-        raise DomainError(_("There is no network yet: load one with `sokai demo` or the CLI."),
+        raise DomainError(_("There is no network yet: set one up with the setup link, "
+                            "`sokai init` or `sokai demo`."),
                           code="no_network", status=409)
     return network
 
@@ -70,8 +72,14 @@ def create_city(session: Session, *, code: str, name: dict[str, str], country: s
                                                MemberCity.code == code)) is not None:
         raise DomainError(_("A member city with code %(code)s already exists.", code=code),
                           code="duplicate_city", field="code")
+    country = _country(country)
+    # No zone given: the country's, when it has just one (services.zones).
+    timezone = timezone.strip() or country_zone(country) or ""
+    if not timezone:
+        raise DomainError(_("Choose the city's time zone: its country has several."),
+                          code="timezone_required", status=422, field="timezone")
     city = MemberCity(network=network, code=code, name=names_with_english(name),
-                      country=_country(country), timezone=check_zone(timezone))
+                      country=country, timezone=check_zone(timezone))
     session.add(city)
     session.flush()
     return city

@@ -45,6 +45,7 @@ def init_celery(app: Flask) -> Celery:
 
     # Import the task modules so that the worker knows them.
     import tasks.calendar
+    import tasks.checkin
     import tasks.housekeeping
     import tasks.mail
     import tasks.summaries  # noqa: F401

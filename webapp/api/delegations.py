@@ -19,6 +19,7 @@ from models import (
     MemberCity,
     User,
 )
+from models.db import commit_as_written
 from models.errors import DomainError
 from models.languages import LANGUAGES
 from models.names import NameOrder
@@ -165,7 +166,7 @@ def create_delegate(slug: str, data: dict[str, Any]) -> Any:
                         field="city")
     delegate = add_delegate(db.session, assembly, find_city(db.session, code, "city_field"),
                             data, user)
-    db.session.commit()
+    commit_as_written(db.session)
     return delegate
 
 def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
@@ -193,7 +194,7 @@ def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
     user = api_user()
     delegate = update_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
                                data, user)
-    db.session.commit()
+    commit_as_written(db.session)
     return delegate
 
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>")
@@ -204,7 +205,7 @@ def delete_delegate(slug: str, delegate_id: int) -> Any:
     user = api_user()
     delegate = cancel_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
                                user)
-    db.session.commit()
+    commit_as_written(db.session)
     return delegate
 
 @bp.post("/assemblies/<slug>/delegations/<city>/import")

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, Length
 from models import Assembly, Role, User
 from services.accounts import authenticate
 from services.assemblies import find_assembly
+from services.checkin.staff import staff_home
 from webapp.extensions import db, login_manager
 from webapp.forms import Form
 from webapp.i18n import _safe_next
@@ -106,4 +107,8 @@ def _home_for(user: User) -> str:
         return url_for("secretariat.dashboard")
     if user.role is Role.LIAISON:
         return url_for("registration.my_assemblies")
+    if user.role is Role.STAFF:
+        slug = staff_home(db.session, user)
+        if slug:
+            return url_for("checkin.scanner", slug=slug)
     return url_for("public.index")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -28,6 +30,7 @@ from wtforms.validators import (
 
 from models import DelegateRole
 from models.languages import REGISTRY
+from services.zones import zones_by_region
 from webapp.forms import Form
 
 
@@ -92,8 +95,28 @@ class CityForm(Form):
     name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
     country = StringField(_l("Country (ISO code, e.g. JP)"),
                           validators=[DataRequired(), Length(min=2, max=2)])
-    timezone = StringField(_l("Time zone (IANA, e.g. Asia/Tokyo)"),
-                           validators=[DataRequired(), Length(max=64)])
+    # validate_choice off: the use case names what is wrong with a zone (e.g. "UTC+8").
+    timezone = SelectField(_l("Time zone"), validators=[Optional(), Length(max=64)],
+                           validate_choice=False,
+                           description=_l("Empty: the country's zone, when it has only one."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # IANA zones grouped by region; type a few letters on the open list to jump.
+        self.timezone.choices = {"": [("", _l("From the country"))],  # type: ignore[assignment]
+                                 **zones_by_region()}
+
+
+class CityImportForm(Form):
+    file = FileField(_l("Cities file (CSV or XLSX)"),
+                     validators=[FileRequired(_l("Choose a CSV or XLSX file."))])
+
+
+class BulkInviteForm(Form):
+    lines = TextAreaField(_l("One liaison per line: city code, email, language (en or ja)"),
+                          validators=[DataRequired(), Length(max=200_000)],
+                          render_kw={"rows": 5,
+                                     "placeholder": "TYO, liaison@tokyo.example.org, ja"})
 
 
 class AssemblyForm(Form):
