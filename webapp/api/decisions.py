@@ -107,7 +107,7 @@ class DecisionOut(Schema):
     id = Integer(required=True)
     kind = String(required=True, validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(required=True)
-    text = Localized(required=True)
+    text = Localized(BODY_MAX, multiline=True, required=True)
     item = Integer(allow_none=True)
     method = String(required=True, validate=OneOf([m.value for m in DecisionMethod]))
     majority = String(required=True, validate=OneOf([m.value for m in Majority]))
@@ -119,6 +119,10 @@ class DecisionOut(Schema):
     votes = List(Nested(VoteOut), metadata={"description": "the secretariat: all; a liaison: "
                                                           "its own city's; the public: none"})
     signatories = List(Nested(SignatoryOut))
+
+# The document says these answer without a token too (the public sees adopted decisions).
+PUBLIC_OR_TOKEN = [{}, {"BearerAuth": []}]
+
 
 class DecisionIn(Schema):
     kind = String(load_default=DecisionKind.RESOLUTION.value,
@@ -183,7 +187,7 @@ class MinutesIn(Schema):
 
 class MinutesOut(Schema):
     item = Integer(required=True)
-    summary = Localized(required=True)
+    summary = Localized(BODY_MAX, multiline=True, required=True)
     speakers = List(Nested(SpeakerOut), required=True)
     points = List(Nested(PointIO), required=True)
     updated_at = DateTime(allow_none=True)
@@ -240,7 +244,7 @@ def decision_out(decision: Decision) -> dict[str, Any]:
 @bp.auth_required(token_auth, optional="true")
 @bp.output(DecisionOut(many=True))
 @bp.doc(summary="Decisions (the public: adopted ones; a liaison: those put to the assembly, "
-                "with its own city's votes)", responses=[404])
+                "with its own city's votes)", responses=[404], security=PUBLIC_OR_TOKEN)
 def list_decisions(slug: str) -> Any:
     return [decision_out(d) for d in decisions_of(db.session, _assembly(slug), _viewer())]
 
@@ -265,7 +269,7 @@ def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
 @bp.auth_required(token_auth, optional="true")
 @bp.output(DecisionOut)
 @bp.doc(summary="One decision with its frozen attendance, tally and signatories",
-        responses=[404])
+        responses=[404], security=PUBLIC_OR_TOKEN)
 def get_decision(slug: str, decision_id: int) -> Any:
     return decision_out(_decision(_assembly(slug), decision_id))
 
@@ -356,7 +360,7 @@ def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 @bp.auth_required(token_auth, optional="true")
 @bp.output(SignedOut(many=True))
 @bp.doc(summary="Who signed the declaration, with name and title as of that day",
-        responses=[404])
+        responses=[404], security=PUBLIC_OR_TOKEN)
 def list_signatories(slug: str, decision_id: int) -> Any:
     return decision_out(_decision(_assembly(slug), decision_id))["signatories"]
 
