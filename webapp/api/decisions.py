@@ -24,7 +24,6 @@ from models import (
     Vote,
     VoteChoice,
 )
-from models.text import BODY_MAX, TITLE_MAX
 from services.assemblies import find_assembly
 from services.cities import find_city
 from services.decisions.lifecycle import (
@@ -47,6 +46,9 @@ from services.programme import find_item
 from webapp.api import SECRETARIAT, bp, token_auth
 from webapp.api.schemas import Instant, Int32, Localized, Text
 from webapp.extensions import db
+
+TITLE_MAX = 300
+TEXT_MAX = 20000  # a declaration's text, a session's summary
 
 # --- schemas ---------------------------------------------------------------------------------
 
@@ -107,7 +109,7 @@ class DecisionOut(Schema):
     id = Integer(required=True)
     kind = String(required=True, validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(required=True)
-    text = Localized(BODY_MAX, multiline=True, required=True)
+    text = Localized(TEXT_MAX, multiline=True, required=True)
     item = Integer(allow_none=True)
     method = String(required=True, validate=OneOf([m.value for m in DecisionMethod]))
     majority = String(required=True, validate=OneOf([m.value for m in Majority]))
@@ -129,7 +131,7 @@ class DecisionIn(Schema):
                   validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(TITLE_MAX, required=True, validate=Length(min=1),
                       metadata={"example": {"en": "Tomsk Declaration", "ja": "トムスク宣言"}})
-    text = Localized(BODY_MAX, multiline=True, load_default=dict)
+    text = Localized(TEXT_MAX, multiline=True, load_default=dict)
     item = Int32(minimum=0, allow_none=True, load_default=None,
                    metadata={"description": "the programme item it is taken under"})
     method = String(load_default=DecisionMethod.VOTE.value,
@@ -142,7 +144,7 @@ class DecisionPatch(Schema):
 
     kind = String(validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(TITLE_MAX, validate=Length(min=1))
-    text = Localized(BODY_MAX, multiline=True)
+    text = Localized(TEXT_MAX, multiline=True)
     item = Int32(minimum=0, allow_none=True)
     method = String(validate=OneOf([m.value for m in DecisionMethod]))
     majority = String(validate=OneOf([m.value for m in Majority]))
@@ -175,19 +177,19 @@ class PointIO(Schema):
     kind = String(load_default=MinutesPointKind.STATEMENT.value,
                   validate=OneOf([k.value for k in MinutesPointKind]))
     title = Localized(TITLE_MAX, load_default=dict)
-    text = Localized(BODY_MAX, multiline=True, load_default=dict)
+    text = Localized(TEXT_MAX, multiline=True, load_default=dict)
     cities = List(Text(max_length=16), load_default=list,
                   metadata={"description": "member city codes: a report's presenting cities"})
 
 class MinutesIn(Schema):
-    summary = Localized(BODY_MAX, multiline=True, load_default=dict)
+    summary = Localized(TEXT_MAX, multiline=True, load_default=dict)
     speakers = List(Int32(minimum=0), load_default=list,
                     metadata={"description": "delegate ids"})
     points = List(Nested(PointIO), load_default=list)
 
 class MinutesOut(Schema):
     item = Integer(required=True)
-    summary = Localized(BODY_MAX, multiline=True, required=True)
+    summary = Localized(TEXT_MAX, multiline=True, required=True)
     speakers = List(Nested(SpeakerOut), required=True)
     points = List(Nested(PointIO), required=True)
     updated_at = DateTime(allow_none=True)
