@@ -221,9 +221,10 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (no browser download). Missing chromium skips
-    the test on a developer machine and fails it in CI."""
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver for the session (a second sync driver cannot start inside the
+    first one's event loop): every browser of the tests is launched from it. Missing
+    chromium skips the test on a developer machine and fails it in CI."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
@@ -231,12 +232,18 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (no browser download)."""
+    chromium = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"])
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
