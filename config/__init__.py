@@ -30,7 +30,10 @@ SMTP_SCHEMES = {"smtp", "smtps"}
 TUNING_VARIABLES = frozenset({
     "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_CAP_SECONDS",
     "MAIL_STALE_CLAIM_SECONDS", "MAIL_RESEND_AFTER_SECONDS", "MAIL_BATCH_SIZE",
-    "MAIL_FLUSH_EVERY", "SOKAI_SUMMARY_STAGE_DELAY",
+    "MAIL_FLUSH_EVERY", "SOKAI_SUMMARY_STAGE_DELAY", "SOKAI_SWEEP_SECONDS",
+    "SOKAI_BEAT_LEASE_SECONDS",
+    # Optional operations settings: off unless set.
+    "METRICS_TOKEN", "LOG_FORMAT",
 })
 
 
@@ -66,6 +69,14 @@ class Settings:
     # A test hook (SOKAI_SUMMARY_STAGE_DELAY): seconds each summary stage waits, so that a
     # test can kill a worker in the middle of a job.
     summary_stage_delay: float = 0.0
+    # How often beat sends the sweep, and how long its lease lasts without renewal (a second
+    # beat takes over after that when the first one died).
+    sweep_seconds: float = 60.0
+    beat_lease_seconds: float = 30.0
+    # Bearer token for /metrics; empty: /metrics answers 404.
+    metrics_token: str = ""
+    # "json": one JSON object per log line (with the request id); anything else: plain text.
+    log_format: str = "text"
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -105,8 +116,11 @@ class Settings:
             "worker_hijack_root_logger": False,
             "task_default_queue": "sokai",
             "beat_schedule": {
-                "sweep": {"task": "sokai.sweep", "schedule": 60.0},
+                "sweep": {"task": "sokai.sweep", "schedule": self.sweep_seconds},
             },
+            # Only the beat holding the database lease sends (two beats stay exactly-once).
+            "beat_scheduler": "tasks.scheduling:LeasedScheduler",
+            "beat_max_loop_interval": max(1.0, self.beat_lease_seconds / 3),
         }
         if self.broker_is_embedded:
             folder = str(self.broker_folder)
@@ -249,6 +263,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_batch_size=_number(env, "MAIL_BATCH_SIZE", 200, int, 1),
         mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 25, int, 1),
         summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
+        sweep_seconds=_number(env, "SOKAI_SWEEP_SECONDS", 60.0, float, 0.5),
+        beat_lease_seconds=_number(env, "SOKAI_BEAT_LEASE_SECONDS", 30.0, float, 1),
+        metrics_token=get("METRICS_TOKEN") or "",
+        log_format=(get("LOG_FORMAT") or "text").lower(),
     )
 
 

@@ -1,4 +1,4 @@
-"""The `sokai` command: run, demo, db upgrade, users create, tokens create."""
+"""The `sokai` command: web, worker, beat, run, demo, db upgrade, users create, tokens create."""
 
 from __future__ import annotations
 
@@ -53,14 +53,12 @@ def main() -> None:
 
 
 def _children(settings: Settings, host: str, port: int) -> list[tuple[str, list[str]]]:
-    py = sys.executable
+    # `sokai run` is the three commands below side by side (each execs its server).
+    cli = [sys.executable, "-m", "webapp.cli"]
     return [
-        ("web", [py, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                 "--threads", "4", "--access-logfile", "-", "webapp.wsgi:app"]),
-        ("worker", [py, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", "INFO",
-                    "--concurrency", "2", "--hostname", "sokai@%h"]),
-        ("beat", [py, "-m", "celery", "-A", "tasks.worker", "beat", "--loglevel", "INFO",
-                  "--schedule", str(settings.instance_path / "celerybeat-schedule")]),
+        ("web", [*cli, "web", "--bind", f"{host}:{port}"]),
+        ("worker", [*cli, "worker"]),
+        ("beat", [*cli, "beat"]),
     ]
 
 
@@ -162,6 +160,60 @@ def _serve(settings: Settings, host: str, port: int) -> None:
             child.proc.wait()
     click.echo("sokai: stopped.")
     raise SystemExit(0)
+
+
+# --- the processes, one command each (what compose and process managers run) ----------------
+
+
+def _exec(argv: list[str]) -> None:
+    # Replace this process: the server gets the signals (PID 1 in a container) directly.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *argv])
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:5000", show_default=True,
+              help="HOST:PORT to listen on (0.0.0.0:8000 in a container).")
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Threads per worker process.")
+def web(bind: str, workers: int, threads: int) -> None:
+    """The web server (gunicorn over webapp.wsgi:app). Run as many as you like behind a
+    load balancer; they share nothing but the database, Redis and the instance folder."""
+    _settings()  # a configuration error stops here, with one line naming the variable
+    _exec(["-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads",
+           str(threads), "--access-logfile", "-", "webapp.wsgi:app"])
+
+
+@main.command()
+@click.option("--concurrency", default=2, show_default=True, type=int,
+              help="Tasks run at once by this worker.")
+@click.option("--name", default="sokai", show_default=True,
+              help="Node name (NAME@host); give each worker on one machine its own.")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, name: str, loglevel: str) -> None:
+    """A Celery worker running the background jobs (mail, reports, calendars, the sweep).
+    Run as many as the load needs, on any machine reaching the broker and the database."""
+    _settings()
+    _exec(["-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", loglevel,
+           "--concurrency", str(concurrency), "--hostname", f"{name}@%h"])
+
+
+@main.command()
+@click.option("--schedule", "schedule", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where beat keeps its state [default: INSTANCE/celerybeat-schedule].")
+@click.option("--loglevel", default="INFO", show_default=True)
+def beat(schedule: Path | None, loglevel: str) -> None:
+    """The scheduler (Celery beat) that sends the sweep every minute. One is enough; a
+    second one started by mistake stands by (a lease in the database) and takes over when
+    the first stops."""
+    settings = _settings()
+    state = schedule or settings.instance_path / "celerybeat-schedule"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    _exec(["-m", "celery", "-A", "tasks.worker", "beat", "--loglevel", loglevel,
+           "--schedule", str(state)])
 
 
 @main.command()
