@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("public.assembly", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("health.healthz", "GET"): ((OK, 503),) * 5,
+    ("metrics.metrics", "GET"): (404,) * 5,  # only with METRICS_TOKEN (test_operations)
     ("i18n.switch_language", "GET"): (REDIRECT,) * 5,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,  # the form again, with what is wrong

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.signals import task_prerun
 from click.testing import CliRunner
 from flask import Flask
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from config import Settings
-from models import Lease, utcnow
+from models import Heartbeat, Lease, OutboxMessage, utcnow
+from services.background import ANSWER_WORKER_CHECK, dispatch
+from services.housekeeping import request_worker_check
 from services.leases import hold, holder_of, release
+from services.operations import note_worker_alive
 from services.reminders.defaults import create_default_reminders
-from tests.conftest import SmtpSink, wait_for
+from tasks.metrics import request_id_of
+from tests.conftest import SmtpSink, csrf_token, login, wait_for
 from tests.test_reminders import _sent, open_assembly
 from webapp.cli import main
 
@@ -104,3 +113,133 @@ def test_two_beats_send_each_periodic_task_once_and_each_reminder_once(
     # Dozens of sweeps by two beats, and each recipient got the reminder once.
     assert _sent(app) == 2
     assert len(smtp_sink.messages) == 2
+
+
+# --- metrics, request ids, the Background work panel -------------------------------------------
+
+TOKEN = "metrics-secret-token"
+
+
+@pytest.fixture
+def metrics_token(app: Flask, monkeypatch: pytest.MonkeyPatch) -> str:
+    settings = app.config["SOKAI_SETTINGS"]
+    monkeypatch.setitem(app.config, "SOKAI_SETTINGS", replace(settings, metrics_token=TOKEN))
+    return TOKEN
+
+
+def _scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    samples = {}
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def test_metrics_answer_only_with_the_token(app: Flask, client: Any) -> None:
+    assert client.get("/metrics").status_code == 404  # no token configured: nothing there
+    settings = app.config["SOKAI_SETTINGS"]
+    app.config["SOKAI_SETTINGS"] = replace(settings, metrics_token=TOKEN)
+    try:
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}
+                          ).status_code == 404
+        assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+                          ).status_code == 200
+    finally:
+        app.config["SOKAI_SETTINGS"] = settings
+
+
+def test_a_failing_task_counts_as_failed_and_requests_are_timed(
+        app: Flask, client: Any, session: Any, celery_worker: object, metrics_token: str
+) -> None:
+    task = ANSWER_WORKER_CHECK
+    client.get("/healthz")
+    before = _scrape(client)
+    # Sent without its argument: the task raises in the real worker.
+    dispatch(task)
+    failed = ("sokai_task_failed_total", (("task", task),))
+    assert wait_for(lambda: _scrape(client).get(failed, 0) == before.get(failed, 0) + 1)
+    after = _scrape(client)
+    started = ("sokai_task_started_total", (("task", task),))
+    assert after[started] >= before.get(started, 0) + 1
+    assert after[("sokai_task_duration_seconds_count", (("task", task),))] >= 1
+    # A task that works counts as succeeded.
+    request_worker_check(session)
+    session.commit()
+    ok = ("sokai_task_succeeded_total", (("task", task),))
+    assert wait_for(lambda: _scrape(client).get(ok, 0) >= before.get(ok, 0) + 1)
+    # Every request is timed under its endpoint's name.
+    health = ("sokai_http_request_duration_seconds_count",
+              (("endpoint", "health.healthz"), ("method", "GET"), ("status", "200")))
+    assert after[health] >= 1
+
+
+def test_outbox_sweep_and_worker_figures_in_metrics_and_in_words(
+        app: Flask, client: Any, session: Any, make_user: Any, metrics_token: str) -> None:
+    samples = _scrape(client)
+    assert samples[("sokai_outbox_waiting", ())] == 0
+    assert samples[("sokai_last_sweep_age_seconds", ())] == -1
+    for minutes in (2, 1):
+        session.add(OutboxMessage(kind="test", to_address=f"p{minutes}@example.org",
+                                  subject="s", text_body="b",
+                                  created_at=utcnow() - timedelta(minutes=minutes, seconds=5)))
+    session.add(Heartbeat(name="sweep", seen_at=utcnow() - timedelta(seconds=40)))
+    note_worker_alive(session, "host-a:42", force=True)
+    session.commit()
+    samples = _scrape(client)
+    assert samples[("sokai_outbox_waiting", ())] == 2
+    assert 120 <= samples[("sokai_outbox_oldest_waiting_age_seconds", ())] < 600
+    assert 40 <= samples[("sokai_last_sweep_age_seconds", ())] < 600
+    assert 0 <= samples[("sokai_worker_heartbeat_age_seconds", ())] < 600
+
+    make_user("ops.sec@example.org")
+    login(client, "ops.sec@example.org")
+    page = client.get("/secretariat/").get_data(as_text=True)
+    assert re.search(r'data-testid="mail-backlog">2 mails waiting, oldest 2 min<', page), page
+    assert re.search(r'data-testid="sweep-age">Last sweep \d+ (sec|min) ago<', page)
+    assert "host-a:42" in page
+
+
+def test_the_request_id_travels_into_the_task_it_enqueued(
+        app: Flask, client: Any, make_user: Any, celery_worker: object) -> None:
+    seen: list[str | None] = []
+
+    def remember(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "name", "") == ANSWER_WORKER_CHECK:
+            seen.append(request_id_of(sender))
+
+    task_prerun.connect(remember, weak=False)
+    try:
+        make_user("ops.rid@example.org")
+        login(client, "ops.rid@example.org")
+        page = client.get("/secretariat/").get_data(as_text=True)
+        response = client.post("/secretariat/worker-check",
+                               data={"csrf_token": csrf_token(page)},
+                               headers={"X-Request-ID": "req-0123456789"})
+        assert response.status_code == 302
+        assert response.headers["X-Request-ID"] == "req-0123456789"
+        assert wait_for(lambda: seen)
+        assert seen == ["req-0123456789"]
+    finally:
+        task_prerun.disconnect(remember)
+
+
+def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
+    script = (
+        "import logging\n"
+        "from webapp import create_app\n"
+        "from services.observability import set_request_id\n"
+        "create_app()\n"
+        "set_request_id('req-abcdef123')\n"
+        "logging.getLogger('sokai.test').warning('hello %s', 'there')\n")
+    env = {**os.environ, "SOKAI_INSTANCE_PATH": str(tmp_path / "i"), "LOG_FORMAT": "json",
+           "SECRET_KEY": "x"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("logger") == "sokai.test"]
+    assert mine and mine[0]["message"] == "hello there"
+    assert mine[0]["request_id"] == "req-abcdef123" and mine[0]["level"] == "WARNING"

@@ -165,6 +165,14 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 # --- the processes, one command each (what compose and process managers run) ----------------
 
 
+def _metrics_folder(settings: Settings) -> None:
+    # Every web and worker process writes its counters here; /metrics adds them up.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = settings.instance_path / "metrics"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def _exec(argv: list[str]) -> None:
     # Replace this process: the server gets the signals (PID 1 in a container) directly.
     sys.stdout.flush()
@@ -182,9 +190,12 @@ def _exec(argv: list[str]) -> None:
 def web(bind: str, workers: int, threads: int) -> None:
     """The web server (gunicorn over webapp.wsgi:app). Run as many as you like behind a
     load balancer; they share nothing but the database, Redis and the instance folder."""
-    _settings()  # a configuration error stops here, with one line naming the variable
+    settings = _settings()  # a configuration error stops here, naming the variable
+    _metrics_folder(settings)
+    # With LOG_FORMAT=json the app logs each request as JSON; no text access log then.
+    access_log = [] if settings.log_format == "json" else ["--access-logfile", "-"]
     _exec(["-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads",
-           str(threads), "--access-logfile", "-", "webapp.wsgi:app"])
+           str(threads), *access_log, "webapp.wsgi:app"])
 
 
 @main.command()
@@ -196,7 +207,7 @@ def web(bind: str, workers: int, threads: int) -> None:
 def worker(concurrency: int, name: str, loglevel: str) -> None:
     """A Celery worker running the background jobs (mail, reports, calendars, the sweep).
     Run as many as the load needs, on any machine reaching the broker and the database."""
-    _settings()
+    _metrics_folder(_settings())
     _exec(["-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", loglevel,
            "--concurrency", str(concurrency), "--hostname", f"{name}@%h"])
 
