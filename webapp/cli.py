@@ -1,4 +1,5 @@
-"""The `sokai` command: web, worker, beat, run, demo, db upgrade, users create, tokens create."""
+"""The `sokai` command: web, worker, beat, run, demo, backup, restore, db upgrade, users
+create, tokens create."""
 
 from __future__ import annotations
 
@@ -312,6 +313,41 @@ def db_revision(message: str) -> None:
     from models.migrate import new_revision
 
     new_revision(_settings().database_url, message)
+
+
+# --- backup and restore --------------------------------------------------------------------
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write one archive (.tar.gz) with the database and the instance folder's files."""
+    from services.backup import BackupError, backup
+
+    try:
+        summary = backup(_settings(), path)
+    except BackupError as exc:
+        click.echo(f"sokai: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"backed up the {summary.database} database (revision {summary.revision}) "
+               f"and {summary.files} files to {path}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Bring a `sokai backup` archive back into an empty database and instance folder."""
+    from services.backup import BackupError, restore
+
+    settings = _settings()
+    try:
+        summary = restore(settings, path)
+    except BackupError as exc:
+        click.echo(f"sokai: {exc}", err=True)
+        raise SystemExit(1) from None
+    _upgrade(settings)  # an archive from an older version gets today's schema
+    click.echo(f"restored the {summary.database} database (revision {summary.revision}) "
+               f"and {summary.files} files from {path}")
 
 
 # --- users and tokens ------------------------------------------------------------------------
