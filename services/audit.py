@@ -9,15 +9,18 @@ existence). Where the request came from is set once per request by the web app (
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, User
+from models.errors import DomainError
+from services.i18n import _
 
 # Every action the trail knows (the page's filter and the tests are generated from it).
 # Decisions and check-in add theirs here (docs/operations.md).
@@ -83,3 +86,32 @@ def entries(session: Session, where: AuditFilter, limit: int = 200,
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return list(session.scalars(query))
+
+
+def _instant(values: Mapping[str, str], name: str) -> datetime | None:
+    raw = (values.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(_("%(value)s is not a date or an instant (e.g. 2014-09-04 or "
+                            "2014-09-04T16:00+07:00).", value=raw),
+                          code="invalid_instant", status=422, field=name) from None
+    if len(raw) == 10:  # a day: from its start, in UTC
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise DomainError(_("Give the instant with its offset (e.g. 2014-09-04T16:00+07:00)."),
+                          code="naive_instant", status=422, field=name)
+    return moment
+
+
+def parse_filter(values: Mapping[str, str]) -> AuditFilter:
+    """The filter from a query string (the page and the API); 422 names the bad field."""
+    action = (values.get("action") or "").strip() or None
+    if action is not None and action not in ACTIONS:
+        raise DomainError(_("Unknown action %(action)s.", action=action),
+                          code="unknown_action", status=422, field="action")
+    return AuditFilter(action=action, actor=(values.get("actor") or "").strip() or None,
+                       subject=(values.get("subject") or "").strip() or None,
+                       since=_instant(values, "since"), until=_instant(values, "until"))

@@ -20,6 +20,7 @@ from celery.signals import worker_process_init
 
 from models.db import db
 from services import background
+from services.audit import set_origin
 from services.observability import configure_logging, request_id
 from services.operations import note_worker_alive
 
@@ -35,6 +36,7 @@ def init_celery(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
+                set_origin("worker")  # the audit trail's "from where" for background work
                 try:
                     return self.run(*args, **kwargs)
                 finally:

@@ -77,6 +77,8 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api_docs.docs", "GET"): EVERYONE,
     ("secretariat.dashboard", "GET"): SEC_PAGE,
     ("secretariat.worker_check", "POST"): SEC_POST_ACTION,
+    ("secretariat.audit", "GET"): SEC_PAGE,
+    ("api.list_audit", "GET"): API_SEC,
     ("registration_admin.cities", "GET"): SEC_PAGE,
     ("registration_admin.cities", "POST"): SEC_POST_FORM,
     ("registration_admin.edit_city", "GET"): SEC_PAGE,

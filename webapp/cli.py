@@ -32,9 +32,11 @@ def _settings(**env_overrides: str) -> Settings:
 
 @contextmanager
 def _app_context(settings: Settings) -> Iterator[Flask]:
+    from services.audit import set_origin
     from webapp import create_app
 
     app = create_app(settings)
+    set_origin("cli")  # what a command changes is "from the command line" in the audit trail
     with app.app_context():
         yield app
 

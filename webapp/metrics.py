@@ -27,7 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from services.audit import set_origin
+from services.audit import SYSTEM, set_origin
 from services.observability import request_id, set_request_id
 from services.operations import background_status
 from webapp.extensions import csrf, db
@@ -66,7 +66,9 @@ def _end(response: Response) -> Response:
 
 
 def _teardown(_exc: BaseException | None) -> None:
+    # The thread serves other requests next (or runs tests): it carries nothing over.
     set_request_id(None)
+    set_origin(SYSTEM)
 
 
 class _DatabaseFigures:

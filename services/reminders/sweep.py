@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from models import Assembly, AssemblyStatus, Reminder, ReminderDelivery, ReminderStatus, utcnow
 from models.mail import new_message_id
+from services.audit import SYSTEM, record
 from services.calendar.tokens import current_secrets
 from services.i18n import in_language
 from services.mail.outbox import Draft, queue_messages
@@ -72,6 +73,11 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
                     language=person.language, assembly_id=reminder.assembly_id,
                     attachments=message.attachments, message_id=inserted[person.address]))
     queue_messages(session, drafts)
+    if drafts:
+        record(session, "reminder.triggered", f"reminder:{reminder.id}",
+               {"status": reminder.status.value},
+               {"status": ReminderStatus.SENT.value, "recipients": len(drafts),
+                "anchor": None if anchor is None else anchor.isoformat()}, SYSTEM)
     # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
     session.execute(update(Reminder).where(Reminder.id == reminder.id).values(
         status=ReminderStatus.SENT, sent_at=func.coalesce(Reminder.sent_at, now),

@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
 from webapp.api import (  # noqa: E402, F401
     assemblies,
     attendance,
+    audit,
     cities,
     delegations,
     programme,

@@ -1,11 +1,12 @@
-"""The secretariat's pages: the dashboard (more areas arrive with their issues)."""
+"""The secretariat's pages: the dashboard and the audit trail (more areas arrive with their
+issues)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from babel.dates import format_timedelta
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +14,9 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from models import Role
+from models.errors import DomainError
 from services.assemblies import assembly_counts, visible_assemblies
+from services.audit import ACTIONS, AuditFilter, entries, parse_filter
 from services.housekeeping import latest_worker_check, request_worker_check
 from services.operations import background_status
 from webapp.auth import roles_required
@@ -48,3 +51,26 @@ def worker_check() -> Response:
         db.session.commit()
         flash(_("A check was sent to the worker; reload in a moment to see its answer."), "info")
     return redirect(url_for("secretariat.dashboard"))
+
+
+@bp.get("/audit")
+@roles_required(Role.SECRETARIAT)
+def audit() -> tuple[str, int]:
+    """Who did what: the audit trail, newest first, filtered by the query string."""
+    error: DomainError | None = None
+    try:
+        where = parse_filter(request.args)
+    except DomainError as exc:
+        error, where = exc, AuditFilter()
+    before = request.args.get("before", type=int)
+    found = entries(db.session, where, limit=PAGE + 1, before_id=before)
+    older = None
+    if len(found) > PAGE:  # a link to the next page back, keeping the filter
+        older = {k: v for k, v in request.args.items() if k != "before"}
+        older["before"] = str(found[PAGE - 1].id)
+    return render_template("secretariat/audit.html", entries=found[:PAGE], older=older,
+                           actions=ACTIONS, args=request.args, error=error,
+                           zone=current_user.timezone or "UTC"), 422 if error else 200
+
+
+PAGE = 100
