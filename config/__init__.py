@@ -117,6 +117,8 @@ class Settings:
             "task_default_queue": "sokai",
             "beat_schedule": {
                 "sweep": {"task": "sokai.sweep", "schedule": self.sweep_seconds},
+                # Personal data past its network's retention period (services.retention).
+                "retention": {"task": "sokai.anonymise_expired", "schedule": 3600.0},
             },
             # Only the beat holding the database lease sends (two beats stay exactly-once).
             "beat_scheduler": "tasks.scheduling:LeasedScheduler",

@@ -20,6 +20,9 @@ class Network(Base):
     secretariat_email: Mapped[str] = mapped_column(String(254))
     home_timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Months after an assembly's last day (once it is closed) that delegates' personal data
+    # is kept; then the retention job anonymises it (services.retention).
+    retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
 
     cities: Mapped[list[MemberCity]] = relationship(back_populates="network",
                                                    order_by="MemberCity.code")

@@ -30,6 +30,7 @@ ACTIONS: tuple[str, ...] = (
     "delegate.added", "delegate.changed", "delegate.cancelled",
     "reminder.triggered", "summary.triggered",
     "login.succeeded", "login.failed",
+    "delegate.erased", "retention.anonymised",
 )
 
 SYSTEM = "system"
@@ -56,6 +57,21 @@ def record(session: Session, action: str, subject: str, before: dict[str, Any] |
                        origin=(origin or _origin.get())[:100], before=before, after=after)
     session.add(entry)
     return entry
+
+
+def redact(session: Session, subject: str, fields: tuple[str, ...]) -> int:
+    """Blank the personal values (`fields`) in the entries about `subject`: the only change
+    an entry ever sees (retention and erasure); the entry itself, its action, actor and
+    time stay."""
+    changed = 0
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.subject == subject)):
+        for side in ("before", "after"):
+            values = getattr(entry, side)
+            if values and any(f in values for f in fields):
+                setattr(entry, side, {k: (None if k in fields else v)
+                                      for k, v in values.items()})
+                changed += 1
+    return changed
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ def init_celery(app: Flask) -> Celery:
     import tasks.housekeeping
     import tasks.mail
     import tasks.metrics
+    import tasks.retention
     import tasks.summaries  # noqa: F401
 
     app.extensions["celery"] = celery

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from models import (
+    AssemblyStatus,
     AuditEntry,
     Delegate,
     DelegationStatus,
@@ -35,6 +36,7 @@ from services.delegations import (
 from services.proxies import Document, reject_letter, submit_letter, verify_letter
 from services.reminders.defaults import create_default_reminders
 from services.reminders.sweep import send_due_reminders
+from services.retention import anonymise_expired, erase_delegate
 from services.summaries.jobs import request_summary
 from tests.conftest import PASSWORD, login
 from tests.registration_helpers import PDF
@@ -120,6 +122,20 @@ def _summary(w: World) -> str:
     return f"summary_job:{job.id}"
 
 
+def _erased(w: World) -> str:
+    delegate = w.delegate()
+    erase_delegate(w.session, delegate, w.sec)
+    return f"delegate:{delegate.id}"
+
+
+def _anonymised(w: World) -> str:
+    w.assembly.status = AssemblyStatus.CLOSED
+    w.assembly.ends_on = date(2014, 9, 5)
+    w.session.commit()
+    assert anonymise_expired(w.session) > 0
+    return f"assembly:{w.assembly.slug}"
+
+
 def _login(w: World) -> str:
     assert login(w.client, SEC).status_code == 302
     return f"user:{SEC}"
@@ -143,6 +159,9 @@ ACTIONS_DONE: dict[str, tuple[Doer, str, set[str] | None, set[str] | None, str]]
     "delegate.cancelled": (_cancelled, SEC, {"status"}, {"status"}, ORIGIN),
     "reminder.triggered": (_reminder, "system", {"status"}, {"status", "recipients"}, ORIGIN),
     "summary.triggered": (_summary, SEC, None, {"language", "data_version"}, ORIGIN),
+    "delegate.erased": (_erased, SEC, None, {"anonymised"}, ORIGIN),
+    "retention.anonymised": (_anonymised, "system", None, {"delegates", "retention_months"},
+                             ORIGIN),
     # Through the login page: "from where" is the client's address.
     "login.succeeded": (_login, SEC, None, None, "127.0.0.1"),
     "login.failed": (_failed_login, SEC, None, None, "127.0.0.1"),
@@ -229,7 +248,8 @@ def test_the_trail_has_a_filterable_page_and_api(world: World) -> None:
 
 
 def test_entries_are_only_added(world: World) -> None:
-    # Nothing in the services changes or deletes an entry: the trail only grows.
+    # Nothing in the services deletes an entry or updates entries in bulk: the trail only
+    # grows (services.audit.redact blanks personal values inside entries, one by one).
     import pathlib
 
     source = pathlib.Path("services").rglob("*.py")

@@ -79,6 +79,8 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("secretariat.worker_check", "POST"): SEC_POST_ACTION,
     ("secretariat.audit", "GET"): SEC_PAGE,
     ("api.list_audit", "GET"): API_SEC,
+    ("api.export_personal_data", "GET"): API_SEC,
+    ("api.erase_personal_data", "DELETE"): API_SEC_DELETE,
     ("registration_admin.cities", "GET"): SEC_PAGE,
     ("registration_admin.cities", "POST"): SEC_POST_FORM,
     ("registration_admin.edit_city", "GET"): SEC_PAGE,
@@ -273,6 +275,8 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
         values["token"] = world["rotate_feed" if endpoint == "calendar.rotate" else "feed"]
     if endpoint == "api.delete_reminder":
         values["reminder_id"] = world["spare_reminder"]
+    if endpoint == "api.erase_personal_data":
+        values["delegate_id"] = world["spare"]
     if endpoint == "registration.accept_invitation":
         values["token"] = "not-a-real-token"
     with app.test_request_context():

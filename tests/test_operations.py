@@ -243,3 +243,31 @@ def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
     mine = [line for line in lines if line.get("logger") == "sokai.test"]
     assert mine and mine[0]["message"] == "hello there"
     assert mine[0]["request_id"] == "req-abcdef123" and mine[0]["level"] == "WARNING"
+
+
+def test_migration_0020_goes_down_and_up_again(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from models.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    upgrade(url)
+
+    def shape() -> tuple[set[str], set[str]]:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            found = inspect(conn)
+            result = (set(found.get_table_names()),
+                      {c["name"] for c in found.get_columns("delegates")})
+        engine.dispose()
+        return result
+
+    tables, columns = shape()
+    assert {"leases", "audit_entries"} <= tables and "anonymised_at" in columns
+    command.downgrade(alembic_config(url), "0013")
+    tables, columns = shape()
+    assert not {"leases", "audit_entries"} & tables and "anonymised_at" not in columns
+    upgrade(url)
+    tables, columns = shape()
+    assert {"leases", "audit_entries"} <= tables and "anonymised_at" in columns

@@ -352,6 +352,27 @@ def restore_command(path: Path) -> None:
                f"and {summary.files} files from {path}")
 
 
+@main.command("retention")
+@click.argument("network_code")
+@click.argument("months", type=click.IntRange(1, 240))
+def retention_command(network_code: str, months: int) -> None:
+    """Keep delegates' personal data MONTHS months after a closed assembly's last day."""
+    from models import Network
+    from services.retention import set_retention
+
+    with _app_context(_settings()):
+        from webapp.extensions import db as database
+
+        network = database.session.scalar(select(Network).where(
+            Network.code == network_code))
+        if network is None:
+            click.echo(f"sokai: no network {network_code!r}", err=True)
+            raise SystemExit(2)
+        set_retention(database.session, network, months)
+        database.session.commit()
+        click.echo(f"{network.code}: personal data kept {months} months after an assembly")
+
+
 # --- users and tokens ------------------------------------------------------------------------
 
 

@@ -87,5 +87,6 @@ from webapp.api import (  # noqa: E402, F401
     programme,
     proxies,
     reminders,
+    retention,
     summaries,
 )

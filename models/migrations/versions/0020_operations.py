@@ -1,4 +1,4 @@
-"""operations: leases (one beat at a time) and the audit trail
+"""operations: leases (one beat at a time), the audit trail, retention of personal data
 
 Revision ID: 0020
 Revises: 0013
@@ -45,6 +45,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entries_actor'), ['actor'], unique=False)
 
 
+    with op.batch_alter_table('networks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('retention_months', sa.Integer(), server_default='12',
+                                      nullable=False))
+    with op.batch_alter_table('delegates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('anonymised_at', models.base.UTCDateTime(timezone=True),
+                                      nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('delegates', schema=None) as batch_op:
+        batch_op.drop_column('anonymised_at')
+    with op.batch_alter_table('networks', schema=None) as batch_op:
+        batch_op.drop_column('retention_months')
     op.drop_table('audit_entries')
     op.drop_table('leases')
