@@ -31,7 +31,7 @@ TUNING_VARIABLES = frozenset({
     "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_CAP_SECONDS",
     "MAIL_STALE_CLAIM_SECONDS", "MAIL_RESEND_AFTER_SECONDS", "MAIL_BATCH_SIZE",
     "MAIL_FLUSH_EVERY", "SOKAI_SUMMARY_STAGE_DELAY", "SOKAI_SWEEP_SECONDS",
-    "SOKAI_BEAT_LEASE_SECONDS",
+    "SOKAI_BEAT_LEASE_SECONDS", "SOKAI_TASK_QUEUE",
     # Optional operations settings: off unless set.
     "METRICS_TOKEN", "LOG_FORMAT",
 })
@@ -73,6 +73,8 @@ class Settings:
     # beat takes over after that when the first one died).
     sweep_seconds: float = 60.0
     beat_lease_seconds: float = 30.0
+    # The broker queue of this installation (two installations may share one Redis).
+    task_queue: str = "sokai"
     # Bearer token for /metrics; empty: /metrics answers 404.
     metrics_token: str = ""
     # "json": one JSON object per log line (with the request id); anything else: plain text.
@@ -114,7 +116,7 @@ class Settings:
             "enable_utc": True,
             "broker_connection_retry_on_startup": True,
             "worker_hijack_root_logger": False,
-            "task_default_queue": "sokai",
+            "task_default_queue": self.task_queue,
             "beat_schedule": {
                 "sweep": {"task": "sokai.sweep", "schedule": self.sweep_seconds},
                 # Personal data past its network's retention period (services.retention).
@@ -267,6 +269,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
         sweep_seconds=_number(env, "SOKAI_SWEEP_SECONDS", 60.0, float, 0.5),
         beat_lease_seconds=_number(env, "SOKAI_BEAT_LEASE_SECONDS", 30.0, float, 1),
+        task_queue=get("SOKAI_TASK_QUEUE") or "sokai",
         metrics_token=get("METRICS_TOKEN") or "",
         log_format=(get("LOG_FORMAT") or "text").lower(),
     )
