@@ -231,7 +231,8 @@ def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
         "import logging\n"
         "from webapp import create_app\n"
         "from services.observability import set_request_id\n"
-        "create_app()\n"
+        "app = create_app()\n"
+        "app.test_client().get('/healthz', headers={'X-Request-ID': 'req-fromproxy1'})\n"
         "set_request_id('req-abcdef123')\n"
         "logging.getLogger('sokai.test').warning('hello %s', 'there')\n")
     env = {**os.environ, "SOKAI_INSTANCE_PATH": str(tmp_path / "i"), "LOG_FORMAT": "json",
@@ -243,6 +244,10 @@ def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
     mine = [line for line in lines if line.get("logger") == "sokai.test"]
     assert mine and mine[0]["message"] == "hello there"
     assert mine[0]["request_id"] == "req-abcdef123" and mine[0]["level"] == "WARNING"
+    # Each request is one line with its endpoint, status, duration and the proxy's id.
+    requests = [line for line in lines if line.get("logger") == "sokai.requests"]
+    assert requests and requests[0]["endpoint"] == "health.healthz"
+    assert requests[0]["request_id"] == "req-fromproxy1" and "duration_ms" in requests[0]
 
 
 def test_migration_0020_goes_down_and_up_again(tmp_path: Path) -> None:
