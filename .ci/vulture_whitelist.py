@@ -79,3 +79,21 @@ _succeeded
 _failed
 _retried
 _.collect  # prometheus_client collector hook (webapp/metrics.py)
+_.to_python  # unused method (webapp/paths.py: Werkzeug's converter hook)
+_.name_fields  # called from templates/network/*.html
+_.expire_on_commit  # a Session setting read by SQLAlchemy (models/db.py)
+YES  # VoteChoice member (models/decisions.py), read by value
+NO  # VoteChoice member (models/decisions.py), read by value
+ABSTAIN  # VoteChoice member (models/decisions.py), read by value
+recorded_by_id  # column: who recorded a vote (models/decisions.py)
+updated_by_id  # column: who last wrote the minutes (models/decisions.py)
+position  # column: order of signatories, speakers and points (order_by strings)
+minutes_id  # foreign-key columns of minutes_speakers / minutes_points
+register_picture  # the extension point for other attendance bases (check-in)
+taken_at  # API schema field (webapp/api/decisions.py)
+abstain  # API schema field (webapp/api/decisions.py)
+recorded_at  # a column: when the server wrote a check-in down (models/checkin.py)
+by_user_id  # a column: who checked a person in or undid it (models/checkin.py)
+attendance_for_decision  # the check-in basis the decisions area registers (services/checkin/presence.py)
+checked_in_at_text  # API schema field (webapp/api/checkin.py)
+download  # API schema field (webapp/api/checkin.py)

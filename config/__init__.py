@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +67,9 @@ class Settings:
     mail_resend_after_seconds: float = 60.0
     mail_batch_size: int = 200
     mail_flush_every: int = 25
+    # How many reverse proxies in front add X-Forwarded-* (SOKAI_TRUSTED_PROXIES): 1 behind
+    # Caddy or nginx, 0 (the headers are ignored) when clients connect directly.
+    trusted_proxies: int = 0
     # A test hook (SOKAI_SUMMARY_STAGE_DELAY): seconds each summary stage waits, so that a
     # test can kill a worker in the middle of a job.
     summary_stage_delay: float = 0.0
@@ -79,6 +83,15 @@ class Settings:
     metrics_token: str = ""
     # "json": one JSON object per log line (with the request id); anything else: plain text.
     log_format: str = "text"
+
+    @property
+    def message_id_domain(self) -> str:
+        """The right-hand side of every Message-ID: MAIL_FROM's domain, else the host of
+        SOKAI_BASE_URL (a receiver groups and de-duplicates by it)."""
+        address = parseaddr(self.mail_from)[1]
+        if "@" in address:
+            return address.rpartition("@")[2].lower()
+        return urlsplit(self.base_url).hostname or "localhost"
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -133,6 +146,9 @@ class Settings:
                 "data_folder_out": folder,
                 "control_folder": str(self.broker_control_folder),
                 "store_processed": False,
+                # The folder is polled: every second by default, which left a worker idle
+                # between two mail batches for half a second on average.
+                "polling_interval": 0.1,
             }
         elif self.broker_url.startswith(("redis://", "rediss://")):
             # Redelivery of an unacknowledged message after a worker died; the database
@@ -188,6 +204,17 @@ def normalise_database_url(value: str, variable: str = "DATABASE_URL") -> str:
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+def _mail_from(value: str | None) -> str:
+    """MAIL_FROM: "Name <address>" or a bare address."""
+    if value is None:
+        return ""
+    address = parseaddr(value)[1]
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise ConfigError("MAIL_FROM", f"no email address in {value!r} "
+                                       "(e.g. ANMC21 Secretariat <secretariat@example.org>)")
+    return value
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -258,7 +285,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         base_url=base_url,
         embedded=embedded,
-        mail_from=get("MAIL_FROM") or "",
+        mail_from=_mail_from(get("MAIL_FROM")),
         mail_max_attempts=_number(env, "MAIL_MAX_ATTEMPTS", 8, int, 1),
         mail_retry_base_seconds=_number(env, "MAIL_RETRY_BASE_SECONDS", 30.0),
         mail_retry_cap_seconds=_number(env, "MAIL_RETRY_CAP_SECONDS", 6 * 3600.0),
@@ -272,6 +299,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         task_queue=get("SOKAI_TASK_QUEUE") or "sokai",
         metrics_token=get("METRICS_TOKEN") or "",
         log_format=(get("LOG_FORMAT") or "text").lower(),
+        trusted_proxies=_number(env, "SOKAI_TRUSTED_PROXIES", 0, int, 0),
     )
 
 

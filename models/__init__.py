@@ -4,6 +4,30 @@ from models.assembly import Assembly, AssemblyStatus, Quorum
 from models.audit import AuditEntry
 from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
 from models.calendar import FeedState, FeedToken, ItemFragment, StoredFeed
+from models.checkin import (
+    Badge,
+    BadgeJob,
+    BadgeJobStatus,
+    BadgeLayout,
+    CheckIn,
+    CheckInAction,
+    CheckInEvent,
+    StaffAssignment,
+)
+from models.decisions import (
+    Decision,
+    DecisionKind,
+    DecisionMethod,
+    DecisionStatus,
+    Majority,
+    Minutes,
+    MinutesPoint,
+    MinutesPointKind,
+    MinutesSpeaker,
+    Signatory,
+    Vote,
+    VoteChoice,
+)
 from models.delegation import (
     Delegate,
     DelegateRole,
@@ -12,7 +36,7 @@ from models.delegation import (
     DelegationStatus,
     participant_counts,
 )
-from models.invitation import Invitation, InvitationKind
+from models.invitation import Invitation, InvitationKind, InvitationState
 from models.lease import Lease
 from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
@@ -45,7 +69,11 @@ __all__ = [
     "MemberCity", "Network", "ProgrammeItem", "Quorum", "Role", "UnknownTimeZoneError", "User",
     "WorkerCheck", "localized", "participant_counts", "utcnow", "validate_timezone",
     "Reminder", "ReminderAnchor", "ReminderAudience", "ReminderDelivery", "ReminderStatus",
-    "Invitation", "InvitationKind",
+    "Invitation", "InvitationKind", "InvitationState",
     "ACTIVE_SUMMARY_STATUSES", "SUMMARY_FORMATS", "SideEvent", "SideEventContribution",
     "SideEventKind", "SummaryJob", "SummaryStatus",
+    "Decision", "DecisionKind", "DecisionMethod", "DecisionStatus", "Majority", "Minutes",
+    "MinutesPoint", "MinutesPointKind", "MinutesSpeaker", "Signatory", "Vote", "VoteChoice",
+    "Badge", "BadgeJob", "BadgeJobStatus", "BadgeLayout", "CheckIn", "CheckInAction",
+    "CheckInEvent", "StaffAssignment",
 ]

@@ -22,6 +22,14 @@ class InvitationKind(enum.StrEnum):
     DELEGATE = "delegate"  # the delegate's page, usable until it expires
 
 
+class InvitationState(enum.StrEnum):
+    SENT = "sent"
+    OPENED = "opened"  # the link was followed at least once
+    ACCEPTED = "accepted"  # a liaison set a password; a delegate confirmed their details
+    EXPIRED = "expired"
+    VOIDED = "voided"  # the secretariat (or a resend) withdrew the link
+
+
 class Invitation(Base):
     __tablename__ = "invitations"
 
@@ -37,7 +45,18 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
 
     city: Mapped[MemberCity] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     delegate: Mapped[Delegate | None] = relationship()
+
+    def state(self, now: datetime | None = None) -> InvitationState:
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.voided_at is not None:
+            return InvitationState.VOIDED
+        if self.expires_at < (now or utcnow()):
+            return InvitationState.EXPIRED
+        return InvitationState.OPENED if self.opened_at is not None else InvitationState.SENT

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from config import current_settings
 from models.base import Base, enum_column, utcnow
 
 
@@ -20,9 +21,14 @@ class MailStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the retry limit; last_error says why
 
 
-def new_message_id(domain: str = "sokai") -> str:
+def new_message_id(domain: str | None = None) -> str:
     # Set once when the row is written and reused on every resend, so that a receiver can
-    # drop a duplicate.
+    # drop a duplicate. The domain is the sender's (MAIL_FROM) or Sokai's public host.
+    if domain is None:
+        try:
+            domain = current_settings().message_id_domain
+        except RuntimeError:  # outside any app (a script): still a valid, unowned domain
+            domain = "sokai.invalid"
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 

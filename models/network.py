@@ -18,6 +18,8 @@ class Network(Base):
     name: Mapped[Localized]
     # The secretariat's address: organiser of calendar entries, sender of mail.
     secretariat_email: Mapped[str] = mapped_column(String(254))
+    # The display name of that sender ("ANMC21 Secretariat"); empty: the network's name.
+    sender_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     home_timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Months after an assembly's last day (once it is closed) that delegates' personal data

@@ -32,6 +32,7 @@ class ReminderStatus(enum.StrEnum):
     PAUSED = "paused"  # kept, not sent
     SENT = "sent"  # turned into outbox rows at sent_at
     SKIPPED = "skipped"  # its moment passed by more than the grace window: not sent late
+    FAILED = "failed"  # could not be turned into messages; note says why (others went out)
 
 
 class Reminder(Base):
@@ -62,7 +63,7 @@ class Reminder(Base):
                                                    default=ReminderStatus.ACTIVE)
     sent_at: Mapped[datetime | None]
     recipient_count: Mapped[int] = mapped_column(default=0)
-    note: Mapped[str] = mapped_column(String(400), default="")  # why it was skipped
+    note: Mapped[str] = mapped_column(String(400), default="")  # why skipped or failed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

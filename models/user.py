@@ -1,4 +1,4 @@
-"""People who log in (secretariat, city liaisons, delegates) and their API tokens."""
+"""People who log in (secretariat, city liaisons, delegates, door staff) and their API tokens."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Role(enum.StrEnum):
     SECRETARIAT = "secretariat"
     LIAISON = "liaison"
     DELEGATE = "delegate"
+    STAFF = "staff"  # door staff: search, scan and check in at assigned assemblies only
 
 
 def normalise_email(email: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, MemberCity, Role, User, utcnow
 from models.errors import DomainError
@@ -83,7 +83,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def user_for_token(session: Session, secret: str) -> User | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    # The token and its user in one round trip: every API request starts here.
+    token = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                           .where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     now = utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,10 +22,12 @@ from models import (
     participant_counts,
 )
 from models.errors import DomainError
+from models.text import TITLE_MAX
 from services.access import require_secretariat
 from services.cities import check_zone, find_city, names_with_english, the_network
 from services.i18n import _
 from services.reminders.defaults import create_default_reminders
+from services.text import checked_localized
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,16 @@ def programme_by_day(session: Session, assembly: Assembly) -> ProgrammeDays:
 # --- creating and changing ----------------------------------------------------------------
 
 
+# An assembly's address: /a/<slug> (at most 80, the column).
+SLUG = re.compile(r"[a-z0-9-]{1,80}")
+
+
 def create_assembly(session: Session, data: dict[str, Any]) -> Assembly:
     network = the_network(session)
-    slug = data["slug"].strip().lower()
+    slug = str(data["slug"]).strip().lower()
+    if not SLUG.fullmatch(slug):
+        raise DomainError(_("Lower-case letters, digits and hyphens only."), code="invalid_slug",
+                          status=422, field="slug")
     if session.scalar(select(Assembly).where(Assembly.slug == slug)) is not None:
         raise DomainError(_("An assembly with address %(slug)s already exists.", slug=slug),
                           code="duplicate_slug", field="slug")
@@ -130,7 +140,9 @@ def _apply_assembly(session: Session, assembly: Assembly, data: dict[str, Any],
         if name in data:
             value = data[name] or {}
             if name == "title":
-                value = names_with_english(value, "title")
+                value = names_with_english(value, "title", TITLE_MAX)
+            else:
+                value = checked_localized(name, value, max_length=TITLE_MAX)
             setattr(assembly, name, value)
     if creating and "venue" not in data:
         assembly.venue = {}

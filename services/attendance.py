@@ -29,6 +29,7 @@ from models import (
     participant_counts,
 )
 from models.delegation import COUNTED_STATUSES
+from services.i18n import _
 
 
 class Presence(enum.StrEnum):
@@ -88,6 +89,13 @@ class Attendance:
         return self.quorum.reached(self.counted, self.members)
 
 
+def quorum_label(rule: str) -> str:
+    """The quorum rule in words, the same on the attendance page, the report and a
+    decision's frozen picture."""
+    return {"none": _("no quorum"), "half": _("at least half"),
+            "majority": _("more than half"), "two_thirds": _("at least two thirds")}[rule]
+
+
 def presence_of(city_id: int, statuses: Mapping[int, DelegationStatus],
                 letters: Mapping[int, ProxyLetter], proxy_to_chair_allowed: bool) -> Presence:
     """The rule. `statuses`: delegation status per city id (a city without one has said
@@ -124,14 +132,8 @@ def city_presences(session: Session, assembly: Assembly) -> dict[int, Presence]:
             for city_id in cities}
 
 
-def compute_attendance(session: Session, assembly: Assembly) -> Attendance:
-    """The live picture in five queries, whatever the number of cities."""
-    # In the report's order: by English name (Bangkok … Yangon), whatever the codes.
-    cities = sorted(session.scalars(select(MemberCity)
-                                    .where(MemberCity.network_id == assembly.network_id)),
-                    key=lambda city: (city.name.get("en") or city.code).casefold())
-    statuses = _statuses(session, assembly)
-    counts = participant_counts(session, assembly)
+def registered_representatives(session: Session, assembly: Assembly) -> dict[int, Delegate]:
+    """The first registered representative of each city (by city id)."""
     representatives: dict[int, Delegate] = {}
     for city_id, delegate in session.execute(
             select(Delegation.city_id, Delegate)
@@ -141,6 +143,26 @@ def compute_attendance(session: Session, assembly: Assembly) -> Attendance:
                    Delegate.status.in_(COUNTED_STATUSES))
             .order_by(Delegate.id)):
         representatives.setdefault(city_id, delegate)
+    return representatives
+
+
+def compute_attendance(session: Session, assembly: Assembly, *,
+                       statuses: Mapping[int, DelegationStatus] | None = None,
+                       counts: Mapping[int, int] | None = None,
+                       representatives: Mapping[int, Delegate] | None = None) -> Attendance:
+    """The live picture in five queries, whatever the number of cities. Another basis (the
+    check-in at the venue, services.checkin.presence) passes its own statuses, participant
+    counts and representatives; the rule stays `presence_of`."""
+    # In the report's order: by English name (Bangkok … Yangon), whatever the codes.
+    cities = sorted(session.scalars(select(MemberCity)
+                                    .where(MemberCity.network_id == assembly.network_id)),
+                    key=lambda city: (city.name.get("en") or city.code).casefold())
+    if statuses is None:
+        statuses = _statuses(session, assembly)
+    if counts is None:
+        counts = participant_counts(session, assembly)
+    if representatives is None:
+        representatives = registered_representatives(session, assembly)
     letters = _active_letters(session, assembly)
     by_id = {city.id: city for city in cities}
     rows = []

@@ -33,6 +33,7 @@ DELIVER_MAIL_BATCH = "sokai.deliver_mail_batch"
 RENDER_SUMMARY = "sokai.render_summary"
 ANSWER_WORKER_CHECK = "sokai.answer_worker_check"
 ANONYMISE_EXPIRED = "sokai.anonymise_expired"
+BUILD_BADGES = "sokai.build_badges"
 
 
 def install_dispatcher(dispatcher: Dispatcher | None) -> None:

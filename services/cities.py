@@ -9,13 +9,17 @@ from sqlalchemy.orm import Session
 
 from models import MemberCity, Network, UnknownTimeZoneError, validate_timezone
 from models.errors import DomainError
+from models.text import CITY_NAME_MAX
 from services.i18n import _
+from services.text import checked_localized
+from services.zones import country_zone
 
 
 def the_network(session: Session) -> Network:
     network = session.scalar(select(Network).order_by(Network.id))
     if network is None:
-        raise DomainError(_("There is no network yet: load one with `sokai demo` or the CLI."),
+        raise DomainError(_("There is no network yet: set one up with the setup link, "
+                            "`sokai init` or `sokai demo`."),
                           code="no_network", status=409)
     return network
 
@@ -38,9 +42,11 @@ def check_zone(value: str, field: str = "timezone") -> str:
                           field=field) from None
 
 
-def names_with_english(name: dict[str, str], field: str = "name") -> dict[str, str]:
-    """A name per language, stripped; English is required (it is every list's order)."""
-    clean = {lang: text.strip() for lang, text in name.items() if text and text.strip()}
+def names_with_english(name: dict[str, str], field: str = "name",
+                       max_length: int = CITY_NAME_MAX) -> dict[str, str]:
+    """A name per language as stored (the text rule of models.text); English is required (it
+    is every list's order)."""
+    clean = checked_localized(field, name, max_length=max_length)
     if not clean.get("en"):
         raise DomainError(_("Give at least the English name."), code="name_required",
                           status=422, field=field)
@@ -66,8 +72,14 @@ def create_city(session: Session, *, code: str, name: dict[str, str], country: s
                                                MemberCity.code == code)) is not None:
         raise DomainError(_("A member city with code %(code)s already exists.", code=code),
                           code="duplicate_city", field="code")
+    country = _country(country)
+    # No zone given: the country's, when it has just one (services.zones).
+    timezone = timezone.strip() or country_zone(country) or ""
+    if not timezone:
+        raise DomainError(_("Choose the city's time zone: its country has several."),
+                          code="timezone_required", status=422, field="timezone")
     city = MemberCity(network=network, code=code, name=names_with_english(name),
-                      country=_country(country), timezone=check_zone(timezone))
+                      country=country, timezone=check_zone(timezone))
     session.add(city)
     session.flush()
     return city

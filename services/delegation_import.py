@@ -38,8 +38,10 @@ class ImportReport:
         return not self.errors
 
 
-def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
-    """The file's data rows as {column: text}; DomainError if the file itself is unreadable."""
+def read_rows(content: bytes, filename: str, columns: tuple[str, ...] = COLUMNS,
+              required: str = "family_name", max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
+    """The file's data rows as {column: text}; DomainError if the file itself is unreadable.
+    (Also read by services.city_import, with its own columns.)"""
     if filename.lower().endswith(".xlsx"):
         try:
             # Formulas are read as their text, never evaluated.
@@ -63,14 +65,14 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
     if not table:
         raise DomainError(_("The file is empty."), code="empty_file", status=422, field="file")
     header = [cell.strip().lower() for cell in table[0]]
-    if "family_name" not in header:
-        raise DomainError(_("The first row must name the columns, including family_name."),
-                          code="no_header", status=422, field="file")
-    if len(table) - 1 > MAX_ROWS:
-        raise DomainError(_("At most %(n)d people per file.", n=MAX_ROWS), code="too_many_rows",
+    if required not in header:
+        raise DomainError(_("The first row must name the columns, including %(column)s.",
+                            column=required), code="no_header", status=422, field="file")
+    if len(table) - 1 > max_rows:
+        raise DomainError(_("At most %(n)d rows per file.", n=max_rows), code="too_many_rows",
                           status=422, field="file")
     return [{name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)
-             if name in COLUMNS} for row in table[1:]]
+             if name in columns} for row in table[1:]]
 
 
 def import_delegation(session: Session, assembly: Assembly, city: MemberCity, content: bytes,

@@ -35,10 +35,12 @@ from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
 from models.languages import LANGUAGES
 from models.names import NameOrder, default_order
+from models.text import TITLE_MAX, column_limit
 from services.access import require_city_access, user_zone
 from services.audit import record
 from services.i18n import _, instant_in_zone
 from services.programme import release_place, sign_up
+from services.text import checked_localized, checked_text
 
 
 def require_registration_open(assembly: Assembly, user: User, now: datetime | None = None,
@@ -130,8 +132,31 @@ def delegates_of(session: Session, assembly: Assembly,
     return sorted(people, key=lambda d: (d.delegation.city.code, order.index(d.role)))
 
 
+# The text fields of a delegate and their rule (models.text): names fit their columns.
+DELEGATE_TEXTS = {"family_name": column_limit(Delegate.family_name),
+                  "given_name": column_limit(Delegate.given_name),
+                  "name_local": column_limit(Delegate.name_local),
+                  "honorific": column_limit(Delegate.honorific),
+                  "email": column_limit(Delegate.email)}
+
+
+def _clean_texts(data: dict[str, Any]) -> dict[str, Any]:
+    """The given fields with every text as stored; DomainError (422) naming the first field
+    that carries a control character (a CR/LF in a name would reach mail headers) or is too
+    long."""
+    clean = dict(data)
+    for name, limit in DELEGATE_TEXTS.items():
+        if clean.get(name) is not None:
+            clean[name] = checked_text(name, clean[name], max_length=limit)
+    if "title" in clean:
+        clean["title"] = checked_localized("title", clean["title"], max_length=TITLE_MAX)
+    return clean
+
+
 def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation,
-                    data: dict[str, Any], current: Delegate | None = None) -> None:
+                    data: dict[str, Any], current: Delegate | None = None) -> dict[str, Any]:
+    """The data as it will be stored, once every rule holds."""
+    data = _clean_texts(data)
     if "family_name" in data and not (data["family_name"] or "").strip():
         raise DomainError(_("The family name is required."), code="family_name_required",
                           status=422, field="family_name")
@@ -163,6 +188,7 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
         raise DomainError(_("Choose one of the languages: %(choices)s.",
                             choices=", ".join(LANGUAGES)), code="invalid_language",
                           status=422, field="language")
+    return data
 
 
 def delegate_state(delegate: Delegate) -> dict[str, Any]:
@@ -201,7 +227,7 @@ def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
     require_city_access(user, city)
     require_registration_open(assembly, user)
     delegation = delegation_for(session, assembly, city)
-    _check_delegate(session, assembly, delegation, {"family_name": "", **data})
+    data = _check_delegate(session, assembly, delegation, {"family_name": "", **data})
     delegate = Delegate(assembly_id=assembly.id, delegation=delegation,
                         language=data.get("language") or "en",
                         name_order=default_order(city.country))
@@ -220,7 +246,7 @@ def update_delegate(session: Session, delegate: Delegate, data: dict[str, Any],
     assert assembly is not None
     require_city_access(user, delegate.delegation.city)
     require_registration_open(assembly, user)
-    _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    data = _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
     before = delegate_state(delegate)
     _set_fields(delegate, data)
     if data.get("status") in (DelegateStatus.REGISTERED, DelegateStatus.CONFIRMED):
@@ -263,7 +289,7 @@ def confirm_own_registration(session: Session, delegate: Delegate, data: dict[st
     assembly = session.get(Assembly, delegate.assembly_id)
     assert assembly is not None
     data = {k: v for k, v in data.items() if k in DELEGATE_FIELDS and k != "role"}
-    _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    data = _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
     before = delegate_state(delegate)
     _set_fields(delegate, data)
     delegate.status = DelegateStatus.CONFIRMED

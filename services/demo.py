@@ -429,6 +429,9 @@ def load_tomsk_2014(session: Session) -> Assembly:
     session.flush()
     add_jakarta_proxy_letter(session, assembly)
     load_tomsk_2014_side_events(session, assembly)
+    from services.demo_outcome import load_tomsk_2014_outcome
+
+    load_tomsk_2014_outcome(session, assembly)
     return assembly
 
 
@@ -481,7 +484,10 @@ def _ascii(text: str) -> str:
 DEMO_ACCOUNTS = (
     ("secretariat@anmc21.example.org", Role.SECRETARIAT, None, "secretariat (Tokyo)"),
     ("liaison.tyo@anmc21.example.org", Role.LIAISON, "TYO", "liaison of Tokyo (attending)"),
-    ("liaison.jkt@anmc21.example.org", Role.LIAISON, "JKT", "liaison of Jakarta (absent)"),
+    ("liaison.jkt@anmc21.example.org", Role.LIAISON, "JKT",
+     "liaison of Jakarta (absent; in the 14th GA its letter waits for verification)"),
+    ("liaison.bkk@anmc21.example.org", Role.LIAISON, "BKK",
+     "liaison of Bangkok (undecided in the 14th GA: try registering)"),
 )
 
 

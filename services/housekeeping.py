@@ -20,6 +20,7 @@ from config import current_settings
 from models import Heartbeat, WorkerCheck, utcnow
 from services.background import ANSWER_WORKER_CHECK, enqueue_after_commit
 from services.calendar.builds import rebuild_stale
+from services.checkin.badges import requeue_badge_jobs
 from services.mail.delivery import resend_pending
 from services.reminders.sweep import send_due_reminders
 from services.summaries.building import requeue_summaries
@@ -37,6 +38,7 @@ SWEEPERS: dict[str, Callable[[Session], int]] = {
     "mail": resend_pending,
     "reminders": _reminders,
     "summaries": requeue_summaries,
+    "badges": requeue_badge_jobs,
 }
 
 

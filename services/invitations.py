@@ -82,9 +82,81 @@ def invite_liaison(session: Session, city: MemberCity, email: str, language: str
 def _invitation(session: Session, token: str, kind: InvitationKind) -> Invitation | None:
     invitation = session.scalar(select(Invitation).where(
         Invitation.token_hash == hash_token(token), Invitation.kind == kind))
-    if invitation is None or invitation.expires_at < utcnow():
+    if (invitation is None or invitation.expires_at < utcnow()
+            or invitation.voided_at is not None):
         return None
     return invitation
+
+
+def mark_opened(session: Session, invitation: Invitation) -> None:
+    """The link was followed: the first time is kept (what the pages show as "opened")."""
+    if invitation.opened_at is None:
+        session.execute(update(Invitation).where(Invitation.id == invitation.id,
+                                                 Invitation.opened_at.is_(None))
+                        .values(opened_at=utcnow())
+                        .execution_options(synchronize_session=False))
+        session.expire(invitation, ["opened_at"])
+
+
+def void_invitation(session: Session, invitation: Invitation, actor: User) -> None:
+    """Withdraw a link that was not used yet (a wrong address, a person who left)."""
+    require_city_access(actor, invitation.city)
+    if invitation.kind is InvitationKind.LIAISON:
+        require_secretariat(actor)
+    if invitation.accepted_at is not None:
+        raise DomainError(_("This invitation was accepted already."),
+                          code="invitation_accepted", status=409)
+    if invitation.voided_at is None:
+        invitation.voided_at = utcnow()
+        session.flush()
+
+
+def resend_liaison_invitation(session: Session, invitation: Invitation, actor: User
+                              ) -> tuple[Invitation, str]:
+    """A fresh link to the same address; the old one stops working."""
+    if invitation.kind is not InvitationKind.LIAISON:
+        raise DomainError(_("This is not a liaison's invitation."), code="wrong_kind",
+                          status=404)
+    void_invitation(session, invitation, actor)
+    language = invitation.user.language if invitation.user is not None else "en"
+    return invite_liaison(session, invitation.city, invitation.email, language, actor)
+
+
+def invite_liaisons(session: Session, wanted: list[tuple[str, str, str]], actor: User
+                    ) -> list[tuple[int, str, str]]:
+    """Invite many liaisons at once, [(city code, email, language)]: every row or none.
+    Returns the errors as (row number from 1, field, message); the caller commits only when
+    there are none."""
+    from services.cities import find_city
+
+    require_secretariat(actor)
+    errors: list[tuple[int, str, str]] = []
+    savepoint = session.begin_nested()
+    for number, (code, email, language) in enumerate(wanted, start=1):
+        try:
+            invite_liaison(session, find_city(session, code, "code"), email,
+                           language_or_default(language), actor)
+        except DomainError as exc:
+            errors.append((number, exc.field or "", exc.message))
+    if errors:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return errors
+
+
+def latest_delegate_invitations(session: Session, delegate_ids: list[int]
+                                ) -> dict[int, Invitation]:
+    """Each delegate's most recent invitation (for its state on the delegation's page)."""
+    latest: dict[int, Invitation] = {}
+    for start in range(0, len(delegate_ids), 1000):
+        for invitation in session.scalars(select(Invitation).where(
+                Invitation.kind == InvitationKind.DELEGATE,
+                Invitation.delegate_id.in_(delegate_ids[start:start + 1000]))
+                .order_by(Invitation.created_at, Invitation.id)):
+            assert invitation.delegate_id is not None
+            latest[invitation.delegate_id] = invitation
+    return latest
 
 
 def open_liaison_invitation(session: Session, token: str) -> Invitation | None:
@@ -156,8 +228,20 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
 
 
 def delegate_for_token(session: Session, token: str) -> Delegate | None:
+    """The delegate whose personal link this is; following it counts as opening it."""
     invitation = _invitation(session, token, InvitationKind.DELEGATE)
-    return invitation.delegate if invitation is not None else None
+    if invitation is None:
+        return None
+    mark_opened(session, invitation)
+    return invitation.delegate
+
+
+def delegate_confirmed(session: Session, token: str) -> None:
+    """The delegate confirmed their details through this link: the invitation is accepted."""
+    invitation = _invitation(session, token, InvitationKind.DELEGATE)
+    if invitation is not None and invitation.accepted_at is None:
+        invitation.accepted_at = utcnow()
+        session.flush()
 
 
 def invitations_of(session: Session, city: MemberCity) -> list[Invitation]:

@@ -20,6 +20,7 @@ from models.errors import DomainError
 from models.languages import LANGUAGES
 from services.calendar.builds import request_rebuild
 from services.i18n import N_, _, gettext
+from services.text import checked_localized
 
 # What can be wrong with an item, by code.
 PROBLEMS = {
@@ -65,9 +66,13 @@ def local_instant(naive: datetime, zone: str, field: str = "starts_at") -> datet
 
 def as_instant(value: datetime, zone: str, field: str = "starts_at") -> datetime:
     """With an offset: that instant. Without: the assembly's local time."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        return local_instant(value, zone, field)
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None or value.utcoffset() is None:
+            return local_instant(value, zone, field)
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved into UTC leaves what datetime can hold
+        raise DomainError(_("The time is out of range."), code="out_of_range", status=422,
+                          field=field) from None
 
 
 @dataclass
@@ -91,15 +96,17 @@ EDITABLE = ("title", "starts_at", "ends_at", "kind", "location", "latitude", "lo
             "capacity", "all_day")
 
 
-def _clean_text(value: Localized | None) -> Localized:
-    return {lang: text.strip() for lang, text in (value or {}).items()
-            if lang in LANGUAGES and text and text.strip()}
+def _clean_text(field: str, value: Localized | None) -> Localized:
+    """The text rule (models.text): a control character is refused at once (422 on the
+    field); the length is one of the item's problems below."""
+    return checked_localized(field, {lang: text for lang, text in (value or {}).items()
+                                     if lang in LANGUAGES})
 
 
 def validate(draft: ItemDraft, item: ProgrammeItem | None = None) -> ItemDraft:
     errors: dict[str, str] = {}
-    draft.title = _clean_text(draft.title)
-    draft.location = _clean_text(draft.location)
+    draft.title = _clean_text("title", draft.title)
+    draft.location = _clean_text("location", draft.location)
     if not draft.title:
         errors["title"] = "title_missing"
     elif any(len(t) > 300 for t in draft.title.values()):

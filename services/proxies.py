@@ -36,14 +36,18 @@ from models import (
 )
 from models.errors import DomainError
 from models.languages import language_or_default
+from models.text import column_limit, strip_unstorable
 from services.access import require_city_access, require_secretariat, user_zone
 from services.audit import record
 from services.delegations import delegation_for
 from services.i18n import N_, _, gettext, in_language, instant_in_zone
 from services.mail.outbox import queue_message
+from services.text import checked_text
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
+INSTRUCTIONS_MAX = 5000  # the letter form's limits
+REASON_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,13 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
             _("Proxy letters were due by %(deadline)s; this one is too late.",
               deadline=instant_in_zone(assembly.proxy_deadline, user_zone(user, assembly))),
             code="deadline_passed")
-    if not (signatory_name or "").strip():
+    signatory_name = checked_text("signatory_name", signatory_name,
+                                  max_length=column_limit(ProxyLetter.signatory_name))
+    signatory_title = checked_text("signatory_title", signatory_title,
+                                   max_length=column_limit(ProxyLetter.signatory_title))
+    instructions = checked_text("instructions", instructions, max_length=INSTRUCTIONS_MAX,
+                                multiline=True)
+    if not signatory_name:
         raise DomainError(_("Give the name of the person who signed the letter."),
                           code="signatory_required", status=422, field="signatory_name")
     if to_chair:
@@ -294,7 +304,8 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
 
 
 def _safe_filename(name: str) -> str:
-    name = Path(name or "letter.pdf").name.replace("\r", "").replace("\n", "")
+    # A file name is only shown: what the text rule refuses (NUL, CR, LF …) is dropped.
+    name = strip_unstorable(Path(name or "letter.pdf").name).replace("\t", " ").strip()
     return name[:255] or "letter.pdf"
 
 
@@ -314,7 +325,7 @@ def verify_letter(session: Session, letter: ProxyLetter, user: User) -> ProxyLet
 
 def reject_letter(session: Session, letter: ProxyLetter, user: User, reason: str) -> ProxyLetter:
     require_secretariat(user)
-    reason = (reason or "").strip()
+    reason = checked_text("reason", reason, max_length=REASON_MAX, multiline=True)
     if not reason:
         raise DomainError(_("Say why the letter is rejected: the liaison will read it."),
                           code="reason_required", status=422, field="reason")

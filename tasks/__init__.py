@@ -58,6 +58,7 @@ def init_celery(app: Flask) -> Celery:
 
     # Import the task modules so that the worker knows them (and count what they do).
     import tasks.calendar
+    import tasks.checkin
     import tasks.housekeeping
     import tasks.mail
     import tasks.metrics

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from models import (
     AssemblyStatus,
+    Decision,
     MemberCity,
     OutboxMessage,
     ProgrammeItem,
@@ -30,9 +31,11 @@ from models import (
 )
 from services.accounts import issue_token
 from services.calendar.tokens import issue_token as issue_token_for_feed
+from services.checkin.badges import build_badges, request_badges
+from services.checkin.staff import assign_staff
 from services.delegations import add_delegate, set_delegation_status
 from services.demo import load_tomsk_2014
-from services.invitations import invite_delegate
+from services.invitations import invite_delegate, invite_liaison
 from services.proxies import Document, submit_letter
 from services.reminders.defaults import create_default_reminders
 from services.summaries.building import render_report
@@ -42,7 +45,7 @@ from tests.registration_helpers import PDF
 from webapp.extensions import db
 
 SLUG = "anmc21-tomsk-2014"
-ROLES = ("secretariat", "own", "other", "delegate", "anonymous")
+ROLES = ("secretariat", "own", "other", "delegate", "anonymous", "staff")
 OK, CREATED, NO_CONTENT, REDIRECT = 200, 201, 204, 302
 # Statuses per role, in the order of ROLES; a tuple allows several.
 SEC_PAGE = (OK, 403, 403, 403, REDIRECT)
@@ -188,7 +191,86 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api.get_reminder", "GET"): API_SEC,
     ("api.update_reminder", "PATCH"): API_SEC,
     ("api.delete_reminder", "DELETE"): API_SEC_DELETE,
+    # Issue 11: setup is gone once there is a network; settings and cities at scale are the
+    # secretariat's.
+    ("network.setup", "GET"): (404,) * 5,
+    ("network.setup", "POST"): (404,) * 5,
+    ("network.settings", "GET"): SEC_PAGE,
+    ("network.settings", "POST"): SEC_POST_ACTION,  # unchanged: saved as is
+    ("registration_admin.import_cities_page", "POST"): SEC_POST_FORM,
+    ("registration_admin.invite_in_bulk", "POST"): SEC_POST_FORM,
+    ("registration_admin.invitation_action", "POST"): SEC_POST_ACTION,  # void
+    ("programme.issue_all", "POST"): (OK, 403, 403, 403, REDIRECT),  # the CSV of links
+    ("api.get_network", "GET"): API_ANY,
+    ("api.update_network_api", "PATCH"): API_SEC,
+    # Issue 14: the secretariat decides; everyone reads what was adopted (the demo's Tomsk
+    # Declaration), a second adoption or a vote on it is a conflict.
+    ("decisions.decision_list", "GET"): SEC_PAGE,
+    ("decisions.decision_list", "POST"): SEC_POST_FORM,
+    ("decisions.decision_page", "GET"): SEC_PAGE,
+    ("decisions.decision_action", "POST"): SEC_POST_ACTION,
+    ("decisions.record_vote", "POST"): SEC_POST_ACTION,
+    ("decisions.sign", "POST"): SEC_POST_ACTION,
+    ("decisions.public_decisions", "GET"): EVERYONE,
+    ("decisions.public_decision", "GET"): EVERYONE,
+    ("api.list_decisions", "GET"): EVERYONE,
+    ("api.create_decision_op", "POST"): API_SEC_CREATE,
+    ("api.get_decision", "GET"): EVERYONE,
+    ("api.update_decision_op", "PATCH"): API_SEC,
+    ("api.open_decision_op", "POST"): (409, 403, 403, 403, 401),
+    ("api.put_vote", "PUT"): (409, 403, 403, 403, 401),
+    ("api.close_decision_op", "POST"): (409, 403, 403, 403, 401),
+    ("api.adopt_decision_op", "POST"): (409, 403, 403, 403, 401),
+    ("api.list_signatories", "GET"): EVERYONE,
+    ("api.add_signatory_op", "POST"): (409, 403, 403, 403, 401),  # Jakarta was not present
+    ("api.get_minutes", "GET"): API_ANY,
+    ("api.put_minutes", "PUT"): API_SEC,
+    # Issue 15: badges are the secretariat's; check-in is the secretariat's and the door
+    # staff's (a sixth column, below), never a liaison's.
+    ("api.create_checkin", "POST"): API_SEC_CREATE,
+    ("api.delete_checkin", "DELETE"): API_SEC_DELETE,
+    ("api.list_checkins", "GET"): API_SEC,
+    ("api.search_checkins", "GET"): (422, 403, 403, 403, 401),  # no q: says so
+    ("api.create_badges", "POST"): (202, 403, 403, 403, 401),
+    ("api.get_badge_job", "GET"): API_SEC,
+    ("api.badge_download", "GET"): API_SEC,
+    ("api.reissue_badge_api", "POST"): API_SEC_CREATE,
+    ("api.revoke_badge_api", "DELETE"): API_SEC_DELETE,
+    ("checkin.scanner", "GET"): SEC_PAGE,
+    ("checkin.scan", "POST"): (400, 403, 403, 403, REDIRECT),  # no JSON: says so
+    ("checkin.undo", "POST"): (404, 403, 403, 403, REDIRECT),  # undone already by the API
+    ("checkin.search", "GET"): SEC_PAGE,
+    ("checkin.person", "GET"): SEC_PAGE,
+    ("checkin.board", "GET"): SEC_PAGE,
+    ("checkin.board_json", "GET"): SEC_PAGE,
 }
+
+# Door staff (assigned to Tomsk): the check-in routes, and otherwise 403 wherever a login or
+# a token is needed; what anybody may open (public pages, a personal link) stays as it is.
+STAFF: dict[tuple[str, str], Any] = {
+    ("api.create_checkin", "POST"): CREATED,
+    ("api.delete_checkin", "DELETE"): NO_CONTENT,
+    ("api.list_checkins", "GET"): OK,
+    ("api.search_checkins", "GET"): 422,
+    ("checkin.scanner", "GET"): OK,
+    ("checkin.scan", "POST"): 400,
+    ("checkin.undo", "POST"): 404,
+    ("checkin.search", "GET"): OK,
+    ("checkin.person", "GET"): OK,
+    ("checkin.board", "GET"): 403,
+    ("checkin.board_json", "GET"): 403,
+    ("auth.logout", "POST"): REDIRECT,
+}
+
+
+def expected_for(endpoint: str, method: str, role: str) -> Any:
+    if role != "staff":
+        return EXPECTED[(endpoint, method)][ROLES.index(role)]
+    if (endpoint, method) in STAFF:
+        return STAFF[(endpoint, method)]
+    everyone = EXPECTED[(endpoint, method)]
+    # The same for everybody (a public page, a personal link): the same for staff too.
+    return everyone[0] if len(set(everyone)) == 1 else 403
 
 
 def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
@@ -200,7 +282,8 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
     for email, role, city in (("m.sec@example.org", Role.SECRETARIAT, None),
                               ("m.jkt@example.org", Role.LIAISON, "JKT"),
                               ("m.tyo@example.org", Role.LIAISON, "TYO"),
-                              ("m.delegate@example.org", Role.DELEGATE, None)):
+                              ("m.delegate@example.org", Role.DELEGATE, None),
+                              ("m.staff@example.org", Role.STAFF, None)):
         make_user(email, role, city=city)
     with app.app_context():
         session = db.session
@@ -220,6 +303,8 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
                                user=sec, document=Document(PDF, "letter.pdf"))
         spare = add_delegate(session, assembly, jakarta, {"family_name": "Spare"}, sec)
         _, token = invite_delegate(session, main, sec)
+        liaison_invitation, _secret = invite_liaison(session, tokyo, "m.new.tyo@example.org",
+                                                     "en", sec)
         # Separate links: rotating one and revoking another leave the main one working.
         feeds = {"feed": issue_token_for_feed(session, main),
                  "rotate_feed": issue_token_for_feed(session, victim)}
@@ -230,7 +315,11 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         message = session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id))
         tokens = {name: issue_token(session, email) for name, email in (
             ("secretariat", "m.sec@example.org"), ("own", "m.jkt@example.org"),
-            ("other", "m.tyo@example.org"), ("delegate", "m.delegate@example.org"))}
+            ("other", "m.tyo@example.org"), ("delegate", "m.delegate@example.org"),
+            ("staff", "m.staff@example.org"))}
+        staff = session.scalar(select(User).where(User.email == "m.staff@example.org"))
+        assign_staff(session, staff, SLUG)
+        badges = request_badges(session, assembly, sec, city="JKT")
         # A summary built to the end, so that its files can be downloaded; the side events
         # the demo brings: the first is looked at, the last deleted, and one contribution of
         # the second deleted.
@@ -239,16 +328,20 @@ def _world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         session.add(job)
         session.commit()
         render_report(session, job.id, app.config["SOKAI_SETTINGS"])
+        build_badges(session, badges.id, app.config["SOKAI_SETTINGS"])
         events = session.scalars(select(SideEvent).where(SideEvent.assembly_id == assembly.id)
                                  .order_by(SideEvent.id)).all()
         contribution = session.scalar(select(SideEventContribution.id).where(
             SideEventContribution.side_event_id == events[1].id))
         session.commit()
         assert item is not None and message is not None and contribution is not None
-        return {"main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
+        decision = session.scalar(select(Decision.id).where(Decision.assembly_id == assembly.id))
+        return {"decision": decision, "invitation": liaison_invitation.id,
+                "main": main.id, "victim": victim.id, "spare": spare.id, "letter": letter.id,
                 "token": token, "bearer": tokens, **feeds, "item": item.id,
                 "reminder": reminders[0].id, "spare_reminder": reminders[1].id,
-                "message": message, "job": job.id, "event": events[0].id,
+                "message": message, "job": job.id, "badges": badges.id,
+                "event": events[0].id,
                 "spare_event": events[-1].id, "contribution": contribution}
 
 
@@ -264,7 +357,10 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
               "filename": "css/sokai.css", "status": "open", "item_id": world["item"],
               "reminder_id": world["reminder"], "message_id": world["message"],
               "action": "cancel", "job_id": world["job"], "fmt": "csv",
-              "event_id": world["event"], "contribution_id": world["contribution"]}
+              "event_id": world["event"], "contribution_id": world["contribution"],
+              "decision_id": world["decision"]}
+    if endpoint == "decisions.decision_action":
+        values["action"] = "withdraw"  # an adopted decision: refused, said on the page
     if endpoint == "reports.delete_side_event":
         values["event_id"] = world["spare_event"]
     if endpoint in ("registration.my_cancel_delegate", "api.delete_delegate"):
@@ -273,10 +369,14 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
         values["delegate_id"], values["action"] = world["spare"], "revoke"
     if endpoint.startswith("calendar."):
         values["token"] = world["rotate_feed" if endpoint == "calendar.rotate" else "feed"]
+    if endpoint in ("api.get_badge_job", "api.badge_download"):
+        values["job_id"] = world["badges"]
     if endpoint == "api.delete_reminder":
         values["reminder_id"] = world["spare_reminder"]
     if endpoint == "api.erase_personal_data":
         values["delegate_id"] = world["spare"]
+    if endpoint == "registration_admin.invitation_action":
+        values["invitation_id"], values["action"] = world["invitation"], "void"
     if endpoint == "registration.accept_invitation":
         values["token"] = "not-a-real-token"
     with app.test_request_context():
@@ -290,7 +390,7 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
 _counter = iter(range(1, 10_000))
 
 
-def _api_body(endpoint: str) -> dict[str, Any]:
+def _api_body(endpoint: str, world: dict[str, Any] | None = None) -> dict[str, Any]:
     n = next(_counter)
     if endpoint == "api.create_city_api":
         return {"json": {"code": f"NEW{n}", "name": {"en": f"New {n}"}, "country": "JP",
@@ -329,8 +429,23 @@ def _api_body(endpoint: str) -> dict[str, Any]:
                          "body": {"en": "Dear {{ recipient_name }}", "ja": "{{ city }}"}}}
     if endpoint == "api.update_reminder":
         return {"json": {"offset": "-P2D"}}
+    if endpoint == "api.update_network_api":
+        return {"json": {"sender_name": "Secretariat"}}
     if endpoint == "api.invite_liaison_api":
         return {"json": {"email": "m.jkt@example.org"}}
+    if endpoint == "api.create_decision_op":
+        return {"json": {"title": {"en": f"Resolution {n}"}}}
+    if endpoint in ("api.update_decision_op", "api.open_decision_op", "api.close_decision_op",
+                    "api.adopt_decision_op"):
+        return {"json": {}}
+    if endpoint == "api.put_vote":
+        return {"json": {"choice": "yes"}}
+    if endpoint == "api.add_signatory_op":
+        return {"json": {"delegate": "main"}}
+    if endpoint == "api.put_minutes":
+        return {"json": {"summary": {"en": "Opened."}}}
+    if endpoint == "api.create_checkin":
+        return {"json": {"delegate": (world or {}).get("main", 1)}}
     if endpoint == "api.create_proxy":
         return {"data": {"grantor": "JKT", "holder": "TYO", "signatory_name": "Joko",
                          "document": (io.BytesIO(PDF), "letter.pdf")},
@@ -360,19 +475,21 @@ def test_authorisation_matrix(app: Flask, make_user: Callable[..., User], role: 
     world = _world(app, make_user)
     client = app.test_client()
     email = {"secretariat": "m.sec@example.org", "own": "m.jkt@example.org",
-             "other": "m.tyo@example.org", "delegate": "m.delegate@example.org"}.get(role)
+             "other": "m.tyo@example.org", "delegate": "m.delegate@example.org",
+             "staff": "m.staff@example.org"}.get(role)
     if email:
         assert login(client, email).status_code == 302
     headers = {"Authorization": f"Bearer {world['bearer'][role]}"} if email else {}
-    index = ROLES.index(role)
     wrong = []
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF is checked on its own below
     try:
         for endpoint, method, rule in _operations(app):
             url = _url(app, endpoint, rule, world)
-            kwargs = _api_body(endpoint) if endpoint.startswith("api.") else {}
+            kwargs = _api_body(endpoint, world) if endpoint.startswith("api.") else {}
+            if endpoint == "api.add_signatory_op":
+                kwargs["json"]["delegate"] = world["main"]
             response = client.open(url, method=method, headers=headers, **kwargs)
-            expected = EXPECTED[(endpoint, method)][index]
+            expected = expected_for(endpoint, method, role)
             allowed = expected if isinstance(expected, tuple) else (expected,)
             if response.status_code not in allowed:
                 wrong.append(f"{method} {url}: {response.status_code}, expected {expected}")
@@ -413,9 +530,10 @@ def test_api_writes_check_the_role_before_the_input(app: Flask,
             continue
         expected = EXPECTED[(endpoint, method)]
         # Refused for the role itself (not for another city's object, which needs the body).
-        roles = ["delegate"] + (["own", "other"] if expected[1] == expected[2] == 403 else [])
+        roles = ["delegate", "staff"] + (["own", "other"] if expected[1] == expected[2] == 403
+                                         else [])
         for role in roles:
-            if expected[ROLES.index(role)] != 403:
+            if expected_for(endpoint, method, role) != 403:
                 continue
             headers = {"Authorization": f"Bearer {world['bearer'][role]}"}
             url = _url(app, endpoint, rule, world)

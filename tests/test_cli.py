@@ -108,6 +108,8 @@ def test_demo_prints_an_account_that_sees_the_tomsk_numbers(tmp_path: Path) -> N
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: get_json(f"{base}/healthz")[0] == 200, 90, "/healthz", proc)
+        # The accounts are printed last, once web and worker are up (after their banners).
+        wait_until(lambda: "with password" in log.read_text(), 120, "the accounts", proc)
         output = log.read_text()
         password = re.search(r"with password (\S+) as:", output).group(1)
         email = re.search(r"(secretariat@\S+)", output).group(1)

@@ -267,3 +267,31 @@ def test_dockerfile_installs_cjk_font_and_package() -> None:
     assert re.search(r"^VOLUME .*/var/lib/sokai", instructions, re.M)
     assert re.search(r"^EXPOSE 8000\b", instructions, re.M)
     assert re.search(r"^CMD .*gunicorn", instructions, re.M)
+
+
+def test_docker_compose_config_accepts_the_file_with_the_tls_profile() -> None:
+    """`docker compose config` (or Debian's docker-compose) parses and validates the file,
+    with Caddy in front under the "tls" profile, and its Caddyfile is in the repository."""
+    import os
+    import shutil
+    import subprocess
+
+    command = (["docker-compose"] if shutil.which("docker-compose") else
+               ["docker", "compose"] if shutil.which("docker") else None)
+    if command is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("docker-compose is missing: .ci/run installs it")
+        pytest.skip("no docker compose here")
+    env = {**os.environ, "SECRET_KEY": "x", "COMPOSE_PROFILES": "tls",
+           "SOKAI_DOMAIN": "sokai.example.org"}
+    checked = subprocess.run([*command, "-f", str(COMPOSE_FILE), "config"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    if "unknown" in checked.stderr and command[0] == "docker":
+        pytest.skip("this docker has no compose plugin")
+    assert checked.returncode == 0, checked.stderr
+    config = yaml.safe_load(checked.stdout)
+    caddy = config["services"]["caddy"]
+    assert caddy["environment"]["SOKAI_DOMAIN"] == "sokai.example.org"
+    assert any(str(v.get("source", v)).endswith("deploy/Caddyfile") if isinstance(v, dict)
+               else "deploy/Caddyfile" in v for v in caddy["volumes"])
+    assert (ROOT / "deploy" / "Caddyfile").read_text().count("reverse_proxy web:8000") == 1

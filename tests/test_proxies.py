@@ -193,7 +193,7 @@ def test_the_liaison_is_emailed_in_their_language(session, tomsk, celery_worker,
                              if m["To"].addresses[0].addr_spec == "jkt@example.org"
                              and "is verified" in m["Subject"]])
     assert mail
-    assert "Tokyo" in mail[-1].get_body().get_content()
+    assert "Tokyo" in mail[-1].get_body(("plain",)).get_content()
 
 
 def test_letters_to_the_chair_only_where_allowed(session, tomsk) -> None:

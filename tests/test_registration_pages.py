@@ -201,7 +201,8 @@ def test_liaison_invitation_and_delegate_page(app: Flask, client: FlaskClient,
     mail = wait_for(lambda: [m for m in dropped_mail(settings)
                              if m["To"].addresses[0].addr_spec == "new.liaison@example.org"])
     assert mail
-    link = re.search(r"http://sokai.test(/invitation/\S+)", mail[-1].get_body().get_content())
+    link = re.search(r"http://sokai.test(/invitation/\S+)",
+                     mail[-1].get_body(("plain",)).get_content())
     assert link
     client.post("/logout", data={"csrf_token": token})
     path = link.group(1)
@@ -228,7 +229,7 @@ def test_liaison_invitation_and_delegate_page(app: Flask, client: FlaskClient,
     client.post(f"/my/{SLUG}/delegates/{joko.id}/invite", data={"csrf_token": token})
     mail = wait_for(lambda: [m for m in dropped_mail(settings)
                              if m["To"].addresses[0].addr_spec == "joko.page@example.org"])
-    link = re.search(r"http://sokai.test(/d/\S+)", mail[-1].get_body().get_content())
+    link = re.search(r"http://sokai.test(/d/\S+)", mail[-1].get_body(("plain",)).get_content())
     client.post("/logout", data={"csrf_token": token})
     page = client.get(link.group(1))
     assert page.status_code == 200 and f"{capacity} places left" in page.get_data(as_text=True)

@@ -171,7 +171,7 @@ def test_csv_xlsx_and_pdf_carry_the_reports_numbers(
 
     book = load_workbook(_path(settings, job, "xlsx"))
     assert book.sheetnames == ["Summary", "Representatives", "Participants", "Programme",
-                               "Proxies", "Side events"]
+                               "Proxies", "Side events", "Results"]
     summary = list(book["Summary"].iter_rows(values_only=True))
     per_city = {r[0]: r for r in summary if r and r[0] in cities}
     assert {code: per_city[code][3] for code in REPORT_COUNTS} == REPORT_COUNTS

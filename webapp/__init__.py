@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                              "`Authorization: Bearer <token>` (`sokai tokens create EMAIL`)."},
     )
     app.config.update(overrides)
+    from webapp import paths
+
+    paths.init_app(app)  # bounded <int:> ids, before any route is added
 
     def _settings_in_force(sender: Flask, **_kwargs: Any) -> None:
         # Use cases read the settings of the app whose context they run in (read afresh on
@@ -92,16 +95,29 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(secretariat.bp)
-    from webapp import calendar, mailing, programme, registration, reports, security
+    from webapp import (
+        calendar,
+        checkin,
+        decisions,
+        mailing,
+        network,
+        programme,
+        registration,
+        reports,
+        security,
+    )
     from webapp.calendar.fast import FeedFastPath
     from webapp.registration import admin as registration_admin
 
     app.register_blueprint(mailing.bp)
+    app.register_blueprint(network.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(programme.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(registration_admin.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(decisions.bp)
+    app.register_blueprint(checkin.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
     from webapp import metrics
@@ -109,6 +125,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     metrics.init_app(app)  # /metrics, request timing and ids
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
     app.wsgi_app = FeedFastPath(app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: a NUL byte in the URL never reaches the fast path or a view.
+    app.wsgi_app = paths.RefuseNul(app.wsgi_app)  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        # Behind TLS at a proxy: the client's scheme, host and address from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

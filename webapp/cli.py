@@ -1,5 +1,5 @@
-"""The `sokai` command: web, worker, beat, run, demo, backup, restore, db upgrade, users
-create, tokens create."""
+"""The `sokai` command: web, worker, beat, run, demo, init, setup-link, backup, restore,
+retention, db upgrade, users create, tokens create."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -28,6 +29,31 @@ def _settings(**env_overrides: str) -> Settings:
     except ConfigError as exc:
         click.echo(f"sokai: configuration error: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+# `sokai demo` writes its database URL here while it runs, so that `sokai users create` and
+# `sokai tokens create` (with no DATABASE_URL) act on the data the running demo shows.
+DEMO_DATABASE_FILE = "demo-database-url"
+
+
+def _data_settings() -> Settings:
+    """Settings for commands that change data: the running demo's database when no
+    DATABASE_URL is set and a demo is running in this instance folder (saying so)."""
+    settings = _settings()
+    marker = settings.instance_path / DEMO_DATABASE_FILE
+    if "database" in settings.embedded and marker.exists():
+        url = marker.read_text().strip()
+        click.echo(f"sokai: using the running demo's database ({url}); set DATABASE_URL "
+                   "to choose another", err=True)
+        return _settings(DATABASE_URL=url)
+    return settings
+
+
+def _base_url_overrides(host: str, port: int) -> dict[str, str]:
+    """With no SOKAI_BASE_URL, links in mail, feeds and pages follow --host/--port."""
+    if os.environ.get("SOKAI_BASE_URL", "").strip():
+        return {}
+    return {"SOKAI_BASE_URL": _local_url(host, port)}
 
 
 @contextmanager
@@ -59,10 +85,20 @@ def _children(settings: Settings, host: str, port: int) -> list[tuple[str, list[
     # `sokai run` is the three commands below side by side (each execs its server).
     cli = [sys.executable, "-m", "webapp.cli"]
     return [
-        ("web", [*cli, "web", "--bind", f"{host}:{port}"]),
-        ("worker", [*cli, "worker"]),
+        ("web", [*cli, "web", "--bind", f"{host}:{port}",
+                 # Runtime files in the instance folder: two instances never share one.
+                 "--pid", str(settings.instance_path / "gunicorn.pid"),
+                 "--worker-tmp-dir", str(_runtime_dir(settings))]),
+        # The port in the node name: two instances on one host sharing a broker stay apart.
+        ("worker", [*cli, "worker", "--name", f"sokai-{port}"]),
         ("beat", [*cli, "beat"]),
     ]
+
+
+def _runtime_dir(settings: Settings) -> Path:
+    folder = settings.instance_path / "run"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
@@ -110,9 +146,37 @@ class _Child:
         return status
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _local_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+
+
+def _answers(url: str) -> dict[str, Any] | None:
+    """The /healthz JSON at this base URL, or None when nothing healthy answers."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=3) as response:
+            return dict(json.load(response))
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def _ready(host: str, port: int) -> bool:
+    """The web server answers and the worker has answered the start-up check."""
+    health = _answers(_local_url(host, port))
+    return bool(health and (health.get("worker") or {}).get("last_round_trip"))
+
+
+READY_WAIT = 90.0  # seconds: after that the notes are printed anyway
+
+
+def _serve(settings: Settings, host: str, port: int, notes: tuple[str, ...] = ()) -> None:
     """Start web, worker and beat; restart one that dies (with a growing pause); stop them
-    all on Ctrl-C or SIGTERM."""
+    all on Ctrl-C or SIGTERM. `notes` are printed once web and worker are up, after their
+    start-up banners, so that a newcomer sees them last."""
     env = _child_env(settings)
     children = [_Child(name, argv) for name, argv in _children(settings, host, port)]
     stopping = False
@@ -132,11 +196,14 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
         request_worker_check(db.session)
         db.session.commit()
-    click.echo(f"\nSokai is running on http://{host}:{port}/  (health: /healthz; "
-               "a worker round trip shows on the secretariat dashboard). Ctrl-C stops it.\n")
+    announce_by = time.monotonic() + READY_WAIT
+    announced = False
 
     while not stopping:
         now = time.monotonic()
+        if not announced and (now >= announce_by or _ready(host, port)):
+            announced = True
+            _announce(settings, host, port, notes)
         for child in children:
             status = child.exited(now)
             if status is not None:
@@ -190,15 +257,22 @@ def _exec(argv: list[str]) -> None:
               help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=int,
               help="Threads per worker process.")
-def web(bind: str, workers: int, threads: int) -> None:
+@click.option("--pid", "pid_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write gunicorn's process id here.")
+@click.option("--worker-tmp-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="gunicorn's heartbeat files (default: its own choice).")
+def web(bind: str, workers: int, threads: int, pid_file: Path | None,
+        worker_tmp_dir: Path | None) -> None:
     """The web server (gunicorn over webapp.wsgi:app). Run as many as you like behind a
     load balancer; they share nothing but the database, Redis and the instance folder."""
     settings = _settings()  # a configuration error stops here, naming the variable
     _metrics_folder(settings)
     # With LOG_FORMAT=json the app logs each request as JSON; no text access log then.
     access_log = [] if settings.log_format == "json" else ["--access-logfile", "-"]
+    extra = [*(["--pid", str(pid_file)] if pid_file else []),
+             *(["--worker-tmp-dir", str(worker_tmp_dir)] if worker_tmp_dir else [])]
     _exec(["-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads",
-           str(threads), *access_log, "webapp.wsgi:app"])
+           str(threads), *access_log, *extra, "webapp.wsgi:app"])
 
 
 @main.command()
@@ -230,14 +304,39 @@ def beat(schedule: Path | None, loglevel: str) -> None:
            "--schedule", str(state)])
 
 
+def _announce(settings: Settings, host: str, port: int, notes: tuple[str, ...]) -> None:
+    click.echo(f"\nSokai is running on {_local_url(host, port)}/  (health: /healthz; "
+               "a worker round trip shows on the secretariat dashboard). Ctrl-C stops it.")
+    if settings.base_url.rstrip("/") != _local_url(host, port) and not _answers(
+            settings.base_url):
+        click.echo(f"sokai: warning: SOKAI_BASE_URL {settings.base_url} does not answer "
+                   "/healthz: links in mail and calendars may not reach this Sokai", err=True)
+    for note in notes:
+        click.echo(note)
+    click.echo("")
+
+
+def _setup_note(settings: Settings) -> tuple[str, ...]:
+    """On an empty database: the one-time setup link (to the terminal only)."""
+    with _app_context(settings):
+        from services.network import has_network, setup_url
+        from webapp.extensions import db as database
+
+        if has_network(database.session):
+            return ()
+        return ("\nThis Sokai has no network yet. Open this one-time link to create it and "
+                f"your secretariat account:\n  {setup_url(settings)}\n(or run `sokai init`; "
+                "`sokai setup-link` prints the link again)",)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
     """Run the web server, a worker and the scheduler together (one machine)."""
-    settings = _settings()
+    settings = _settings(**_base_url_overrides(host, port))
     _upgrade(settings)
-    _serve(settings, host, port)
+    _serve(settings, host, port, _setup_note(settings))
 
 
 @main.command()
@@ -248,7 +347,7 @@ def run(host: str, port: int) -> None:
 def demo(host: str, port: int, reset: bool) -> None:
     """Like `run`, on a fresh database loaded with the Tomsk 2014 assembly."""
     base = _settings()
-    overrides: dict[str, str] = {}
+    overrides = _base_url_overrides(host, port)
     if "database" in base.embedded:
         # The demo gets a file of its own, made anew each time; real data is never touched.
         demo_db = base.instance_path / "demo.sqlite3"
@@ -262,21 +361,41 @@ def demo(host: str, port: int, reset: bool) -> None:
     password = secrets.token_urlsafe(9)
     with _app_context(settings):
         from models import Network
-        from services.demo import create_demo_accounts, load_tomsk_2014
+        from services.accounts import issue_token
+        from services.demo import DEMO_ACCOUNTS, create_demo_accounts, load_tomsk_2014
+        from services.demo_outcome import add_draft_resolution
+        from services.demo_upcoming import load_upcoming
         from webapp.extensions import db
 
         if db.session.scalar(select(Network).limit(1)) is not None:
             click.echo("sokai: the database already holds data; use --reset to wipe it "
                        "for the demo", err=True)
             raise SystemExit(2)
-        assembly = load_tomsk_2014(db.session)
+        closed = load_tomsk_2014(db.session)
+        upcoming = load_upcoming(db.session)
+        # The vote to come at the next assembly (its Jakarta letter waits for verification).
+        add_draft_resolution(db.session, upcoming)
         accounts = create_demo_accounts(db.session, password)
+        token = issue_token(db.session, DEMO_ACCOUNTS[0][0], "demo")
         db.session.commit()
-        click.echo(f"\nLoaded the demo: {assembly.title['en']} ({assembly.slug}).")
-        click.echo(f"Log in at http://{host}:{port}/login with password {password} as:")
-        for email, description in accounts:
-            click.echo(f"  {email:<40} {description}")
-    _serve(settings, host, port)
+        base_url = settings.base_url
+        lines = [
+            f"\nLoaded the demo: {upcoming.title['en']} ({upcoming.slug}), registration "
+            f"open until {upcoming.registration_deadline:%Y-%m-%d %H:%M} UTC; and "
+            f"{closed.title['en']} ({closed.slug}), held and reported on.",
+            f"Log in at {base_url}/login with password {password} as:",
+            *(f"  {email:<34} {description}" for email, description in accounts),
+            f"\nAn API token for the secretariat: {token}",
+            f"  curl -H 'Authorization: Bearer {token}' "
+            f"{base_url}/api/v1/assemblies/{upcoming.slug}/attendance",
+        ]
+    marker = settings.instance_path / DEMO_DATABASE_FILE
+    if "database" in base.embedded:
+        marker.write_text(settings.database_url)
+    try:
+        _serve(settings, host, port, tuple(lines))
+    finally:
+        marker.unlink(missing_ok=True)
 
 
 def _wipe(settings: Settings) -> None:
@@ -381,26 +500,89 @@ def users() -> None:
     """User accounts."""
 
 
+@main.command()
+@click.option("--network-code", prompt="Network code (e.g. ANMC21)")
+@click.option("--name-en", prompt="Network name in English")
+@click.option("--name-ja", default="", help="The network's name in Japanese (optional).")
+@click.option("--home-timezone", prompt="The secretariat's IANA time zone (e.g. Asia/Tokyo)")
+@click.option("--secretariat-email", prompt="Sender address (the secretariat's email)")
+@click.option("--sender-name", default="", help="Display name of the sender of mail.")
+@click.option("--admin-email", default=None,
+              help="The first secretariat account (default: the secretariat email).")
+@click.option("--password", prompt="Password of the first secretariat account",
+              hide_input=True, confirmation_prompt=True)
+def init(network_code: str, name_en: str, name_ja: str, home_timezone: str,
+         secretariat_email: str, sender_name: str, admin_email: str | None,
+         password: str) -> None:
+    """First run without a browser: create the network and the first secretariat account
+    (refused when the database holds a network already)."""
+    from models.errors import DomainError
+    from services.network import set_up
+
+    settings = _settings()
+    _upgrade(settings)
+    with _app_context(settings):
+        from webapp.extensions import db as database
+
+        try:
+            network, user = set_up(
+                database.session,
+                network={"code": network_code, "name": {"en": name_en, "ja": name_ja},
+                         "home_timezone": home_timezone,
+                         "secretariat_email": secretariat_email, "sender_name": sender_name},
+                email=admin_email or secretariat_email, password=password)
+        except DomainError as exc:
+            option = f" (--{exc.field.replace('_', '-')})" if exc.field else ""
+            click.echo(f"sokai: {exc.message}{option}", err=True)
+            raise SystemExit(2) from None
+        database.session.commit()
+        click.echo(f"created the network {network.code} and the secretariat account "
+                   f"{user.email}; start it with `sokai run`")
+
+
+@main.command("setup-link")
+def setup_link() -> None:
+    """Print the one-time setup link of this instance (while it has no network)."""
+    settings = _settings()
+    _upgrade(settings)
+    with _app_context(settings):
+        from services.network import has_network, setup_url
+        from webapp.extensions import db as database
+
+        if has_network(database.session):
+            click.echo("sokai: this instance is set up already; the setup link is dead",
+                       err=True)
+            raise SystemExit(1)
+        click.echo(setup_url(settings))
+
+
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["secretariat", "liaison", "delegate"]), required=True)
+@click.option("--role", type=click.Choice(["secretariat", "liaison", "delegate", "staff"]),
+              required=True)
 @click.option("--city", "city_code", help="Member city code, for a liaison.")
+@click.option("--assembly", "assemblies", multiple=True,
+              help="Assembly slug a door-staff account checks in for (repeatable).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default="")
-def users_create(email: str, role: str, city_code: str | None, password: str,
-                 display_name: str) -> None:
+def users_create(email: str, role: str, city_code: str | None, assemblies: tuple[str, ...],
+                 password: str, display_name: str) -> None:
     """Create a user who can log in."""
     from models.errors import DomainError
     from services.accounts import create_user
+    from services.checkin.staff import assign_staff
 
-    settings = _settings()
+    settings = _data_settings()
     with _app_context(settings):
         from webapp.extensions import db as database
 
         try:
             user = create_user(database.session, email, role, password, city_code, display_name)
+            for slug in assemblies:
+                assign_staff(database.session, user, slug)
         except DomainError as exc:
-            option = {"city": " (--city CODE)", "password": " (--password)"}.get(
+            option = {"city": " (--city CODE)", "password": " (--password)",
+                      "assembly": " (--assembly SLUG)"}.get(
                 exc.field or "", "")
             click.echo(f"sokai: {exc.message}{option}", err=True)
             raise SystemExit(2) from None
@@ -421,7 +603,7 @@ def tokens_create(email: str, label: str) -> None:
     from models.errors import DomainError
     from services.accounts import issue_token
 
-    settings = _settings()
+    settings = _data_settings()
     with _app_context(settings):
         from webapp.extensions import db as database
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from models.db import db
 from models.errors import DomainError
@@ -32,12 +34,26 @@ def error_body(status: int, message: str, fields: dict[str, Any] | None = None,
                       "fields": fields or {}}}
 
 
-def _flatten_validation(detail: dict[str, Any]) -> dict[str, Any]:
-    # APIFlask reports {"json": {"field": ["msg"]}}; clients want {"field": ["msg"]}.
-    fields: dict[str, Any] = {}
+def _flatten_validation(detail: dict[str, Any]) -> dict[str, list[str]]:
+    # APIFlask reports {"json": {"field": ["msg"]}}; clients want {"field": ["msg"]}, and a
+    # nested field's messages under its dotted name ({"title.en": ["msg"]}).
+    fields: dict[str, list[str]] = {}
     for location in ("json", "query", "form", "files", "path", "headers", "cookies"):
-        fields.update(detail.get(location) or {})
+        _flatten_into(fields, "", detail.get(location) or {})
     return fields
+
+
+def _flatten_into(fields: dict[str, list[str]], prefix: str, messages: Any) -> None:
+    if isinstance(messages, dict):
+        for name, inner in messages.items():
+            _flatten_into(fields, f"{prefix}.{name}" if prefix else str(name), inner)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        fields.setdefault(prefix or "_schema", []).extend(messages)
+    elif isinstance(messages, list):
+        for index, inner in enumerate(messages):
+            _flatten_into(fields, f"{prefix}.{index}", inner)
+    else:
+        fields.setdefault(prefix or "_schema", []).append(str(messages))
 
 
 def is_api_request() -> bool:
@@ -63,11 +79,27 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=error.status, reason=error.message,
                                refused=True), error.status
 
+    @app.errorhandler(DataError)
+    def data_error(_exc: DataError) -> Any:
+        # The database refused a value the boundary let through (an integer or a date out of
+        # its range): the request was wrong, not the server.
+        db.session.rollback()
+        message = _("A value is out of the range this field can hold.")
+        if is_api_request():
+            return error_body(422, message), 422
+        return render_template("error.html", status=422, reason=message, refused=True), 422
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        # A failed flush leaves the session unusable; the page below reads the user (the
+        # locale selector) and must not fail in turn.
+        db.session.rollback()
         status = exc.code or 500
+        # A 405 says which methods the address takes (RFC 9110), on pages and API alike.
+        headers = ({"Allow": ", ".join(sorted(exc.valid_methods or []))}
+                   if isinstance(exc, MethodNotAllowed) else {})
         if is_api_request():
-            return error_body(status, exc.description or exc.name), status
+            return error_body(status, exc.description or exc.name), status, headers
         if isinstance(exc, CSRFError):
             return render_template("error.html", status=400, reason="csrf"), 400
-        return render_template("error.html", status=status, reason=exc.name), status
+        return render_template("error.html", status=status, reason=exc.name), status, headers

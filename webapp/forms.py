@@ -9,9 +9,39 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import flash
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import Length
 
 from models.db import db
 from models.errors import DomainError
+from models.text import TextError, clean_text
+from services.text import text_message
+
+
+class Form(FlaskForm):
+    """Every page's form: each text field follows the rule of models.text (one line unless a
+    textarea, NFC, trimmed, at most its Length) before the field's own validators run, so a
+    CR/LF or a control character in a name is an error next to that field."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        refused: dict[str, str] = {}
+        for field in self:
+            if (not isinstance(field, StringField | TextAreaField)
+                    or isinstance(field, PasswordField | HiddenField)
+                    or not isinstance(field.data, str)):
+                continue
+            limit = next((v.max for v in field.validators
+                          if isinstance(v, Length) and v.max >= 0), None)
+            try:
+                field.data = clean_text(field.data, max_length=limit,
+                                        multiline=isinstance(field, TextAreaField))
+            except TextError as error:
+                refused[field.name] = text_message(error)
+        valid = super().validate(extra_validators)
+        for name, message in refused.items():
+            self[name].errors = [*self[name].errors, message]
+        return valid and not refused
 
 
 def form_field(form: Any, name: str) -> Any:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from models import localized
 from models.languages import DEFAULT_LANGUAGE, REGISTRY
 from services import i18n
+from services.attendance import quorum_label
 from services.i18n import show_date, show_instant, show_time, utc_offset
 
 __all__ = ["current_language", "select_locale", "show_date", "show_instant", "show_time",
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         instant=show_instant, clock=show_time, day=show_date, offset=utc_offset,
         tr=lambda value: localized(value, current_language()),
+        quorum=quorum_label,  # the rule in words, shared with the report and decisions
     )
 
     @app.before_request

@@ -144,3 +144,16 @@ def new_link(session: Session, delegate: Delegate) -> str:
     secret = issue_token(session, delegate)
     request_rebuild(session, delegate.assembly_id)
     return secret
+
+
+def issue_all_links(session: Session, assembly_id: int, base_url: str
+                    ) -> list[tuple[Delegate, str]]:
+    """Every delegate of the assembly with their working private page link, issuing one for
+    each delegate who has none (a revoked link stays revoked: that delegate is left out).
+    One click for the secretariat instead of one per delegate."""
+    delegates = list(session.scalars(select(Delegate).where(
+        Delegate.assembly_id == assembly_id).order_by(Delegate.delegation_id, Delegate.id)))
+    secrets = current_secrets(session, [d.id for d in delegates])
+    request_rebuild(session, assembly_id)
+    base = base_url.rstrip("/")
+    return [(d, base + personal_page_path(secrets[d.id])) for d in delegates if d.id in secrets]

@@ -21,14 +21,14 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import encoders
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate
+from email.utils import format_datetime, formataddr
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -36,9 +36,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import Settings, current_settings
-from models import MailStatus, OutboxMessage, utcnow
+from models import MailStatus, Network, OutboxMessage, utcnow
 from models.base import affected
 from services.background import DELIVER_MAIL, DELIVER_MAIL_BATCH, dispatch, enqueue_after_commit
+from services.mail.html import render_mail_html, text_to_html
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,13 @@ def build_email(message: OutboxMessage, sender: str) -> Message:
     Built with the compat32 MIME classes: several times cheaper than Message's header
     registry, which matters when a batch of reminders goes out."""
     body: Message = MIMEText(message.text_body, "plain", "utf-8")
-    if message.html_body:
-        alternative = MIMEMultipart("alternative")
-        alternative.attach(body)
-        alternative.attach(MIMEText(message.html_body, "html", "utf-8"))
-        body = alternative
+    # Every message is text and HTML: a row written as text alone gets the common layout.
+    html = message.html_body or render_mail_html(
+        subject=message.subject, body=text_to_html(message.text_body), lang=message.language)
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(body)
+    alternative.attach(MIMEText(html, "html", "utf-8"))
+    body = alternative
     if message.attachments:
         mixed = MIMEMultipart("mixed")
         mixed.attach(body)
@@ -102,7 +105,8 @@ def build_email(message: OutboxMessage, sender: str) -> Message:
     body["Subject"] = Header(message.subject, "utf-8").encode()
     # Set once when the row was written: a resend carries the same one.
     body["Message-ID"] = message.message_id
-    body["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
+    # A real offset (+0000), not RFC 5322's "-0000" (time zone unknown).
+    body["Date"] = format_datetime(message.created_at.astimezone(UTC))
     body["Content-Language"] = message.language
     return body
 
@@ -341,9 +345,18 @@ def resend(session: Session, message_id: int) -> bool:
     return bool(changed)
 
 
-def mail_sender(settings: Settings) -> str:
+def mail_sender(settings: Settings, session: Session | None = None) -> str:
+    """The From: MAIL_FROM when set (the operator's choice wins: deliverability), else the
+    network's sender (set up by the secretariat), else Sokai at the public host."""
+    if settings.mail_from:
+        return settings.mail_from
+    network = (session.scalar(select(Network).order_by(Network.id))
+               if session is not None else None)
+    if network is not None and network.secretariat_email:
+        name = network.sender_name or network.name.get("en", network.code)
+        return formataddr((name, network.secretariat_email), charset="utf-8")
     host = urlsplit(settings.base_url).hostname
-    return settings.mail_from or f"Sokai <sokai@{host}>"
+    return f"Sokai <sokai@{host}>"
 
 
 def run_batch(session: Session, ids: list[int]) -> BatchResult:
@@ -351,7 +364,7 @@ def run_batch(session: Session, ids: list[int]) -> BatchResult:
     are the sweep's (no far-off ETA tasks)."""
     settings = current_settings()
     policy = DeliveryPolicy.from_settings(settings)
-    result = deliver_batch(session, ids, settings, mail_sender(settings), policy)
+    result = deliver_batch(session, ids, settings, mail_sender(settings, session), policy)
     if result.retry_in is not None and result.retry_in < policy.resend_after:
         dispatch(DELIVER_MAIL_BATCH, ids, countdown=result.retry_in.total_seconds())
     return result

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from config import current_settings
 from models import OutboxMessage
-from models.mail import new_message_id
+from models.mail import MailStatus, new_message_id
+from models.text import REFUSED_IN_LINE
 from services.background import DELIVER_MAIL, DELIVER_MAIL_BATCH, enqueue_after_commit
 
 
 class HeaderInjectionError(ValueError):
-    """A header value (address, name, subject) contains CR or LF."""
+    """A header value (address, name, subject) contains CR, LF or another control
+    character."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,15 @@ class Attachment:
 def _header(name: str, value: str) -> str:
     if "\r" in value or "\n" in value:
         raise HeaderInjectionError(f"{name} may not contain a line break")
+    if REFUSED_IN_LINE.search(value):
+        raise HeaderInjectionError(f"{name} may not contain a control character")
     return value
+
+
+def one_line(value: str) -> str:
+    """A header made of stored text that may predate the text rule: what a header cannot
+    carry becomes a space."""
+    return " ".join(REFUSED_IN_LINE.sub(" ", value).split())
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,27 @@ class Draft:
     assembly_id: int | None = None
     attachments: tuple[Attachment, ...] = ()
     message_id: str | None = None  # chosen by the caller when it must record it elsewhere
+    # Not sendable: the row is kept as failed with this reason (the mail log shows it).
+    error: str = ""
+
+
+def checked_draft(draft: Draft) -> Draft:
+    """The draft, once its headers are known to be sendable (HeaderInjectionError if not): a
+    caller building many messages checks each, so one bad recipient does not stop the rest."""
+    _header("recipient address", draft.to_address.strip())
+    _header("recipient name", draft.to_name.strip())
+    _header("subject", draft.subject.strip())
+    _attachments(draft.attachments)
+    return draft
+
+
+def failed_draft(*, kind: str, to_address: str, subject: str, error: str, to_name: str = "",
+                 language: str = "en", assembly_id: int | None = None,
+                 message_id: str | None = None) -> Draft:
+    """A message that could not be built, recorded as failed with the reason."""
+    return Draft(kind=kind, to_address=one_line(to_address), to_name=one_line(to_name)[:200],
+                 subject=one_line(subject)[:400], text_body="", language=language,
+                 assembly_id=assembly_id, message_id=message_id, error=error[:2000])
 
 
 def _attachments(attachments: Iterable[Attachment]) -> list[dict[str, str]]:
@@ -65,14 +96,18 @@ def queue_messages(session: Session, drafts: Iterable[Draft]) -> list[int]:
              "to_name": _header("recipient name", d.to_name.strip()),
              "subject": _header("subject", d.subject.strip()),
              "text_body": d.text_body, "html_body": d.html_body,
-             "attachments": _attachments(d.attachments)} for d in drafts]
+             "attachments": _attachments(d.attachments),
+             **({"status": MailStatus.FAILED, "last_error": d.error} if d.error else {})}
+            for d in drafts]
+    failed = {row["message_id"] for row in rows if "last_error" in row}
+    rows = [{"status": MailStatus.PENDING, "last_error": "", **row} for row in rows]
     if not rows:
         return []
     # A plain executemany (one statement prepared once), then the ids by Message-ID: much
     # cheaper than a multi-row INSERT … RETURNING for thousands of reminder rows.
     session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
     ids: list[int] = []
-    message_ids = [row["message_id"] for row in rows]
+    message_ids = [row["message_id"] for row in rows if row["message_id"] not in failed]
     for start in range(0, len(message_ids), 1000):
         ids.extend(session.scalars(select(OutboxMessage.id).where(
             OutboxMessage.message_id.in_(message_ids[start:start + 1000]))))

@@ -18,10 +18,12 @@ from models import (
 )
 from models.errors import DomainError
 from models.languages import LANGUAGES
+from models.text import BODY_MAX, SUBJECT_MAX
 from services.i18n import _
 from services.reminders.audience import sample_recipient
 from services.reminders.messages import RenderedReminder, check_templates, render
 from services.reminders.timing import invalid, parse_offset
+from services.text import checked_localized
 
 
 def _check_item(session: Session, assembly: Assembly, anchor: ReminderAnchor,
@@ -86,8 +88,9 @@ def _apply(session: Session, reminder: Reminder, *, anchor: Any, offset: str, au
                                                          ReminderStatus.PAUSED):
         raise invalid(_("A reminder can be made active or paused."), "status")
     delta = parse_offset(offset)
-    subject = {k: v for k, v in subject.items() if k in LANGUAGES}
-    body = {k: v for k, v in body.items() if k in LANGUAGES}
+    # A subject is one line (it becomes a mail header); a body keeps its lines.
+    subject = checked_localized("subject", subject, max_length=SUBJECT_MAX)
+    body = checked_localized("body", body, max_length=BODY_MAX, multiline=True)
     check_templates(subject, body)
     reminder.item = _check_item(session, reminder.assembly, anchor, audience, item_id)
     reminder.anchor, reminder.audience, reminder.status = anchor, audience, status

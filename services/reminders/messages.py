@@ -35,6 +35,14 @@ TEMPLATE_VARIABLES = (
 
 
 @lru_cache(maxsize=256)
+def compile_texts(reminder: Reminder) -> None:
+    """Raise if a text of the reminder does not compile: the reminder's own fault (the sweep
+    marks it failed), not one recipient's."""
+    for texts in (reminder.subject, reminder.body):
+        for source in texts.values():
+            _template(source, strict=False)
+
+
 def _template(source: str, strict: bool) -> Template:
     # Compiling is the costly part of rendering: once per text, not once per recipient.
     return (_strict if strict else _lenient).from_string(source)

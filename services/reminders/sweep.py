@@ -6,6 +6,7 @@ twice. A reminder whose moment passed more than GRACE ago is skipped, not sent l
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -16,14 +17,22 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Assembly, AssemblyStatus, Reminder, ReminderDelivery, ReminderStatus, utcnow
+from models.base import localized
 from models.mail import new_message_id
 from services.audit import SYSTEM, record
 from services.calendar.tokens import current_secrets
 from services.i18n import in_language
-from services.mail.outbox import Draft, queue_messages
+from services.mail.outbox import Draft, checked_draft, failed_draft, queue_messages
 from services.reminders.audience import recipients
-from services.reminders.messages import feed_url, render_in_language, uses_feed_link
+from services.reminders.messages import (
+    compile_texts,
+    feed_url,
+    render_in_language,
+    uses_feed_link,
+)
 from services.reminders.timing import GRACE, anchor_instant, due_at
+
+log = logging.getLogger(__name__)
 
 
 def _insert_deliveries(session: Session, reminder_id: int,
@@ -48,6 +57,7 @@ def _insert_deliveries(session: Session, reminder_id: int,
 
 def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datetime) -> int:
     """Turn a due reminder into deliveries and outbox rows (in the caller's transaction)."""
+    compile_texts(reminder)  # a broken template fails the reminder, before any delivery row
     people = recipients(session, reminder)
     inserted = _insert_deliveries(session, reminder.id, [
         {"reminder_id": reminder.id, "to_address": p.address,
@@ -64,14 +74,26 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
             for person in people:
                 if person.language != lang or person.address not in inserted:
                     continue  # another sweep got there first
-                message = render_in_language(
-                    session, reminder, person, settings, anchor, strict=False,
-                    feed=feed_url(settings, secrets.get(person.delegate_id or 0)))
-                drafts.append(Draft(
-                    kind="reminder", to_address=person.address, to_name=person.name,
-                    subject=message.subject, text_body=message.text, html_body=message.html,
-                    language=person.language, assembly_id=reminder.assembly_id,
-                    attachments=message.attachments, message_id=inserted[person.address]))
+                try:
+                    message = render_in_language(
+                        session, reminder, person, settings, anchor, strict=False,
+                        feed=feed_url(settings, secrets.get(person.delegate_id or 0)))
+                    draft = checked_draft(Draft(
+                        kind="reminder", to_address=person.address, to_name=person.name,
+                        subject=message.subject, text_body=message.text,
+                        html_body=message.html, language=person.language,
+                        assembly_id=reminder.assembly_id, attachments=message.attachments,
+                        message_id=inserted[person.address]))
+                except Exception as exc:  # one recipient's message: the others still go
+                    log.warning("reminder %s: no message for %s: %s", reminder.id,
+                                person.address, exc)
+                    draft = failed_draft(
+                        kind="reminder", to_address=person.address, to_name=person.name,
+                        subject=localized(reminder.subject, person.language),
+                        language=person.language, assembly_id=reminder.assembly_id,
+                        message_id=inserted[person.address],
+                        error=f"the message could not be built: {type(exc).__name__}: {exc}")
+                drafts.append(draft)
     queue_messages(session, drafts)
     if drafts:
         record(session, "reminder.triggered", f"reminder:{reminder.id}",
@@ -91,23 +113,44 @@ def send_due_reminders(session: Session, settings: Settings, now: datetime | Non
     """Queue every reminder now due, once per recipient; skip those too late. Commits."""
     now = now or utcnow()
     queued = 0
-    reminders = session.scalars(select(Reminder).join(Assembly).where(
+    reminder_ids = session.scalars(select(Reminder.id).join(Assembly).where(
         Reminder.status == ReminderStatus.ACTIVE, Assembly.status == AssemblyStatus.OPEN)
         .order_by(Reminder.id)).all()
-    for reminder in reminders:
-        due = due_at(session, reminder)
-        if due is None or due > now:
-            continue
-        if now - due > grace:
-            session.execute(update(Reminder).where(
-                Reminder.id == reminder.id, Reminder.status == ReminderStatus.ACTIVE).values(
-                status=ReminderStatus.SKIPPED,
-                note=f"due {due:%Y-%m-%d %H:%M} UTC; not sent late (more than {grace} past)")
-                .execution_options(synchronize_session=False))
-            continue
-        queued += fan_out(session, reminder, settings, now)
     session.commit()
+    # One transaction per reminder: a reminder that cannot be sent is marked failed with the
+    # reason and the sweep goes on; it never rolls back the others' messages.
+    for reminder_id in reminder_ids:
+        try:
+            queued += _sweep_one(session, reminder_id, settings, now, grace)
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            log.exception("reminder %s could not be sent", reminder_id)
+            session.execute(update(Reminder).where(
+                Reminder.id == reminder_id, Reminder.status == ReminderStatus.ACTIVE).values(
+                status=ReminderStatus.FAILED,
+                note=f"not sent: {type(exc).__name__}: {exc}"[:400])
+                .execution_options(synchronize_session=False))
+            session.commit()
     return queued
+
+
+def _sweep_one(session: Session, reminder_id: int, settings: Settings, now: datetime,
+               grace: timedelta) -> int:
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None or reminder.status is not ReminderStatus.ACTIVE:
+        return 0
+    due = due_at(session, reminder)
+    if due is None or due > now:
+        return 0
+    if now - due > grace:
+        session.execute(update(Reminder).where(
+            Reminder.id == reminder.id, Reminder.status == ReminderStatus.ACTIVE).values(
+            status=ReminderStatus.SKIPPED,
+            note=f"due {due:%Y-%m-%d %H:%M} UTC; not sent late (more than {grace} past)")
+            .execution_options(synchronize_session=False))
+        return 0
+    return fan_out(session, reminder, settings, now)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ import logging
 import os
 import shutil
 import socket
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -28,9 +29,17 @@ from models.base import affected
 from models.languages import language_or_default
 from services.background import RENDER_SUMMARY, dispatch
 from services.i18n import _, in_language
-from services.mail.outbox import queue_message
+from services.mail.outbox import one_line, queue_message
 from services.summaries.files import write_csv, write_pdf, write_xlsx
-from services.summaries.jobs import claim, report_progress, requeue_stuck, still_ours
+from services.summaries.jobs import (
+    HEARTBEAT_EVERY,
+    TAKEOVER,
+    claim,
+    heartbeat,
+    report_progress,
+    requeue_stuck,
+    still_ours,
+)
 from services.summaries.report import build_report, generated_stamp, participant_rows
 
 log = logging.getLogger(__name__)
@@ -60,12 +69,16 @@ def render_report(session: Session, job_id: int, settings: Settings,
     """Build the job's files; returns the job's status afterwards."""
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     attempt = claim(session, job_id, worker)
+    if attempt is None:
+        attempt = _take_over_if_silent(session, job_id, worker)
     job = session.get(SummaryJob, job_id)
     if job is None:
         return "missing"
     if attempt is None:
         return job.status.value
     progress_session = Session(session.get_bind())
+    beating = Heartbeat(Session(session.get_bind()), job_id, attempt)
+    beating.start()
     try:
         files = _build(session, progress_session, job, attempt, settings)
     except JobTakenAway:
@@ -81,8 +94,64 @@ def render_report(session: Session, job_id: int, settings: Settings,
         session.commit()
         return SummaryStatus.FAILED.value
     finally:
+        beating.stop()
         progress_session.close()
     return _finish(session, job, attempt, files, settings)
+
+
+class Heartbeat(threading.Thread):
+    """Writes the job's heartbeat every HEARTBEAT_EVERY seconds while the build runs (a long
+    stage writes no progress for a while): a redelivered message can then tell a dead worker
+    (no beat for TAKEOVER) from a busy one."""
+
+    def __init__(self, session: Session, job_id: int, attempt: int) -> None:
+        super().__init__(name=f"summary-{job_id}-heartbeat", daemon=True)
+        self.session, self.job_id, self.attempt = session, job_id, attempt
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(HEARTBEAT_EVERY):
+                try:
+                    if not heartbeat(self.session, self.job_id, self.attempt):
+                        return  # taken over: the build notices at its next progress
+                except Exception:  # a busy database: the next beat tries again
+                    self.session.rollback()
+                    log.warning("summary %s: heartbeat not written", self.job_id,
+                                exc_info=True)
+        finally:
+            self.session.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+def _take_over_if_silent(session: Session, job_id: int, worker: str) -> int | None:
+    """A message for a running job: a duplicate while its worker lives, or the redelivery
+    after its worker was killed (Celery sends it again at once, before the heartbeat is old).
+    Watch the heartbeat for as long as a live worker needs to beat again: if it moves, the
+    job is in good hands; if it stays still, take the job over."""
+    def beat() -> Any:
+        session.expire_all()
+        row = session.execute(select(SummaryJob.status, SummaryJob.heartbeat_at)
+                              .where(SummaryJob.id == job_id)).one_or_none()
+        session.commit()
+        return row
+
+    first = beat()
+    if first is None or first[0] is not SummaryStatus.RUNNING:
+        return None
+    deadline = time.monotonic() + TAKEOVER.total_seconds() + 2 * HEARTBEAT_EVERY
+    while time.monotonic() < deadline:
+        time.sleep(HEARTBEAT_EVERY / 2)
+        if beat() != first:
+            return None  # it beat (or finished): a live worker has it
+        attempt = claim(session, job_id, worker)
+        if attempt is not None:
+            log.warning("summary %s: took over from a silent worker", job_id)
+            return attempt
+    return None
 
 
 def _build(session: Session, progress_session: Session, job: SummaryJob, attempt: int,
@@ -159,7 +228,11 @@ def _finish(session: Session, job: SummaryJob, attempt: int, files: list[dict[st
         return "taken_away"
     requester = session.get(User, job.requested_by_id) if job.requested_by_id else None
     if requester is not None:
-        _queue_done_mail(session, job, requester, files, settings)
+        try:  # the files are built: a mail that cannot be written never keeps the job open
+            with session.begin_nested():
+                _queue_done_mail(session, job, requester, files, settings)
+        except Exception:
+            log.exception("summary %s: the 'ready' mail could not be queued", job.id)
     session.commit()
     return SummaryStatus.DONE.value
 
@@ -172,7 +245,7 @@ def _queue_done_mail(session: Session, job: SummaryJob, user: User,
     base = settings.base_url
     history = f"{base}/secretariat/assemblies/{assembly.slug}/summaries"
     with in_language(language):
-        title = assembly.display_title(language)
+        title = one_line(assembly.display_title(language))  # a subject is one clean line
         subject = _("Summary ready: %(title)s", title=title)
         links = "\n".join(f"  {entry['format'].upper()}: "
                           f"{base}/secretariat/summaries/{job.id}/download/{entry['format']}"

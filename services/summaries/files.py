@@ -13,7 +13,12 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from services.i18n import _
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from models.languages import language
+from models.text import strip_unstorable
+from services.decisions.record import DecisionLine
+from services.i18n import _, show_date
 from services.summaries.report import PersonLine, Report
 
 Tick = Callable[[int], None]
@@ -24,9 +29,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> str:
-    """A cell as text; a leading = + - @ tab or CR gets a single quote so Excel shows it as
-    text instead of running it."""
-    text = "" if value is None else str(value)
+    """A cell as text: the characters a spreadsheet cannot hold (openpyxl's
+    ILLEGAL_CHARACTERS_RE, XML 1.0) dropped — a bad cell never fails a job —, and a leading
+    = + - @ tab or CR gets a single quote so Excel shows it as text instead of running it."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", strip_unstorable("" if value is None else str(value)))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -67,6 +73,20 @@ def write_csv(report: Report, participants: Iterable[PersonLine], path: Path,
         for person in _ticking(participants, tick):
             put(_("Participant"), person.city_code, person.city, "", "", "", person.role,
                 person.name, person.name_local, person.title)
+        # 会議結果: the minutes, then each decision with its signatories.
+        for minutes in report.minutes:
+            put(_("Minutes"), "", "", minutes.item, "", "", "", minutes.day.isoformat(), "",
+                minutes.summary)
+            for point in minutes.points:
+                put(_("Minutes"), "", point.cities, minutes.item, "", "", point.kind,
+                    point.title, "", point.text)
+        for decision in report.decisions:
+            put(_("Decision"), "", decision.place, decision.result, "", "", decision.kind,
+                decision.title, decision.day.isoformat() if decision.day else "",
+                "\n\n".join(text for _lang, text in decision.texts))
+            for signer in decision.signatories:
+                put(_("Signatory"), "", signer.city, decision.title, "", "", "", signer.name,
+                    signer.name_local, signer.title)
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -97,7 +117,7 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
     def header(ws: Any, *names: str) -> None:
         cells = []
         for name in names:
-            cell = WriteOnlyCell(ws, value=name)
+            cell = WriteOnlyCell(ws, value=neutralise(name))  # a title may start with "="
             cell.font = bold
             cells.append(cell)
         ws.append(cells)
@@ -151,6 +171,29 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
                 else "")
         if event.total is not None:
             row(ws, event.kind, event.title, _("Total"), "", event.total)
+
+    ws = sheet("Results", [12, 40, 18, 40, 80])
+    header(ws, _("Results of the meeting"))
+    header(ws, _("Date"), _("Item"), _("Kind"), _("City"), _("Minutes"))
+    for minutes in report.minutes:
+        row(ws, minutes.day.isoformat(), minutes.item, "", "", minutes.summary)
+        for speaker in minutes.speakers:
+            row(ws, "", minutes.item, _("Speaker"), speaker.city,
+                f"{speaker.name} ({speaker.title})" if speaker.title else speaker.name)
+        for point in minutes.points:
+            row(ws, "", minutes.item, point.kind, point.cities,
+                "\n".join(filter(None, [point.title, point.text])))
+    for decision in report.decisions:
+        ws.append([])
+        header(ws, decision.title)
+        row(ws, _("Kind"), decision.kind)
+        row(ws, _("Date"), decision.day.isoformat() if decision.day else "")
+        row(ws, _("Result"), decision.result)
+        row(ws, _("Attendance"), decision.attendance)
+        for lang, text in decision.texts:
+            row(ws, language(lang).name, text)
+        for signer in decision.signatories:
+            row(ws, _("Signatory"), signer.city, signer.name, signer.name_local, signer.title)
     book.save(path)
 
 
@@ -251,6 +294,7 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
             if event.total is not None:
                 rows.append(([_("Total"), "", str(event.total)], lang))
             yield table([_("City"), _("Contribution"), _("Count")], rows)
+        yield from outcome()
         yield PageBreak()
         yield heading(_("Participants by city and role"))
         people = ((([p.city, p.role, p.name, p.name_local, p.title], p.lang or lang))
@@ -258,6 +302,50 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
         sample = list(islice(people, PDF_SAMPLE_ROWS))
         yield table([_("City"), _("Role"), _("Name"), _("Name (local script)"), _("Title")],
                     chain(sample, people), sample=[cells for cells, _lang in sample])
+
+    def outcome() -> Iterator[Any]:
+        """会議結果 as the seed prints it: per day, each item's summary, speakers and points;
+        then each decision (the declaration) with its texts and signatories."""
+        if not report.minutes and not report.decisions:
+            return
+        yield heading(_("Results of the meeting"))
+        day = None
+        for number, minutes in enumerate(report.minutes, 1):
+            if minutes.day != day:
+                day = minutes.day
+                yield TextBlock(show_date(day, "full"), 10, lang, bold=True, space_after=2)
+            yield TextBlock(f"{number} {minutes.item}", 9.5, lang, bold=True, space_after=2)
+            if minutes.summary:
+                yield text(minutes.summary)
+            if minutes.speakers:
+                yield text(_("Speakers") + ": " + "; ".join(
+                    f"{s.shown or s.name} ({s.city}{', ' + s.title if s.title else ''})"
+                    for s in minutes.speakers), 8)
+            for index, point in enumerate(minutes.points, 1):
+                yield text(f"({index}) {point.title}" + (f" ({point.note})" if point.note
+                                                          else ""))
+                if point.text:
+                    yield text(point.text, 8.5)
+        for decision in report.decisions:
+            yield from declaration(decision)
+
+    def declaration(decision: DecisionLine) -> Iterator[Any]:
+        yield heading(decision.title)
+        yield text(" · ".join(filter(None, [decision.kind, show_date(decision.day, "long"),
+                                             decision.place])), 8)
+        yield text(_("Result") + ": " + decision.result)
+        yield text(_("Attendance") + ": " + decision.attendance, 8)
+        for text_lang, body in decision.texts:
+            if len(decision.texts) > 1:
+                yield TextBlock(language(text_lang).name, 8, lang, bold=True, space_after=1)
+            for paragraph in body.split("\n"):
+                yield TextBlock(paragraph, 9, text_lang, space_after=2)
+        if decision.signatories:
+            yield text(_("Signed at %(place)s on %(date)s by:", place=decision.place,
+                         date=show_date(decision.day, "long")))
+            yield table([_("City"), _("Name"), _("Name (local script)"), _("Title")],
+                        [([s.city, s.name, s.name_local, s.title], lang)
+                         for s in decision.signatories])
 
     def footer(canvas: Any, doc: Any) -> None:
         lines = wrap(f"{report.title} · {doc.page}", lang, 150 * mm, 7)

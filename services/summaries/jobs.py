@@ -32,8 +32,14 @@ from services.background import RENDER_SUMMARY, enqueue_after_commit
 from services.i18n import _
 from services.summaries.report import data_version
 
-# A running job whose worker has not written a heartbeat for this long is taken to be dead.
-STALE_HEARTBEAT = timedelta(minutes=5)
+# A building worker writes a heartbeat this often (seconds), from a thread of its own.
+HEARTBEAT_EVERY = 2.0
+# A redelivered message takes over a running job whose heartbeat is this old: its worker died
+# (SIGKILL, OOM) and Celery sent the message again (acks late, rejected on worker loss).
+TAKEOVER = timedelta(seconds=8)
+# The sweep puts back in the queue a running job whose heartbeat is this old (no message came
+# back for it).
+STALE_HEARTBEAT = timedelta(minutes=1)
 # A queued job nobody picked up for this long lost its broker message.
 LOST_MESSAGE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
@@ -126,12 +132,17 @@ def summary_history(session: Session, assembly: Assembly, limit: int = 50) -> li
 
 
 def claim(session: Session, job_id: int, worker: str) -> int | None:
-    """Take a queued job for this worker; returns the attempt number that is now ours, or
-    None when another worker has it or it is finished. Commits."""
+    """Take a queued job for this worker, or a running one whose worker stopped beating (a
+    redelivered message after a crash: taken over at once, not after the sweep's wait);
+    returns the attempt number that is now ours, or None when another live worker has it or
+    it is finished. One conditional UPDATE: of two claims at once, one wins. Commits."""
     now = utcnow()
+    silent = ((SummaryJob.status == SummaryStatus.RUNNING)
+              & (SummaryJob.heartbeat_at < now - TAKEOVER)
+              & (SummaryJob.attempts < MAX_ATTEMPTS))
     claimed = affected(session.execute(
         update(SummaryJob)
-        .where(SummaryJob.id == job_id, SummaryJob.status == SummaryStatus.QUEUED)
+        .where(SummaryJob.id == job_id, (SummaryJob.status == SummaryStatus.QUEUED) | silent)
         .values(status=SummaryStatus.RUNNING, attempts=SummaryJob.attempts + 1, worker=worker,
                 started_at=now, heartbeat_at=now, stage="starting", progress=1, error="")
     ))
@@ -153,6 +164,14 @@ def report_progress(session: Session, job_id: int, attempt: int, stage: str,
     done = affected(session.execute(update(SummaryJob).where(still_ours(job_id, attempt))
                            .values(stage=stage, progress=max(1, min(99, percent)),
                                    heartbeat_at=utcnow())))
+    session.commit()
+    return bool(done)
+
+
+def heartbeat(session: Session, job_id: int, attempt: int) -> bool:
+    """Only the heartbeat (the beating thread); False when the job is no longer ours."""
+    done = affected(session.execute(update(SummaryJob).where(still_ours(job_id, attempt))
+                                    .values(heartbeat_at=utcnow())))
     session.commit()
     return bool(done)
 

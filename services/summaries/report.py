@@ -20,21 +20,37 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import (
     Assembly,
+    Decision,
     Delegate,
     DelegateRole,
     Delegation,
     DelegationStatus,
     ItemStatus,
     MemberCity,
+    Minutes,
     ProgrammeItem,
     ProxyLetter,
     SideEvent,
     SideEventContribution,
+    Signatory,
+    Vote,
     localized,
 )
 from models.delegation import COUNTED_STATUSES
 from models.names import latin_name
-from services.attendance import Attendance, CityAttendance, Presence, compute_attendance
+from services.attendance import (
+    Attendance,
+    CityAttendance,
+    Presence,
+    compute_attendance,
+    quorum_label,
+)
+from services.decisions.record import (
+    DecisionLine,
+    MinutesLine,
+    minutes_lines,
+    published_decisions,
+)
 from services.i18n import _
 
 # The order a delegation is shown in: the representative first (DelegateRole's order).
@@ -64,6 +80,11 @@ def data_version(session: Session, assembly: Assembly) -> str:
           SideEventContribution.side_event_id.in_(
               select(SideEvent.id).where(SideEvent.assembly_id == assembly.id)),
           changed=SideEventContribution.updated_at)
+    decisions = select(Decision.id).where(Decision.assembly_id == assembly.id)
+    stamp(Decision, Decision.assembly_id == assembly.id, changed=Decision.updated_at)
+    stamp(Vote, Vote.decision_id.in_(decisions), changed=Vote.cast_at)
+    stamp(Signatory, Signatory.decision_id.in_(decisions), changed=Signatory.signed_at)
+    stamp(Minutes, Minutes.assembly_id == assembly.id, changed=Minutes.updated_at)
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
@@ -137,6 +158,8 @@ class Report:
     programme: list[ProgrammeLine]
     proxies: list[ProxyLine]
     side_events: list[SideEventLine]
+    minutes: list[MinutesLine]  # 会議結果
+    decisions: list[DecisionLine]  # adopted or rejected, e.g. the declaration (別紙1)
 
     @property
     def total(self) -> int:
@@ -154,11 +177,6 @@ class Report:
     @property
     def participant_count(self) -> int:
         return self.attendance.participants
-
-
-def quorum_label(rule: str) -> str:
-    return {"none": _("no quorum"), "half": _("at least half"),
-            "majority": _("more than half"), "two_thirds": _("at least two thirds")}[rule]
 
 
 def role_label(role: DelegateRole) -> str:
@@ -267,7 +285,9 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
         venue=localized(assembly.venue, lang), host=assembly.host_city.display_name(lang),
         host_zone=assembly.timezone, home_zone=assembly.home_timezone,
         cities=cities, attendance=attendance, representatives=representatives,
-        programme=programme, proxies=proxies, side_events=side_events)
+        programme=programme, proxies=proxies, side_events=side_events,
+        minutes=minutes_lines(session, assembly, lang),
+        decisions=published_decisions(session, assembly, lang))
 
 
 def _city_order(row: CityAttendance) -> tuple[str, str]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, HTTPTokenAuth, abort
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, current_app, render_template, request
 
 from models import Assembly, Role, User
+from models.errors import DomainError
 from services.accounts import user_for_token
 from services.assemblies import find_assembly
+from services.i18n import _
 from webapp.errors import error_body
 from webapp.extensions import csrf, db
 
@@ -30,6 +32,12 @@ def _roles(user: User) -> list[str]:
     return [user.role.value]
 
 
+# Door staff (webapp/api/checkin.py) may search, scan and check in, and reach nothing else,
+# not even what every other token may read.
+STAFF_ENDPOINTS = frozenset({"api.create_checkin", "api.delete_checkin", "api.list_checkins",
+                             "api.search_checkins"})
+
+
 @token_auth.verify_token
 def _verify(token: str) -> User | None:
     if not token:
@@ -37,6 +45,9 @@ def _verify(token: str) -> User | None:
     user = user_for_token(db.session, token)
     if user is not None and db.session.dirty:
         db.session.commit()  # keeps last_used_at
+    if user is not None and user.role is Role.STAFF and request.endpoint not in STAFF_ENDPOINTS:
+        raise DomainError(_("Door staff may only search, scan and check people in."),
+                          code="forbidden", status=403)
     return user
 
 
@@ -82,8 +93,11 @@ from webapp.api import (  # noqa: E402, F401
     assemblies,
     attendance,
     audit,
+    checkin,
     cities,
+    decisions,
     delegations,
+    network,
     programme,
     proxies,
     reminders,

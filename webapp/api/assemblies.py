@@ -7,23 +7,26 @@ from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Date, Integer, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import OneOf, Range, Regexp
 
 from models import AssemblyStatus, Quorum
+from models.text import TITLE_MAX
 from services.assemblies import create_assembly, update_assembly, visible_assemblies
 from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
-from webapp.api.schemas import AssemblyOut, Instant, Localized
+from webapp.api.schemas import AssemblyOut, Instant, Localized, Text
 from webapp.extensions import db
 
 
 class AssemblyIn(Schema):
-    slug = String(required=True, validate=Length(1, 80))
+    slug = Text(required=True, min_length=1, max_length=80,
+                validate=Regexp(r"^[a-z0-9-]+$"))
     number = Integer(allow_none=True)
-    title = Localized(required=True)
-    host_city = String(required=True, metadata={"description": "member city code"})
-    venue = Localized()
-    timezone = String(required=True, metadata={"description": "the host's IANA zone"})
-    home_timezone = String(metadata={"description": "the secretariat's IANA zone"})
+    title = Localized(TITLE_MAX, required=True)
+    host_city = Text(required=True, max_length=16, metadata={"description": "member city code"})
+    venue = Localized(TITLE_MAX)
+    timezone = Text(required=True, max_length=64,
+                    metadata={"description": "the host's IANA zone"})
+    home_timezone = Text(max_length=64, metadata={"description": "the secretariat's IANA zone"})
     starts_on = Date(required=True)
     ends_on = Date(required=True)
     registration_deadline = Instant(required=True)
@@ -35,11 +38,11 @@ class AssemblyIn(Schema):
 
 class AssemblyPatch(Schema):
     number = Integer(allow_none=True)
-    title = Localized()
-    host_city = String()
-    venue = Localized()
-    timezone = String()
-    home_timezone = String()
+    title = Localized(TITLE_MAX)
+    host_city = Text(max_length=16)
+    venue = Localized(TITLE_MAX)
+    timezone = Text(max_length=64)
+    home_timezone = Text(max_length=64)
     starts_on = Date()
     ends_on = Date()
     registration_deadline = Instant()

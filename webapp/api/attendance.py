@@ -9,9 +9,10 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
-from services.attendance import Attendance, compute_attendance
+from services.attendance import Attendance
+from services.checkin.presence import BASES, attendance_on
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Localized, Text
 from webapp.extensions import db
 
 
@@ -23,7 +24,7 @@ class AttendanceRowOut(Schema):
     participants = Integer(required=True)
     representative = Dict(allow_none=True)
     letter = Dict(allow_none=True, metadata={"description": "id, status, holder"})
-    holder = String(allow_none=True)
+    holder = Text(allow_none=True, max_length=16)
 
 class QuorumOut(Schema):
     rule = String(required=True)
@@ -35,14 +36,22 @@ class QuorumOut(Schema):
     required = Integer(required=True)
     reached = Boolean(required=True)
 
+class AttendanceQuery(Schema):
+    basis = String(load_default="registration", validate=OneOf(BASES),
+                   metadata={"description": "registration (who said they come) or checkin "
+                                            "(who is at the venue: a city with at least one "
+                                            "delegate checked in; 409 before check-in starts)"})
+
+
 class AttendanceOut(Schema):
     assembly = String(required=True)
+    basis = String(required=True)
     cities = List(Nested(AttendanceRowOut), required=True)
     participants = Integer(required=True)
     quorum = Nested(QuorumOut, required=True)
 
 
-def attendance_json(picture: Attendance) -> dict[str, Any]:
+def attendance_json(picture: Attendance, basis: str = "registration") -> dict[str, Any]:
     rows = []
     for row in picture.rows:
         rep = row.representative
@@ -59,7 +68,7 @@ def attendance_json(picture: Attendance) -> dict[str, Any]:
                 "to_chair": row.letter.to_chair},
             "holder": row.holder.code if row.holder else None,
         })
-    return {"assembly": picture.assembly.slug, "cities": rows,
+    return {"assembly": picture.assembly.slug, "basis": basis, "cities": rows,
             "participants": picture.participants,
             "quorum": {"rule": picture.quorum.value, "members": picture.members,
                        "present": picture.present, "represented": picture.represented,
@@ -68,8 +77,10 @@ def attendance_json(picture: Attendance) -> dict[str, Any]:
 
 @bp.get("/assemblies/<slug>/attendance")
 @bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(AttendanceQuery, location="query", arg_name="query")
 @bp.output(AttendanceOut)
 @bp.doc(summary="The live attendance picture and the quorum (secretariat)",
-        responses=[403, 404])
-def attendance(slug: str) -> Any:
-    return attendance_json(compute_attendance(db.session, assembly_or_404(slug)))
+        responses=[403, 404, 409])
+def attendance(slug: str, query: dict[str, Any]) -> Any:
+    basis = query["basis"]
+    return attendance_json(attendance_on(db.session, assembly_or_404(slug), basis), basis)

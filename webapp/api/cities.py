@@ -7,31 +7,34 @@ from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import DateTime, Integer, String
-from apiflask.validators import Length, OneOf
+from apiflask.validators import OneOf, Regexp
 from sqlalchemy import select
 
 from models import MemberCity
 from models.languages import LANGUAGES
+from models.text import CITY_NAME_MAX
 from services.cities import create_city, find_city, update_city
 from services.invitations import invite_liaison
 from webapp.api import SECRETARIAT, api_user, bp, token_auth
-from webapp.api.schemas import CityOut, Localized
+from webapp.api.schemas import CityOut, Localized, Text
 from webapp.extensions import db
 
 
 class CityIn(Schema):
-    code = String(required=True, validate=Length(1, 16), metadata={"example": "JKT"})
-    name = Localized(required=True, metadata={"example": {"en": "Jakarta", "ja": "ジャカルタ"}})
-    country = String(required=True, validate=Length(2, 2), metadata={"example": "ID"})
-    timezone = String(required=True, metadata={"example": "Asia/Jakarta"})
+    code = Text(required=True, min_length=1, max_length=16, validate=Regexp(r"^[A-Za-z0-9]+$"),
+                metadata={"example": "JKT"})
+    name = Localized(CITY_NAME_MAX, required=True,
+                     metadata={"example": {"en": "Jakarta", "ja": "ジャカルタ"}})
+    country = Text(required=True, min_length=2, max_length=2, metadata={"example": "ID"})
+    timezone = Text(required=True, max_length=64, metadata={"example": "Asia/Jakarta"})
 
 class CityPatch(Schema):
-    name = Localized()
-    country = String(validate=Length(2, 2))
-    timezone = String()
+    name = Localized(CITY_NAME_MAX)
+    country = Text(min_length=2, max_length=2)
+    timezone = Text(max_length=64)
 
 class InvitationIn(Schema):
-    email = String(required=True, validate=Length(3, 254))
+    email = Text(required=True, min_length=3, max_length=254)
     language = String(load_default="en", validate=OneOf(LANGUAGES))
 
 class InvitationOut(Schema):

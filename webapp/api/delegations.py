@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import Schema, abort
 from apiflask.fields import File, Integer, String
-from apiflask.validators import Length, OneOf
+from apiflask.validators import OneOf
 from flask import jsonify
 
 from models import (
@@ -19,9 +19,11 @@ from models import (
     MemberCity,
     User,
 )
+from models.db import commit_as_written
 from models.errors import DomainError
 from models.languages import LANGUAGES
 from models.names import NameOrder
+from models.text import TITLE_MAX
 from services.access import require_city_access
 from services.cities import find_city
 from services.delegation_import import import_delegation
@@ -35,7 +37,7 @@ from services.delegations import (
 )
 from services.i18n import _
 from webapp.api import CITY_STAFF, api_user, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Localized, Text
 from webapp.errors import error_body
 from webapp.extensions import db
 
@@ -49,33 +51,33 @@ class DelegationOut(Schema):
     participants = Integer(required=True)
 
 class DelegateIn(Schema):
-    family_name = String(required=True, validate=Length(1, 100))
-    given_name = String(validate=Length(max=100))
-    name_local = String(validate=Length(max=200))
+    family_name = Text(required=True, min_length=1, max_length=100)
+    given_name = Text(max_length=100)
+    name_local = Text(max_length=200)
     name_order = String(validate=OneOf([o.value for o in NameOrder]),
                         metadata={"description": "family_first (LE Hong Son) or given_first "
                                                  "(Yoichi MASUZOE); default: the city's "
                                                  "country's custom"})
-    honorific = String(validate=Length(max=40), metadata={"example": "H.E."})
-    title = Localized()
+    honorific = Text(max_length=40, metadata={"example": "H.E."})
+    title = Localized(TITLE_MAX)
     role = String(validate=OneOf([r.value for r in DelegateRole]))
-    email = String(allow_none=True, validate=Length(max=254))
+    email = Text(allow_none=True, max_length=254)
     language = String(validate=OneOf(LANGUAGES))
-    city = String(metadata={"description": "member city code; a liaison's own city when left "
-                                           "out"})
+    city = Text(max_length=16, metadata={"description": "member city code; a liaison's own "
+                                                        "city when left out"})
 
 class DelegatePatch(Schema):
-    family_name = String(validate=Length(1, 100))
-    given_name = String(validate=Length(max=100))
-    name_local = String(validate=Length(max=200))
+    family_name = Text(min_length=1, max_length=100)
+    given_name = Text(max_length=100)
+    name_local = Text(max_length=200)
     name_order = String(validate=OneOf([o.value for o in NameOrder]),
                         metadata={"description": "family_first (LE Hong Son) or given_first "
                                                  "(Yoichi MASUZOE); default: the city's "
                                                  "country's custom"})
-    honorific = String(validate=Length(max=40), metadata={"example": "H.E."})
-    title = Localized()
+    honorific = Text(max_length=40, metadata={"example": "H.E."})
+    title = Localized(TITLE_MAX)
     role = String(validate=OneOf([r.value for r in DelegateRole]))
-    email = String(allow_none=True, validate=Length(max=254))
+    email = Text(allow_none=True, max_length=254)
     language = String(validate=OneOf(LANGUAGES))
     status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
                                     DelegateStatus.CONFIRMED.value]))
@@ -97,7 +99,7 @@ class DelegateOut(Schema):
     status = String(required=True)
 
 class DelegatesQuery(Schema):
-    city = String(metadata={"description": "only this member city"})
+    city = Text(max_length=16, metadata={"description": "only this member city"})
 
 class ImportIn(Schema):
     file = File(required=True, metadata={"description": "CSV (UTF-8) or XLSX; first row names "
@@ -164,7 +166,7 @@ def create_delegate(slug: str, data: dict[str, Any]) -> Any:
                         field="city")
     delegate = add_delegate(db.session, assembly, find_city(db.session, code, "city_field"),
                             data, user)
-    db.session.commit()
+    commit_as_written(db.session)
     return delegate
 
 def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
@@ -192,7 +194,7 @@ def patch_delegate(slug: str, delegate_id: int, data: dict[str, Any]) -> Any:
     user = api_user()
     delegate = update_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
                                data, user)
-    db.session.commit()
+    commit_as_written(db.session)
     return delegate
 
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>")
@@ -203,7 +205,7 @@ def delete_delegate(slug: str, delegate_id: int) -> Any:
     user = api_user()
     delegate = cancel_delegate(db.session, _delegate(assembly_or_404(slug), delegate_id, user),
                                user)
-    db.session.commit()
+    commit_as_written(db.session)
     return delegate
 
 @bp.post("/assemblies/<slug>/delegations/<city>/import")

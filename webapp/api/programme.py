@@ -11,6 +11,7 @@ from apiflask.validators import Length, OneOf, Range
 from sqlalchemy import select
 
 from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem
+from models.text import TITLE_MAX
 from services.calendar.tokens import revoke_token
 from services.programme import (
     ItemDraft,
@@ -50,13 +51,13 @@ class ProgrammeItemOut(Schema):
 
 
 class ProgrammeItemIn(Schema):
-    title = Localized(required=True, validate=Length(min=1),
+    title = Localized(TITLE_MAX, required=True, validate=Length(min=1),
                       metadata={"example": {"en": "Opening ceremony", "ja": "開会式"}})
     starts_at = DateTime(required=True, metadata={"description": TIME_HELP,
                                                   "example": "2014-09-05T09:30"})
     ends_at = DateTime(required=True, metadata={"description": TIME_HELP})
     kind = String(load_default=ItemKind.PLENARY.value, validate=OneOf([k.value for k in ItemKind]))
-    location = Localized(load_default=dict)
+    location = Localized(TITLE_MAX, load_default=dict)
     latitude = Float(allow_none=True, load_default=None, validate=Range(-90, 90))
     longitude = Float(allow_none=True, load_default=None, validate=Range(-180, 180))
     capacity = Integer(allow_none=True, load_default=None, validate=Range(min=0))
@@ -67,11 +68,11 @@ class ProgrammeItemIn(Schema):
 class ProgrammeItemPatch(Schema):
     """Only the fields given change; `status` cancels or restores."""
 
-    title = Localized(validate=Length(min=1))
+    title = Localized(TITLE_MAX, validate=Length(min=1))
     starts_at = DateTime(metadata={"description": TIME_HELP})
     ends_at = DateTime(metadata={"description": TIME_HELP})
     kind = String(validate=OneOf([k.value for k in ItemKind]))
-    location = Localized()
+    location = Localized(TITLE_MAX)
     latitude = Float(allow_none=True, validate=Range(-90, 90))
     longitude = Float(allow_none=True, validate=Range(-180, 180))
     capacity = Integer(allow_none=True, validate=Range(min=0))

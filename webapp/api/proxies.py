@@ -7,7 +7,6 @@ from typing import Any
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Dict, File, Integer, List, Nested, String
-from apiflask.validators import Length
 from flask import Response
 
 from models import Assembly, ProxyLetter, User
@@ -22,17 +21,18 @@ from services.proxies import (
     verify_letter,
 )
 from webapp.api import CITY_STAFF, SECRETARIAT, api_user, assembly_or_404, bp, token_auth
+from webapp.api.schemas import Text
 from webapp.extensions import db
 from webapp.registration import send_letter_document
 
 
 class ProxyIn(Schema):
-    grantor = String(required=True, metadata={"description": "the absent city's code"})
-    holder = String(required=True, metadata={"description": "the holder city's code, or "
-                                                            "`chair` where allowed"})
-    signatory_name = String(required=True, validate=Length(1, 200))
-    signatory_title = String(validate=Length(max=200))
-    instructions = String(validate=Length(max=5000))
+    grantor = Text(required=True, max_length=16, metadata={"description": "the absent city's code"})
+    holder = Text(required=True, max_length=16,
+                  metadata={"description": "the holder city's code, or `chair` where allowed"})
+    signatory_name = Text(required=True, min_length=1, max_length=200)
+    signatory_title = Text(max_length=200)
+    instructions = Text(max_length=5000, multiline=True)
     document = File(required=True, metadata={"description": "the signed letter (PDF, 10 MB)"})
 
 class ProxyEventOut(Schema):
@@ -45,7 +45,7 @@ class ProxyEventOut(Schema):
 
 class ProxyOut(Schema):
     id = Integer(required=True)
-    grantor = String(required=True, attribute="grantor.code")
+    grantor = Text(required=True, max_length=16, attribute="grantor.code")
     holder = String(allow_none=True, attribute="holder.code")
     to_chair = Boolean(required=True)
     signatory_name = String(required=True)
@@ -61,7 +61,7 @@ class ProxyOut(Schema):
     events = List(Nested(ProxyEventOut))
 
 class RejectIn(Schema):
-    reason = String(required=True, validate=Length(1, 2000))
+    reason = Text(required=True, min_length=1, max_length=2000, multiline=True)
 
 
 @bp.get("/assemblies/<slug>/proxies")
@@ -112,7 +112,9 @@ def get_proxy(slug: str, letter_id: int) -> Any:
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>/document")
 @bp.auth_required(token_auth, roles=CITY_STAFF)
 @bp.doc(summary="The signed PDF (secretariat and the grantor's liaison only)",
-        responses={200: "application/pdf", 403: "Forbidden", 404: "Not Found"})
+        responses={200: {"description": "the signed letter", "content": {
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+            403: "Forbidden", 404: "Not Found"})
 def proxy_document(slug: str, letter_id: int) -> Response:
     user = api_user()
     return send_letter_document(_letter(assembly_or_404(slug), letter_id, user))

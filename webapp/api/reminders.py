@@ -6,19 +6,20 @@ from typing import Any
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Integer, String
-from apiflask.validators import Length, OneOf
+from apiflask.validators import OneOf
 from flask import current_app
 from marshmallow import validates_schema
 from marshmallow.exceptions import ValidationError
 
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
+from models.text import BODY_MAX, SUBJECT_MAX
 from services.reminders.audience import recipients
 from services.reminders.editing import create_reminder as create
 from services.reminders.editing import update_reminder as update
 from services.reminders.sweep import reminders_of
 from services.reminders.timing import due_at
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Localized, Text
 from webapp.extensions import db
 
 EDITABLE = [ReminderStatus.ACTIVE.value, ReminderStatus.PAUSED.value]
@@ -28,12 +29,13 @@ class ReminderIn(Schema):
     anchor = String(required=True, validate=OneOf([a.value for a in ReminderAnchor]))
     item = Integer(allow_none=True, load_default=None,
                    metadata={"description": "programme item id, for anchor item_start"})
-    offset = String(required=True, validate=Length(1, 40),
+    offset = Text(required=True, min_length=1, max_length=40,
                     metadata={"description": "ISO 8601 duration; negative is before",
                               "example": "-P7D"})
     audience = String(required=True, validate=OneOf([a.value for a in ReminderAudience]))
-    subject = Localized(required=True, metadata={"example": {"en": "…", "ja": "…"}})
-    body = Localized(required=True, metadata={"description": "sandboxed Jinja2 text with "
+    subject = Localized(SUBJECT_MAX, required=True, metadata={"example": {"en": "…", "ja": "…"}})
+    body = Localized(BODY_MAX, multiline=True, required=True,
+                     metadata={"description": "sandboxed Jinja2 text with "
                                               "{{ recipient_name }}, {{ deadline }}, …"})
     attach_programme = Boolean(load_default=False)
     status = String(load_default=ReminderStatus.ACTIVE.value, validate=OneOf(EDITABLE))
@@ -42,10 +44,10 @@ class ReminderIn(Schema):
 class ReminderPatch(Schema):
     anchor = String(validate=OneOf([a.value for a in ReminderAnchor]))
     item = Integer(allow_none=True)
-    offset = String(validate=Length(1, 40))
+    offset = Text(min_length=1, max_length=40)
     audience = String(validate=OneOf([a.value for a in ReminderAudience]))
-    subject = Localized()
-    body = Localized()
+    subject = Localized(SUBJECT_MAX)
+    body = Localized(BODY_MAX, multiline=True)
     attach_programme = Boolean()
     status = String(validate=OneOf(EDITABLE))
 

@@ -3,6 +3,9 @@ document. Each area's own schemas live with its operations (webapp/api/<area>.py
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import (
     AwareDateTime,
@@ -11,28 +14,70 @@ from apiflask.fields import (
     DateTime,
     Dict,
     Integer,
-    List,
     Nested,
+    Raw,
     String,
 )
-from apiflask.validators import OneOf
+from apiflask.validators import Length, OneOf
+from marshmallow import ValidationError
 
 from models import AssemblyStatus, Quorum
 from models.languages import LANGUAGES
+from models.text import LINE_PATTERN, LINES_PATTERN, TextError, clean_text
+from services.text import text_message
 
 
-def Localized(**kwargs: object) -> Dict:  # noqa: N802 - reads as a field type
+class Text(String):
+    """A text under the rule of models.text: one line unless `multiline`, NFC, trimmed, at
+    most `max_length` characters. The OpenAPI document shows the rule as maxLength and a
+    pattern; a refusal is a 422 naming the field."""
+
+    def __init__(self, *, max_length: int | None = None, min_length: int | None = None,
+                 multiline: bool = False, **kwargs: Any) -> None:
+        self.max_length, self.multiline = max_length, multiline
+        metadata = {"pattern": LINES_PATTERN if multiline else LINE_PATTERN,
+                    **kwargs.pop("metadata", {})}
+        given = kwargs.pop("validate", None)
+        validators = list(given) if isinstance(given, list | tuple) else [given] if given else []
+        if max_length is not None or min_length is not None:
+            validators.append(Length(min=min_length, max=max_length))
+        super().__init__(metadata=metadata, validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return clean_text(text, max_length=self.max_length, multiline=self.multiline)
+        except TextError as error:
+            raise ValidationError(text_message(error)) from None
+
+
+def Localized(max_length: int | None = None, multiline: bool = False,  # noqa: N802
+              **kwargs: Any) -> Dict:
     """Text per language: {"en": "Tokyo", "ja": "東京"} (any language Sokai speaks)."""
-    return Dict(keys=String(validate=OneOf(LANGUAGES)), values=String(), **kwargs)
+    return Dict(keys=String(validate=OneOf(LANGUAGES)),
+                values=Text(max_length=max_length, multiline=multiline), **kwargs)
 
 
 ZONE_REQUIRED = ("Give the instant with its offset or zone, e.g. 2014-09-01T18:00:00+07:00 "
                  "(an instant without a zone is ambiguous).")
 
 
+OUT_OF_RANGE = "The instant is out of range (years 1 to 9999 in UTC)."
+
+
+class _Instant(AwareDateTime):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:  # 9999-12-31T23:59:59-23:59 is after the last instant Python can hold in UTC
+            instant.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(OUT_OF_RANGE) from None
+        return instant
+
+
 def Instant(**kwargs: object) -> AwareDateTime:  # noqa: N802 - reads as a field type
-    return AwareDateTime(format="iso", error_messages={"invalid_awareness": ZONE_REQUIRED},
-                         metadata={"description": "ISO 8601 with an offset"}, **kwargs)
+    return _Instant(format="iso", error_messages={"invalid_awareness": ZONE_REQUIRED},
+                    metadata={"description": "ISO 8601 with an offset"}, **kwargs)
 
 
 class CityOut(Schema):
@@ -67,8 +112,11 @@ class AssemblyOut(Schema):
 class ErrorDetail(Schema):
     code = String(required=True, metadata={"example": "deadline_passed"})
     message = String(required=True, metadata={"description": "for people, in their language"})
-    fields = Dict(keys=String(), values=List(String()), required=True,
-                  metadata={"description": "messages per input field at fault",
+    fields = Dict(keys=String(), values=Raw(), required=True,
+                  metadata={"description": "messages per input field at fault (a list of "
+                                           "messages; a nested field is named with dots, "
+                                           "`title.en`; an import lists its bad rows as "
+                                           "`rows`: [{row, column, message}])",
                             "example": {"family_name": ["The family name is required."]}})
 
 

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from models import SUMMARY_FORMATS, SummaryJob, SummaryStatus
 from models.languages import LANGUAGES
 from services.summaries.jobs import (
+    CONTENT_TYPES,
     request_summary,
     retry_summary,
     summary_file,
@@ -124,7 +125,10 @@ def retry(job_id: int) -> Any:
 @bp.get("/summaries/<int:job_id>/files/<fmt>")
 @bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.doc(summary="Download one file of a finished summary (csv, xlsx or pdf)",
-        responses=[403, 404, 409])
+        responses={200: {"description": "the file, as an attachment", "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("text/csv", CONTENT_TYPES["xlsx"], "application/pdf")}},
+            403: "Forbidden", 404: "Not Found", 409: "Conflict"})
 def download_summary(job_id: int, fmt: str) -> Response:
     return summary_file_response(_job(job_id), fmt)
 

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
@@ -18,7 +17,9 @@ from wtforms.validators import DataRequired, Email, Length
 from models import Assembly, Role, User
 from services.accounts import authenticate
 from services.assemblies import find_assembly
+from services.checkin.staff import staff_home
 from webapp.extensions import db, login_manager
+from webapp.forms import Form
 from webapp.i18n import _safe_next
 
 bp = Blueprint("auth", __name__)
@@ -26,7 +27,7 @@ bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
@@ -106,4 +107,8 @@ def _home_for(user: User) -> str:
         return url_for("secretariat.dashboard")
     if user.role is Role.LIAISON:
         return url_for("registration.my_assemblies")
+    if user.role is Role.STAFF:
+        slug = staff_home(db.session, user)
+        if slug:
+            return url_for("checkin.scanner", slug=slug)
     return url_for("public.index")

@@ -25,6 +25,7 @@ from services.calendar.store import BuiltFeed, FeedStore, feed_store
 from services.calendar.tokens import choose_alarm, new_link, token_for
 from webapp.calendar.responses import feed_answer
 from webapp.extensions import db
+from webapp.forms import Form
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
@@ -59,7 +60,7 @@ def personal(token: str) -> Response:
 # --- the delegate's page ----------------------------------------------------------------------
 
 
-class AlarmForm(FlaskForm):
+class AlarmForm(Form):
     alarm = SelectField(_l("Reminder in my calendar"), choices=[], validate_choice=True)
 
 

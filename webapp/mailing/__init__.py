@@ -30,7 +30,7 @@ from services.reminders.messages import TEMPLATE_VARIABLES
 from services.reminders.sweep import reminders_of
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import CONTENT_SECURITY_POLICY, db, talisman
-from webapp.forms import attempt
+from webapp.forms import Form, attempt
 from webapp.i18n import current_language, show_instant
 
 bp = Blueprint("mailing", __name__, url_prefix="/secretariat")
@@ -53,6 +53,7 @@ AUDIENCES = {
 STATUSES = {
     ReminderStatus.ACTIVE: _l("active"), ReminderStatus.PAUSED: _l("paused"),
     ReminderStatus.SENT: _l("sent"), ReminderStatus.SKIPPED: _l("skipped"),
+    ReminderStatus.FAILED: _l("failed"),
 }
 MAIL_STATUSES = {
     MailStatus.PENDING: _l("pending"), MailStatus.SENDING: _l("sending"),
@@ -118,7 +119,7 @@ def mail_resend(message_id: int) -> Response:
 # --- reminders ---------------------------------------------------------------------------------
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(Form):
     anchor = SelectField(_l("Anchor"), choices=list(ANCHORS.items()))
     item = SelectField(_l("Programme item"), coerce=int, choices=[])
     offset = StringField(_l("Offset"), validators=[DataRequired(), Length(max=40)],

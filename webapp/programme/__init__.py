@@ -29,7 +29,7 @@ from models.errors import DomainError
 from models.languages import LANGUAGES
 from services.assemblies import find_assembly, programme_by_day
 from services.calendar.content import item_event
-from services.calendar.tokens import new_link, revoke_token
+from services.calendar.tokens import issue_all_links, new_link, revoke_token
 from services.programme import (
     ItemDraft,
     add_item,
@@ -42,7 +42,7 @@ from services.programme import (
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.calendar import feed_links
 from webapp.extensions import db
-from webapp.forms import attempt, show_refusal
+from webapp.forms import Form, attempt, show_refusal
 
 bp = Blueprint("programme", __name__)
 
@@ -112,7 +112,7 @@ def page(slug: str) -> str:
 # --- the editor -------------------------------------------------------------------------------
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
     title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
     kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()],
@@ -254,6 +254,30 @@ def feed_tokens(slug: str) -> str:
         select(FeedToken).where(FeedToken.delegate_id.in_([d.id for d in delegates])))}
     return render_template("programme/feeds.html", assembly=assembly, delegates=delegates,
                            tokens=tokens, form=FlaskForm())
+
+
+@bp.post(EDITOR + "/feeds/all")
+@roles_required(Role.SECRETARIAT)
+def issue_all(slug: str) -> Response:
+    """Issue a link for every delegate who has none, and hand over all working links as a
+    CSV file (UTF-8 with a BOM, for Excel) to send on."""
+    import csv
+    import io
+
+    assembly = _assembly_or_404(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    links = issue_all_links(db.session, assembly.id, current_settings().base_url)
+    db.session.commit()
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(["city", "family_name", "given_name", "email", "language", "link"])
+    for delegate, link in links:
+        writer.writerow([delegate.delegation.city.code, delegate.family_name,
+                         delegate.given_name, delegate.email or "", delegate.language, link])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={assembly.slug}-calendar-links.csv",
+        "Cache-Control": "no-store"})
 
 
 @bp.post(EDITOR + "/feeds/<int:delegate_id>/<any(issue, revoke):action>")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from models import User
 from services.assemblies import find_assembly, programme_by_day, visible_assemblies
+from services.network import has_network
 from webapp.extensions import db
 
 bp = Blueprint("public", __name__)
@@ -18,6 +19,10 @@ def _viewer() -> User | None:
 
 @bp.get("/")
 def index() -> str:
+    if not has_network(db.session):
+        # A new instance: the setup link is printed by `sokai run` / `sokai setup-link` on
+        # the server, never shown here (whoever opens this page first must not claim it).
+        return render_template("public/no_network.html")
     return render_template("public/index.html",
                            assemblies=visible_assemblies(db.session, _viewer()))
 

@@ -30,6 +30,7 @@ from models import (
     MemberCity,
     ProxyLetter,
     Role,
+    utcnow,
 )
 from models.names import default_order
 from services.access import user_zone
@@ -48,8 +49,11 @@ from services.delegations import (
 )
 from services.invitations import (
     accept_liaison_invitation,
+    delegate_confirmed,
     delegate_for_token,
     invite_delegate,
+    latest_delegate_invitations,
+    mark_opened,
     open_liaison_invitation,
 )
 from services.programme import optional_items
@@ -113,9 +117,11 @@ def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: Status
     letter_form.holder.choices = _holder_choices(assembly, city)
     letters = [letter for letter in letters_of(db.session, assembly, current_user)
                if letter.grantor_city_id == city.id]
+    people = delegates_of(db.session, assembly, city)
     return render_template(
         "registration/my_city.html", assembly=assembly, city=city, delegation=delegation,
-        people=delegates_of(db.session, assembly, city), status_form=status_form,
+        people=people, status_form=status_form, now=utcnow(),
+        invitations=latest_delegate_invitations(db.session, [p.id for p in people]),
         delegate_form=delegate_form or DelegateForm(
             name_order=default_order(city.country).value), letter_form=letter_form,
         import_form=import_form or ImportForm(), import_errors=import_errors or [],
@@ -326,6 +332,9 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
     invitation = open_liaison_invitation(db.session, token)
     if invitation is None:
         return render_template("registration/invitation.html", invitation=None, form=None), 404
+    if request.method == "GET":
+        mark_opened(db.session, invitation)
+        db.session.commit()
     form = SetPasswordForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
@@ -363,6 +372,7 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
         wanted = {int(v) for v in request.form.getlist("items") if v.isdigit()}
         with attempt(form, elsewhere={"item"}) as tried:
             confirm_own_registration(db.session, delegate, _delegate_data(form), wanted)
+            delegate_confirmed(db.session, token)
             db.session.commit()
         if not tried.refused:
             flash(_("Thank you: your registration is confirmed."), "success")

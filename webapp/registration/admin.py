@@ -17,21 +17,38 @@ from werkzeug.wrappers import Response
 from models import (
     Assembly,
     AssemblyStatus,
+    Invitation,
+    InvitationKind,
     MemberCity,
     ProxyLetter,
     ProxyStatus,
     Role,
     User,
+    utcnow,
 )
 from services.assemblies import create_assembly, set_assembly_status, update_assembly
 from services.attendance import compute_attendance
 from services.cities import check_zone, create_city, find_city, update_city
-from services.invitations import invitations_of, invite_liaison
+from services.city_import import import_cities
+from services.invitations import (
+    invitations_of,
+    invite_liaison,
+    invite_liaisons,
+    resend_liaison_invitation,
+    void_invitation,
+)
 from services.proxies import letters_of, reject_letter, verify_letter
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.forms import attempt
-from webapp.registration.forms import AssemblyForm, CityForm, InviteForm, RejectForm
+from webapp.registration.forms import (
+    AssemblyForm,
+    BulkInviteForm,
+    CityForm,
+    CityImportForm,
+    InviteForm,
+    RejectForm,
+)
 
 bp = Blueprint("registration_admin", __name__, url_prefix="/secretariat")
 
@@ -52,13 +69,87 @@ def cities() -> Response | tuple[str, int]:
         if not tried.refused:
             flash(_("The city is added."), "success")
             return redirect(url_for("registration_admin.cities"))
+    return _render_cities(form=form, status=422 if form.errors else 200)
+
+
+def _render_cities(form: CityForm | None = None, import_form: CityImportForm | None = None,
+                   bulk_form: BulkInviteForm | None = None,
+                   import_errors: list[tuple[int, str, str]] | None = None,
+                   status: int = 200) -> tuple[str, int]:
     rows = db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
     liaisons = {u.city_id: u for u in db.session.scalars(
         select(User).where(User.role == Role.LIAISON))}
     invited = {city.id: invitations_of(db.session, city) for city in rows}
-    return render_template("registration/cities.html", cities=rows, form=form,
-                           liaisons=liaisons, invited=invited,
-                           invite_form=InviteForm()), 422 if form.errors else 200
+    return render_template("registration/cities.html", cities=rows, form=form or CityForm(),
+                           liaisons=liaisons, invited=invited, invite_form=InviteForm(),
+                           import_form=import_form or CityImportForm(),
+                           bulk_form=bulk_form or BulkInviteForm(),
+                           import_errors=import_errors or [], now=utcnow()), status
+
+
+@bp.post("/cities/import")
+@roles_required(Role.SECRETARIAT)
+def import_cities_page() -> Response | tuple[str, int]:
+    form = CityImportForm()
+    if not form.validate_on_submit():
+        return _render_cities(import_form=form, status=422)
+    upload = form.file.data
+    report = None
+    with attempt(form) as tried:
+        report = import_cities(db.session, upload.read(), upload.filename or "", current_user)
+        if report.ok:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    if tried.refused or report is None:
+        return _render_cities(import_form=form, status=tried.status)
+    if not report.ok:
+        return _render_cities(import_form=form, import_errors=report.errors, status=422)
+    flash(_("%(n)d cities imported; %(m)d liaisons invited.", n=len(report.imported),
+            m=report.invited), "success")
+    return redirect(url_for("registration_admin.cities"))
+
+
+@bp.post("/cities/invitations")
+@roles_required(Role.SECRETARIAT)
+def invite_in_bulk() -> Response | tuple[str, int]:
+    form = BulkInviteForm()
+    if not form.validate_on_submit():
+        return _render_cities(bulk_form=form, status=422)
+    wanted = []
+    for line in (form.lines.data or "").splitlines():
+        if line.strip():
+            code, _sep, rest = line.replace(";", ",").partition(",")
+            email, _sep, language = rest.partition(",")
+            wanted.append((code.strip(), email.strip(), language.strip() or "en"))
+    errors = invite_liaisons(db.session, wanted, current_user)
+    if errors:
+        db.session.rollback()
+        form.lines.errors = [_("Line %(n)d: %(message)s", n=n, message=message)
+                             for n, _field, message in errors]
+        return _render_cities(bulk_form=form, status=422)
+    db.session.commit()
+    flash(_("%(n)d invitations sent.", n=len(wanted)), "success")
+    return redirect(url_for("registration_admin.cities"))
+
+
+@bp.post("/invitations/<int:invitation_id>/<any(resend, void):action>")
+@roles_required(Role.SECRETARIAT)
+def invitation_action(invitation_id: int, action: str) -> Response:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.kind is not InvitationKind.LIAISON:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        with attempt() as tried:
+            if action == "resend":
+                resend_liaison_invitation(db.session, invitation, current_user)
+            else:
+                void_invitation(db.session, invitation, current_user)
+            db.session.commit()
+        if not tried.refused:
+            flash(_("A new link was sent to %(email)s.", email=invitation.email)
+                  if action == "resend" else _("The link no longer works."), "success")
+    return redirect(url_for("registration_admin.cities"))
 
 
 @bp.route("/cities/<code>", methods=["GET", "POST"])

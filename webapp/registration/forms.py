@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -29,9 +30,11 @@ from wtforms.validators import (
 
 from models import DelegateRole
 from models.languages import REGISTRY
+from services.zones import zones_by_region
+from webapp.forms import Form
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = RadioField(_l("Will your city attend?"), choices=[
         ("attending", _l("Yes, our city attends")),
         ("absent", _l("No, our city is absent"))], validators=[DataRequired()])
@@ -44,7 +47,7 @@ ROLE_LABELS = {
 }
 
 
-class DelegateForm(FlaskForm):
+class DelegateForm(Form):
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=100)])
     given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
     name_local = StringField(_l("Name in local script"), validators=[Optional(), Length(max=200)])
@@ -62,7 +65,7 @@ class DelegateForm(FlaskForm):
                            choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
-class LetterForm(FlaskForm):
+class LetterForm(Form):
     holder = SelectField(_l("City that holds your city's voice"), validators=[DataRequired()])
     signatory_name = StringField(_l("Signed by (name)"), validators=[DataRequired(),
                                                                      Length(max=200)])
@@ -74,17 +77,17 @@ class LetterForm(FlaskForm):
                          validators=[FileRequired(_l("Attach the signed letter as a PDF."))])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Delegation file (CSV or XLSX)"),
                      validators=[FileRequired(_l("Choose a CSV or XLSX file."))])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(_l("Reason (the liaison reads it)"),
                            validators=[DataRequired(), Length(max=2000)])
 
 
-class CityForm(FlaskForm):
+class CityForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16),
                                                Regexp(r"^[A-Za-z0-9]+$",
                                                       message=_l("Letters and digits only."))])
@@ -92,11 +95,31 @@ class CityForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
     country = StringField(_l("Country (ISO code, e.g. JP)"),
                           validators=[DataRequired(), Length(min=2, max=2)])
-    timezone = StringField(_l("Time zone (IANA, e.g. Asia/Tokyo)"),
-                           validators=[DataRequired(), Length(max=64)])
+    # validate_choice off: the use case names what is wrong with a zone (e.g. "UTC+8").
+    timezone = SelectField(_l("Time zone"), validators=[Optional(), Length(max=64)],
+                           validate_choice=False,
+                           description=_l("Empty: the country's zone, when it has only one."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # IANA zones grouped by region; type a few letters on the open list to jump.
+        self.timezone.choices = {"": [("", _l("From the country"))],  # type: ignore[assignment]
+                                 **zones_by_region()}
 
 
-class AssemblyForm(FlaskForm):
+class CityImportForm(Form):
+    file = FileField(_l("Cities file (CSV or XLSX)"),
+                     validators=[FileRequired(_l("Choose a CSV or XLSX file."))])
+
+
+class BulkInviteForm(Form):
+    lines = TextAreaField(_l("One liaison per line: city code, email, language (en or ja)"),
+                          validators=[DataRequired(), Length(max=200_000)],
+                          render_kw={"rows": 5,
+                                     "placeholder": "TYO, liaison@tokyo.example.org, ja"})
+
+
+class AssemblyForm(Form):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
                                                          Regexp(r"^[a-z0-9-]+$", message=_l(
                                                              "Lower-case letters, digits and "
@@ -124,13 +147,13 @@ class AssemblyForm(FlaskForm):
     proxy_to_chair_allowed = BooleanField(_l("A letter may name the chair"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("Liaison's email"), validators=[DataRequired(), Email(),
                                                           Length(max=254)])
     language = SelectField(_l("Language"), choices=[("en", "English"), ("ja", "日本語")])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(_l("New password (at least 10 characters)"),
                              validators=[DataRequired(), Length(min=10, max=1024)])
     confirm = PasswordField(_l("Repeat the password"),

@@ -24,7 +24,7 @@ from services.summaries.report import build_report, participant_rows, side_event
 from webapp.api.summaries import summary_file_response
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt
+from webapp.forms import Form, attempt
 from webapp.i18n import current_language
 
 bp = Blueprint("reports", __name__, url_prefix="/secretariat")
@@ -32,12 +32,12 @@ bp = Blueprint("reports", __name__, url_prefix="/secretariat")
 secretariat = roles_required(Role.SECRETARIAT)
 
 
-class GenerateForm(FlaskForm):
+class GenerateForm(Form):
     language = SelectField(_l("Language of the report"),
                            choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
-class SideEventForm(FlaskForm):
+class SideEventForm(Form):
     kind = SelectField(_l("Kind"), choices=[(k.value, k.value) for k in SideEventKind])
     title_en = StringField(_l("Title (English)"))
     title_ja = StringField(_l("Title (Japanese)"))
@@ -50,7 +50,7 @@ class SideEventForm(FlaskForm):
         self.kind.choices = [(k.value, side_event_kind_label(k.value)) for k in SideEventKind]
 
 
-class ContributionForm(FlaskForm):
+class ContributionForm(Form):
     city = SelectField(_l("City"), choices=[])
     description_en = StringField(_l("What the city contributed (English)"))
     description_ja = StringField(_l("What the city contributed (Japanese)"))

@@ -11,9 +11,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from models import Role
+from models import MemberCity, Role
 from models.errors import DomainError
 from services.assemblies import assembly_counts, visible_assemblies
 from services.audit import ACTIONS, AuditFilter, entries, parse_filter
@@ -31,7 +32,8 @@ bp = Blueprint("secretariat", __name__, url_prefix="/secretariat")
 def dashboard() -> str:
     assemblies = visible_assemblies(db.session, current_user)
     rows = [(a, assembly_counts(db.session, a)) for a in assemblies]
-    return render_template("secretariat/dashboard.html", rows=rows,
+    city_count = db.session.scalar(select(func.count(MemberCity.id))) or 0
+    return render_template("secretariat/dashboard.html", rows=rows, city_count=city_count,
                            worker=worker_report(), check=latest_worker_check(db.session),
                            form=FlaskForm(), background=background_status(db.session),
                            in_words=_age_in_words)

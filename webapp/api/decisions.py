@@ -1,0 +1,425 @@
+"""API of the assembly's outcome: decisions, putting them to the assembly (attendance frozen),
+votes city by city (through proxy letters too), closing, adopting by consensus, signatories,
+and the minutes of each programme item. Only the secretariat writes; a liaison reads its own
+city's votes; the public reads adopted decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, abort
+from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf
+
+from models import (
+    Assembly,
+    Decision,
+    DecisionKind,
+    DecisionMethod,
+    DecisionStatus,
+    Majority,
+    Minutes,
+    MinutesPointKind,
+    User,
+    Vote,
+    VoteChoice,
+)
+from services.assemblies import find_assembly
+from services.cities import find_city
+from services.decisions.lifecycle import (
+    DecisionDraft,
+    adopt_by_consensus,
+    close_vote,
+    create_decision,
+    decisions_of,
+    find_decision,
+    find_item_of,
+    open_decision,
+    update_decision,
+    withdraw_decision,
+)
+from services.decisions.minutes import MinutesDraft, PointDraft, minutes_of, write_minutes
+from services.decisions.signatories import add_signatory
+from services.decisions.snapshot import DEFAULT_BASIS, PICTURES
+from services.decisions.votes import cast_vote, votes_seen_by
+from services.programme import find_item
+from webapp.api import SECRETARIAT, bp, token_auth
+from webapp.api.schemas import Instant, Localized
+from webapp.extensions import db
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class QuorumSnapshotOut(Schema):
+    rule = String(required=True)
+    members = Integer(required=True)
+    required = Integer(required=True)
+    counted = Integer(required=True)
+    reached = Boolean(required=True)
+
+class ProxyVoiceOut(Schema):
+    city = String(required=True, metadata={"description": "the represented city's code"})
+    holder = String(allow_none=True, metadata={"description": "the holder city's code "
+                                                             "(null: the chair)"})
+    letter = Integer(required=True)
+    instructions = String(required=True)
+
+class SnapshotOut(Schema):
+    basis = String(required=True, metadata={"description": "which attendance picture: "
+                                                          "registration, checkin, …"})
+    taken_at = String(required=True)
+    present = List(String(), required=True)
+    represented = List(Nested(ProxyVoiceOut), required=True)
+    absent = List(String(), required=True)
+    quorum = Nested(QuorumSnapshotOut, required=True)
+
+class VoteOut(Schema):
+    city = String(required=True)
+    choice = String(required=True, validate=OneOf([c.value for c in VoteChoice]))
+    cast_by = String(allow_none=True, metadata={"description": "the city whose delegation "
+                                                              "cast it (the holder for a "
+                                                              "represented city)"})
+    by_proxy = Boolean(required=True)
+    letter = Integer(allow_none=True)
+    cast_at = DateTime(required=True)
+
+class TallyOut(Schema):
+    yes = Integer(required=True)
+    no = Integer(required=True)
+    abstain = Integer(required=True)
+
+class SignatoryOut(Schema):
+    delegate = Integer(allow_none=True)
+    city = String(required=True)
+    name = String(required=True)
+    name_local = String(required=True)
+    title = Localized(required=True)
+    signed_at = DateTime(required=True)
+
+class CastVoteOut(VoteOut):
+    """The vote as recorded (its own name in the OpenAPI document)."""
+
+class SignedOut(SignatoryOut):
+    """A signatory in the signatories list (its own name in the OpenAPI document)."""
+
+class DecisionOut(Schema):
+    id = Integer(required=True)
+    kind = String(required=True, validate=OneOf([k.value for k in DecisionKind]))
+    title = Localized(required=True)
+    text = Localized(required=True)
+    item = Integer(allow_none=True)
+    method = String(required=True, validate=OneOf([m.value for m in DecisionMethod]))
+    majority = String(required=True, validate=OneOf([m.value for m in Majority]))
+    status = String(required=True, validate=OneOf([s.value for s in DecisionStatus]))
+    snapshot = Nested(SnapshotOut, allow_none=True)
+    opened_at = DateTime(allow_none=True)
+    decided_at = DateTime(allow_none=True)
+    tally = Nested(TallyOut, allow_none=True, metadata={"description": "once the vote closed"})
+    votes = List(Nested(VoteOut), metadata={"description": "the secretariat: all; a liaison: "
+                                                          "its own city's; the public: none"})
+    signatories = List(Nested(SignatoryOut))
+
+class DecisionIn(Schema):
+    kind = String(load_default=DecisionKind.RESOLUTION.value,
+                  validate=OneOf([k.value for k in DecisionKind]))
+    title = Localized(required=True, validate=Length(min=1),
+                      metadata={"example": {"en": "Tomsk Declaration", "ja": "トムスク宣言"}})
+    text = Localized(load_default=dict)
+    item = Integer(allow_none=True, load_default=None,
+                   metadata={"description": "the programme item it is taken under"})
+    method = String(load_default=DecisionMethod.VOTE.value,
+                    validate=OneOf([m.value for m in DecisionMethod]))
+    majority = String(load_default=Majority.SIMPLE.value,
+                      validate=OneOf([m.value for m in Majority]))
+
+class DecisionPatch(Schema):
+    """Only the fields given change; `status: withdrawn` withdraws."""
+
+    kind = String(validate=OneOf([k.value for k in DecisionKind]))
+    title = Localized(validate=Length(min=1))
+    text = Localized()
+    item = Integer(allow_none=True)
+    method = String(validate=OneOf([m.value for m in DecisionMethod]))
+    majority = String(validate=OneOf([m.value for m in Majority]))
+    status = String(validate=OneOf([DecisionStatus.WITHDRAWN.value]))
+
+class MomentIn(Schema):
+    # When it happened (entering a past assembly); default now.
+    at = Instant()
+
+class OpenIn(MomentIn):
+    basis = String(load_default=DEFAULT_BASIS, metadata={
+        "description": "the attendance picture to freeze: " + ", ".join(PICTURES)})
+
+class VoteIn(Schema):
+    choice = String(required=True, validate=OneOf([c.value for c in VoteChoice]))
+
+class SignatoryIn(Schema):
+    delegate = Integer(required=True, metadata={"description": "a delegate of a present city"})
+    at = Instant()
+
+class SpeakerOut(Schema):
+    delegate = Integer(required=True)
+    city = String(required=True)
+    name = String(required=True)
+    name_local = String(required=True)
+    title = Localized(required=True)
+
+class PointIO(Schema):
+    kind = String(load_default=MinutesPointKind.STATEMENT.value,
+                  validate=OneOf([k.value for k in MinutesPointKind]))
+    title = Localized(load_default=dict)
+    text = Localized(load_default=dict)
+    cities = List(String(), load_default=list,
+                  metadata={"description": "member city codes: a report's presenting cities"})
+
+class MinutesIn(Schema):
+    summary = Localized(load_default=dict)
+    speakers = List(Integer(), load_default=list, metadata={"description": "delegate ids"})
+    points = List(Nested(PointIO), load_default=list)
+
+class MinutesOut(Schema):
+    item = Integer(required=True)
+    summary = Localized(required=True)
+    speakers = List(Nested(SpeakerOut), required=True)
+    points = List(Nested(PointIO), required=True)
+    updated_at = DateTime(allow_none=True)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _viewer() -> User | None:
+    return token_auth.current_user  # type: ignore[return-value]
+
+
+def _assembly(slug: str) -> Assembly:
+    assembly = find_assembly(db.session, slug, _viewer())
+    if assembly is None:
+        abort(404, f"no assembly {slug!r}")
+    return assembly
+
+
+def _decision(assembly: Assembly, decision_id: int) -> Decision:
+    decision = find_decision(db.session, assembly, decision_id, _viewer())
+    if decision is None:
+        abort(404, f"no decision {decision_id} in {assembly.slug!r}")
+    return decision
+
+
+def vote_out(vote: Vote) -> dict[str, Any]:
+    return {"city": vote.city.code, "choice": vote.choice.value,
+            "cast_by": vote.cast_by.code if vote.cast_by else None, "by_proxy": vote.by_proxy,
+            "letter": vote.letter_id, "cast_at": vote.cast_at}
+
+
+def decision_out(decision: Decision) -> dict[str, Any]:
+    counted = decision.yes_count is not None
+    return {
+        "id": decision.id, "kind": decision.kind.value, "title": decision.title,
+        "text": decision.text, "item": decision.item_id, "method": decision.method.value,
+        "majority": decision.majority.value, "status": decision.status.value,
+        "snapshot": decision.snapshot, "opened_at": decision.opened_at,
+        "decided_at": decision.decided_at,
+        "tally": {"yes": decision.yes_count, "no": decision.no_count,
+                  "abstain": decision.abstain_count} if counted else None,
+        "votes": [vote_out(v) for v in votes_seen_by(decision, _viewer())],
+        "signatories": [{"delegate": s.delegate_id, "city": s.city.code, "name": s.name,
+                         "name_local": s.name_local, "title": s.title,
+                         "signed_at": s.signed_at} for s in decision.signatories],
+    }
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+@bp.get("/assemblies/<slug>/decisions")
+@bp.auth_required(token_auth, optional="true")
+@bp.output(DecisionOut(many=True))
+@bp.doc(summary="Decisions (the public: adopted ones; a liaison: those put to the assembly, "
+                "with its own city's votes)", responses=[404])
+def list_decisions(slug: str) -> Any:
+    return [decision_out(d) for d in decisions_of(db.session, _assembly(slug), _viewer())]
+
+
+@bp.post("/assemblies/<slug>/decisions")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(DecisionIn, arg_name="data")
+@bp.output(DecisionOut, status_code=201)
+@bp.doc(summary="Draft a decision (secretariat)", responses=[403, 404, 422])
+def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
+    assembly = _assembly(slug)
+    draft = DecisionDraft(
+        title=data["title"], text=data["text"], kind=DecisionKind(data["kind"]),
+        method=DecisionMethod(data["method"]), majority=Majority(data["majority"]),
+        item=find_item_of(db.session, assembly, data["item"]))
+    decision = create_decision(db.session, assembly, draft, _viewer())  # type: ignore[arg-type]
+    db.session.commit()
+    return decision_out(decision)
+
+
+@bp.get("/assemblies/<slug>/decisions/<int:decision_id>")
+@bp.auth_required(token_auth, optional="true")
+@bp.output(DecisionOut)
+@bp.doc(summary="One decision with its frozen attendance, tally and signatories",
+        responses=[404])
+def get_decision(slug: str, decision_id: int) -> Any:
+    return decision_out(_decision(_assembly(slug), decision_id))
+
+
+@bp.patch("/assemblies/<slug>/decisions/<int:decision_id>")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(DecisionPatch, arg_name="data")
+@bp.output(DecisionOut)
+@bp.doc(summary="Change the wording (until decided) or the method (while a draft), or "
+                "withdraw (secretariat)", responses=[403, 404, 409, 422])
+def update_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
+    assembly = _assembly(slug)
+    decision = _decision(assembly, decision_id)
+    user: User = _viewer()  # type: ignore[assignment]
+    changes: dict[str, Any] = {k: v for k, v in data.items() if k in ("title", "text")}
+    if "item" in data:
+        changes["item"] = find_item_of(db.session, assembly, data["item"])
+    for name, kind in (("kind", DecisionKind), ("method", DecisionMethod),
+                       ("majority", Majority)):
+        if name in data:
+            changes[name] = kind(data[name])
+    if changes:
+        update_decision(db.session, decision, changes, user)
+    if data.get("status") == DecisionStatus.WITHDRAWN.value:
+        withdraw_decision(db.session, decision, user)
+    db.session.commit()
+    return decision_out(decision)
+
+
+@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/open")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(OpenIn, arg_name="data")
+@bp.output(DecisionOut)
+@bp.doc(summary="Put to the assembly: freezes the attendance picture (`snapshot`); 409 with "
+                "the counts when the quorum is not reached (secretariat)",
+        responses=[403, 404, 409, 422])
+def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
+    decision = _decision(_assembly(slug), decision_id)
+    open_decision(db.session, decision, _viewer(), data.get("at"),  # type: ignore[arg-type]
+                  data["basis"])
+    db.session.commit()
+    return decision_out(decision)
+
+
+@bp.put("/assemblies/<slug>/decisions/<int:decision_id>/votes/<city>")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(VoteIn, arg_name="data")
+@bp.output(CastVoteOut)
+@bp.doc(summary="Record (or replace) a member city's vote; a represented city's vote is "
+                "cast by its letter's holder (`cast_by`) (secretariat)",
+        responses=[403, 404, 409, 422])
+def put_vote(slug: str, decision_id: int, city: str, data: dict[str, Any]) -> Any:
+    decision = _decision(_assembly(slug), decision_id)
+    member = find_city(db.session, city, "city")
+    vote = cast_vote(db.session, decision, member, VoteChoice(data["choice"]),
+                     _viewer())  # type: ignore[arg-type]
+    db.session.commit()
+    return vote_out(vote)
+
+
+@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/close")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(MomentIn, arg_name="data")
+@bp.output(DecisionOut)
+@bp.doc(summary="Close the vote: tally and adopted or rejected by the majority rule "
+                "(secretariat)", responses=[403, 404, 409, 422])
+def close_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
+    decision = _decision(_assembly(slug), decision_id)
+    close_vote(db.session, decision, _viewer(), data.get("at"))  # type: ignore[arg-type]
+    db.session.commit()
+    return decision_out(decision)
+
+
+@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/adopt")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(MomentIn, arg_name="data")
+@bp.output(DecisionOut)
+@bp.doc(summary="Adopt by consensus, without a tally (a draft is put to the assembly first) "
+                "(secretariat)", responses=[403, 404, 409, 422])
+def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
+    decision = _decision(_assembly(slug), decision_id)
+    adopt_by_consensus(db.session, decision, _viewer(), data.get("at"))  # type: ignore[arg-type]
+    db.session.commit()
+    return decision_out(decision)
+
+
+@bp.get("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
+@bp.auth_required(token_auth, optional="true")
+@bp.output(SignedOut(many=True))
+@bp.doc(summary="Who signed the declaration, with name and title as of that day",
+        responses=[404])
+def list_signatories(slug: str, decision_id: int) -> Any:
+    return decision_out(_decision(_assembly(slug), decision_id))["signatories"]
+
+
+@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(SignatoryIn, arg_name="data")
+@bp.output(SignedOut(many=True), status_code=201)
+@bp.doc(summary="Add a signatory: a delegate of a city present, one per city (secretariat)",
+        responses=[403, 404, 409, 422])
+def add_signatory_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
+    decision = _decision(_assembly(slug), decision_id)
+    add_signatory(db.session, decision, data["delegate"], _viewer(),  # type: ignore[arg-type]
+                  data.get("at"))
+    db.session.commit()
+    return decision_out(decision)["signatories"]
+
+
+# --- minutes ---------------------------------------------------------------------------------
+
+
+def minutes_out(item_id: int, minutes: Minutes | None) -> dict[str, Any]:
+    if minutes is None:
+        return {"item": item_id, "summary": {}, "speakers": [], "points": [],
+                "updated_at": None}
+    return {
+        "item": item_id, "summary": minutes.summary, "updated_at": minutes.updated_at,
+        "speakers": [{"delegate": s.delegate.id, "city": s.delegate.delegation.city.code,
+                      "name": s.delegate.full_name, "name_local": s.delegate.name_local,
+                      "title": s.delegate.title} for s in minutes.speakers],
+        "points": [{"kind": p.kind.value, "title": p.title, "text": p.text,
+                    "cities": p.cities} for p in minutes.points],
+    }
+
+
+def _item(assembly: Assembly, item_id: int) -> Any:
+    item = find_item(db.session, assembly, item_id)
+    if item is None:
+        abort(404, f"no item {item_id} in {assembly.slug!r}")
+    return item
+
+
+@bp.get("/assemblies/<slug>/programme/<int:item_id>/minutes")
+@bp.auth_required(token_auth)
+@bp.output(MinutesOut)
+@bp.doc(summary="The minutes of a programme item", responses=[404])
+def get_minutes(slug: str, item_id: int) -> Any:
+    assembly = _assembly(slug)
+    return minutes_out(item_id, minutes_of(db.session, _item(assembly, item_id)))
+
+
+@bp.put("/assemblies/<slug>/programme/<int:item_id>/minutes")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.input(MinutesIn, arg_name="data")
+@bp.output(MinutesOut)
+@bp.doc(summary="Write the minutes of a programme item: summary per language, speakers, "
+                "points such as project reports with their presenting cities (secretariat)",
+        responses=[403, 404, 422])
+def put_minutes(slug: str, item_id: int, data: dict[str, Any]) -> Any:
+    assembly = _assembly(slug)
+    item = _item(assembly, item_id)
+    draft = MinutesDraft(summary=data["summary"], speakers=data["speakers"], points=[
+        PointDraft(kind=MinutesPointKind(p["kind"]), title=p["title"], text=p["text"],
+                   cities=p["cities"]) for p in data["points"]])
+    minutes = write_minutes(db.session, item, draft, _viewer())  # type: ignore[arg-type]
+    db.session.commit()
+    return minutes_out(item_id, minutes)
+
+

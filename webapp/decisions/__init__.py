@@ -1,0 +1,254 @@
+"""Pages of the assembly's outcome: the secretariat's decision pages (draft, put to the
+assembly, votes city by city with the holder shown for represented cities, close, adopt,
+signatories; made for a tablet at the podium) and the public page of an adopted decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from models import (
+    Assembly,
+    Decision,
+    DecisionKind,
+    DecisionMethod,
+    DecisionStatus,
+    Delegate,
+    Delegation,
+    Majority,
+    MemberCity,
+    Role,
+    User,
+    VoteChoice,
+    localized,
+)
+from models.delegation import COUNTED_STATUSES
+from services.assemblies import find_assembly
+from services.decisions.lifecycle import (
+    DecisionDraft,
+    adopt_by_consensus,
+    close_vote,
+    create_decision,
+    decisions_of,
+    find_decision,
+    open_decision,
+    tally,
+    withdraw_decision,
+)
+from services.decisions.record import decision_line, kind_label, published_decisions, status_label
+from services.decisions.signatories import add_signatory
+from services.decisions.votes import cast_vote, voices
+from webapp.auth import roles_required, visible_assembly_or_404
+from webapp.extensions import db
+from webapp.forms import attempt
+
+bp = Blueprint("decisions", __name__)
+
+
+class DecisionForm(FlaskForm):
+    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
+    title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
+    text_en = TextAreaField(_l("Text (English)"), validators=[Optional()])
+    text_ja = TextAreaField(_l("Text (Japanese)"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=[
+        (DecisionKind.RESOLUTION.value, _l("Resolution")),
+        (DecisionKind.DECLARATION.value, _l("Declaration")),
+        (DecisionKind.ELECTION.value, _l("Election")),
+        (DecisionKind.PROCEDURAL.value, _l("Procedural decision"))])
+    method = SelectField(_l("Taken by"), choices=[
+        (DecisionMethod.VOTE.value, _l("a vote of the member cities")),
+        (DecisionMethod.CONSENSUS.value, _l("consensus (adopted by the chair)"))])
+    majority = SelectField(_l("Majority"), choices=[
+        (Majority.SIMPLE.value, _l("simple: more yes than no")),
+        (Majority.TWO_THIRDS.value, _l("two thirds of the votes cast")),
+        (Majority.UNANIMOUS.value, _l("unanimous: no vote against"))])
+
+
+def _decision(assembly: Assembly, decision_id: int) -> Decision:
+    decision = find_decision(db.session, assembly, decision_id, current_user)  # type: ignore[arg-type]
+    if decision is None:
+        abort(404)
+    return decision
+
+
+@bp.route("/secretariat/assemblies/<slug>/decisions", methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def decision_list(slug: str) -> Response | tuple[str, int]:
+    assembly = visible_assembly_or_404(slug)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        with attempt(form) as tried:
+            title = {k: v for k, v in (("en", form.title_en.data), ("ja", form.title_ja.data))
+                     if v and v.strip()}
+            text = {k: v for k, v in (("en", form.text_en.data), ("ja", form.text_ja.data))
+                    if v and v.strip()}
+            decision = create_decision(db.session, assembly, DecisionDraft(
+                title=title, text=text, kind=DecisionKind(form.kind.data),
+                method=DecisionMethod(form.method.data), majority=Majority(form.majority.data)),
+                current_user)  # type: ignore[arg-type]
+            db.session.commit()
+        if not tried.refused:
+            return redirect(url_for("decisions.decision_page", slug=slug,
+                                    decision_id=decision.id))
+    decisions = decisions_of(db.session, assembly, current_user)  # type: ignore[arg-type]
+    return render_template("decisions/list.html", assembly=assembly, decisions=decisions,
+                           form=form, kind_label=kind_label,
+                           status_label=status_label), 422 if form.errors else 200
+
+
+def _vote_rows(assembly: Assembly, decision: Decision) -> list[dict[str, Any]]:
+    """Every member city in the report's order (by English name), with who speaks for it."""
+    cities = sorted(db.session.scalars(select(MemberCity)
+                                       .where(MemberCity.network_id == assembly.network_id)),
+                    key=lambda c: (localized(c.name, "en").casefold(), c.code))
+    by_code = {c.code: c for c in cities}
+    speaking = voices(decision)
+    votes = {v.city_id: v for v in decision.votes}
+    rows = []
+    for city in cities:
+        voice = speaking.get(city.code)
+        holder = None
+        if voice is not None and not voice.present:
+            holder = by_code[voice.holder] if voice.holder else None
+        rows.append({"city": city, "voice": voice, "holder": holder,
+                     "vote": votes.get(city.id)})
+    return rows
+
+
+def _signers(assembly: Assembly, decision: Decision) -> list[Delegate]:
+    """Delegates of the cities present when the declaration was put, representatives first."""
+    present = set((decision.snapshot or {}).get("present", []))
+    people = db.session.scalars(
+        select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
+        .join(MemberCity, MemberCity.id == Delegation.city_id)
+        .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES),
+               MemberCity.code.in_(present))
+        .order_by(MemberCity.code, Delegate.id))
+    signed = {s.city_id for s in decision.signatories}
+    return [p for p in people if p.delegation.city_id not in signed]
+
+
+@bp.get("/secretariat/assemblies/<slug>/decisions/<int:decision_id>")
+@roles_required(Role.SECRETARIAT)
+def decision_page(slug: str, decision_id: int) -> str:
+    assembly = visible_assembly_or_404(slug)
+    decision = _decision(assembly, decision_id)
+    names = {c.code: c.display_name(_lang()) for c in db.session.scalars(
+        select(MemberCity).where(MemberCity.network_id == assembly.network_id))}
+    return render_template(
+        "decisions/page.html", assembly=assembly, decision=decision, form=FlaskForm(),
+        rows=_vote_rows(assembly, decision), counts=tally(decision),
+        signers=_signers(assembly, decision) if decision.kind is DecisionKind.DECLARATION
+        else [], record=decision_line(decision, _lang(), names), kind_label=kind_label,
+        status_label=status_label, choices=[c.value for c in VoteChoice])
+
+
+def _lang() -> str:
+    from services.i18n import current_language
+
+    return current_language()
+
+
+def _back(slug: str, decision_id: int, anchor: str = "") -> Response:
+    return redirect(url_for("decisions.decision_page", slug=slug, decision_id=decision_id)
+                    + anchor)
+
+
+@bp.post("/secretariat/assemblies/<slug>/decisions/<int:decision_id>/<any(open, close, adopt, "
+         "withdraw):action>")
+@roles_required(Role.SECRETARIAT)
+def decision_action(slug: str, decision_id: int, action: str) -> Response:
+    assembly = visible_assembly_or_404(slug)
+    decision = _decision(assembly, decision_id)
+    user: User = current_user  # type: ignore[assignment]
+    if FlaskForm().validate_on_submit():
+        with attempt() as tried:
+            {"open": lambda: open_decision(db.session, decision, user),
+             "close": lambda: close_vote(db.session, decision, user),
+             "adopt": lambda: adopt_by_consensus(db.session, decision, user),
+             "withdraw": lambda: withdraw_decision(db.session, decision, user)}[action]()
+            db.session.commit()
+        if not tried.refused:
+            flash(_("The decision is %(status)s.", status=status_label(decision.status)),
+                  "success")
+    return _back(slug, decision_id)
+
+
+@bp.post("/secretariat/assemblies/<slug>/decisions/<int:decision_id>/votes/<city>")
+@roles_required(Role.SECRETARIAT)
+def record_vote(slug: str, decision_id: int, city: str) -> Response:
+    assembly = visible_assembly_or_404(slug)
+    decision = _decision(assembly, decision_id)
+    member = db.session.scalar(select(MemberCity).where(
+        MemberCity.network_id == assembly.network_id, MemberCity.code == city.upper()))
+    if member is None:
+        abort(404)
+    choice = request.form.get("choice", "")
+    if FlaskForm().validate_on_submit():
+        if choice not in {c.value for c in VoteChoice}:
+            flash(_("Choose yes, no or abstain."), "danger")
+        else:
+            with attempt():
+                cast_vote(db.session, decision, member, VoteChoice(choice),
+                          current_user)  # type: ignore[arg-type]
+                db.session.commit()
+    return _back(slug, decision_id, f"#vote-{member.code}")
+
+
+@bp.post("/secretariat/assemblies/<slug>/decisions/<int:decision_id>/signatories")
+@roles_required(Role.SECRETARIAT)
+def sign(slug: str, decision_id: int) -> Response:
+    assembly = visible_assembly_or_404(slug)
+    decision = _decision(assembly, decision_id)
+    if FlaskForm().validate_on_submit():
+        raw = request.form.get("delegate", "")
+        if not raw.isdigit():
+            flash(_("Choose who signs."), "danger")
+        else:
+            with attempt():
+                add_signatory(db.session, decision, int(raw),
+                              current_user)  # type: ignore[arg-type]
+                db.session.commit()
+    return _back(slug, decision_id, "#signatories")
+
+
+# --- public ----------------------------------------------------------------------------------
+
+
+def _public_assembly(slug: str) -> Assembly:
+    viewer = current_user if current_user.is_authenticated else None
+    assembly = find_assembly(db.session, slug, viewer)  # type: ignore[arg-type]
+    if assembly is None:
+        abort(404)
+    return assembly
+
+
+@bp.get("/a/<slug>/decisions")
+def public_decisions(slug: str) -> str:
+    assembly = _public_assembly(slug)
+    return render_template("decisions/public.html", assembly=assembly,
+                           records=published_decisions(db.session, assembly, _lang(),
+                                                       (DecisionStatus.ADOPTED,)),
+                           single=False)
+
+
+@bp.get("/a/<slug>/decisions/<int:decision_id>")
+def public_decision(slug: str, decision_id: int) -> str:
+    assembly = _public_assembly(slug)
+    decision = db.session.get(Decision, decision_id)
+    if decision is None or decision.assembly_id != assembly.id \
+            or decision.status is not DecisionStatus.ADOPTED:
+        abort(404)
+    names = {c.code: c.display_name(_lang()) for c in db.session.scalars(
+        select(MemberCity).where(MemberCity.network_id == assembly.network_id))}
+    return render_template("decisions/public.html", assembly=assembly,
+                           records=[decision_line(decision, _lang(), names)], single=True)
