@@ -23,7 +23,7 @@ from models.errors import DomainError
 from services.i18n import _
 
 # Every action the trail knows (the page's filter and the tests are generated from it).
-# Decisions and check-in add theirs here (docs/operations.md).
+# A new area adds its actions here (docs/operations.md).
 ACTIONS: tuple[str, ...] = (
     "proxy.submitted", "proxy.verified", "proxy.rejected",
     "delegation.status_changed",
@@ -31,6 +31,9 @@ ACTIONS: tuple[str, ...] = (
     "reminder.triggered", "summary.triggered",
     "login.succeeded", "login.failed",
     "delegate.erased", "retention.anonymised",
+    "decision.opened", "decision.voted", "decision.closed", "decision.adopted",
+    "decision.withdrawn",
+    "checkin.recorded", "checkin.undone",
 )
 
 SYSTEM = "system"

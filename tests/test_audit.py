@@ -18,15 +18,28 @@ from sqlalchemy import func, select
 from models import (
     AssemblyStatus,
     AuditEntry,
+    DecisionMethod,
     Delegate,
+    Delegation,
     DelegationStatus,
     MemberCity,
     Role,
     User,
+    VoteChoice,
     utcnow,
 )
 from services.accounts import issue_token
 from services.audit import ACTIONS, set_origin
+from services.checkin.desk import check_in, undo_check_in
+from services.decisions.lifecycle import (
+    DecisionDraft,
+    adopt_by_consensus,
+    close_vote,
+    create_decision,
+    open_decision,
+    withdraw_decision,
+)
+from services.decisions.votes import cast_vote
 from services.delegations import (
     add_delegate,
     cancel_delegate,
@@ -136,6 +149,66 @@ def _anonymised(w: World) -> str:
     return f"assembly:{w.assembly.slug}"
 
 
+def _decision(w: World, method: DecisionMethod = DecisionMethod.VOTE) -> Any:
+    # Delhi attends: seven of thirteen, the quorum is reached.
+    delhi = w.session.scalar(select(Delegation).where(
+        Delegation.assembly_id == w.assembly.id, Delegation.city_id == w.city("DEL").id))
+    delhi.status = DelegationStatus.ATTENDING
+    return create_decision(w.session, w.assembly, DecisionDraft(
+        title={"en": "Resolution on audit"}, method=method), w.sec)
+
+
+def _opened(w: World) -> str:
+    decision = _decision(w)
+    open_decision(w.session, decision, w.sec)
+    return f"decision:{decision.id}"
+
+
+def _voted(w: World) -> str:
+    decision = _decision(w)
+    open_decision(w.session, decision, w.sec)
+    cast_vote(w.session, decision, w.city("TYO"), VoteChoice.YES, w.sec)
+    return f"decision:{decision.id}"
+
+
+def _closed(w: World) -> str:
+    decision = _decision(w)
+    open_decision(w.session, decision, w.sec)
+    close_vote(w.session, decision, w.sec)
+    return f"decision:{decision.id}"
+
+
+def _adopted(w: World) -> str:
+    decision = _decision(w, DecisionMethod.CONSENSUS)
+    adopt_by_consensus(w.session, decision, w.sec)
+    return f"decision:{decision.id}"
+
+
+def _withdrawn(w: World) -> str:
+    decision = _decision(w)
+    withdraw_decision(w.session, decision, w.sec)
+    return f"decision:{decision.id}"
+
+
+def _present_delegate(w: World) -> Delegate:
+    return w.session.scalar(select(Delegate).join(Delegation).join(MemberCity).where(
+        Delegate.assembly_id == w.assembly.id, MemberCity.code == "TYO",
+        Delegation.status == DelegationStatus.ATTENDING).order_by(Delegate.id))
+
+
+def _checked_in(w: World) -> str:
+    delegate = _present_delegate(w)
+    check_in(w.session, w.assembly, w.sec, delegate_id=delegate.id)
+    return f"delegate:{delegate.id}"
+
+
+def _check_in_undone(w: World) -> str:
+    delegate = _present_delegate(w)
+    check_in(w.session, w.assembly, w.sec, delegate_id=delegate.id)
+    undo_check_in(w.session, w.assembly, w.sec, delegate.id)
+    return f"delegate:{delegate.id}"
+
+
 def _login(w: World) -> str:
     assert login(w.client, SEC).status_code == 302
     return f"user:{SEC}"
@@ -162,6 +235,14 @@ ACTIONS_DONE: dict[str, tuple[Doer, str, set[str] | None, set[str] | None, str]]
     "delegate.erased": (_erased, SEC, None, {"anonymised"}, ORIGIN),
     "retention.anonymised": (_anonymised, "system", None, {"delegates", "retention_months"},
                              ORIGIN),
+    "decision.opened": (_opened, SEC, {"status"}, {"status", "quorum", "opened_at"}, ORIGIN),
+    "decision.voted": (_voted, SEC, None, {"city", "choice", "cast_by"}, ORIGIN),
+    "decision.closed": (_closed, SEC, {"status"}, {"status", "tally"}, ORIGIN),
+    "decision.adopted": (_adopted, SEC, {"status"}, {"status"}, ORIGIN),
+    "decision.withdrawn": (_withdrawn, SEC, {"status"}, {"status"}, ORIGIN),
+    "checkin.recorded": (_checked_in, SEC, {"checked_in_at"}, {"checked_in_at", "via"},
+                         ORIGIN),
+    "checkin.undone": (_check_in_undone, SEC, {"checked_in_at"}, {"checked_in_at"}, ORIGIN),
     # Through the login page: "from where" is the client's address.
     "login.succeeded": (_login, SEC, None, None, "127.0.0.1"),
     "login.failed": (_failed_login, SEC, None, None, "127.0.0.1"),

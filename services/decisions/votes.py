@@ -24,6 +24,7 @@ from models import (
 )
 from models.errors import DomainError
 from services.access import may_act_for, require_secretariat
+from services.audit import record
 from services.i18n import _
 
 
@@ -70,6 +71,7 @@ def cast_vote(session: Session, decision: Decision, city: MemberCity, choice: Vo
             MemberCity.network_id == city.network_id, MemberCity.code == voice.holder))
     vote = session.scalar(select(Vote).where(Vote.decision_id == decision.id,
                                              Vote.city_id == city.id))
+    before = None if vote is None else {"city": city.code, "choice": vote.choice.value}
     if vote is None:
         vote = Vote(decision=decision, city=city, choice=choice)
         session.add(vote)
@@ -80,6 +82,9 @@ def cast_vote(session: Session, decision: Decision, city: MemberCity, choice: Vo
     vote.recorded_by_id = user.id
     vote.cast_at = utcnow()
     session.flush()
+    record(session, "decision.voted", f"decision:{decision.id}", before,
+           {"city": city.code, "choice": choice.value,
+            "cast_by": cast_by.code if cast_by else None, "by_proxy": vote.by_proxy}, user)
     return vote
 
 
