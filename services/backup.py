@@ -212,8 +212,8 @@ def _load_database(settings: Settings, dump: Path, backend: str) -> None:
     if backend == "sqlite":
         path = Path(make_url(settings.database_url).database or "")
         path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        # Through SQLite's backup API, never by copying files: the empty database may be in
+        # WAL mode with connections open, and SQLite keeps its -wal/-shm files right.
         source = sqlite3.connect(dump)
         try:
             target = sqlite3.connect(path)
