@@ -260,6 +260,7 @@ STAFF: dict[tuple[str, str], Any] = {
     ("checkin.board", "GET"): 403,
     ("checkin.board_json", "GET"): 403,
     ("auth.logout", "POST"): REDIRECT,
+    ("metrics.metrics", "GET"): 403,  # staff are kept to the door pages before any route
 }
 
 
