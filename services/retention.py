@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -22,6 +23,7 @@ from models import (
     Assembly,
     AssemblyStatus,
     AuditEntry,
+    BadgeJob,
     Delegate,
     Invitation,
     Network,
@@ -116,6 +118,14 @@ def _anonymise(session: Session, delegate: Delegate, now: datetime) -> None:
     delegate.anonymised_at = now
 
 
+def _drop_badge_files(session: Session, assembly: Assembly) -> None:
+    # Printed badges carry names and nothing else worth keeping once the assembly is over.
+    for job in session.scalars(select(BadgeJob).where(BadgeJob.assembly_id == assembly.id,
+                                                      BadgeJob.path != "")):
+        Path(job.path).unlink(missing_ok=True)
+        job.path = ""
+
+
 def erase_delegate(session: Session, delegate: Delegate, user: User) -> None:
     """On the person's request: remove their personal data now (the caller commits)."""
     require_secretariat(user)
@@ -144,6 +154,7 @@ def anonymise_expired(session: Session, now: datetime | None = None) -> int:
         for delegate in people:
             _anonymise(session, delegate, now)
         if people:
+            _drop_badge_files(session, assembly)
             record(session, "retention.anonymised", f"assembly:{assembly.slug}", None,
                    {"delegates": len(people), "retention_months": months}, SYSTEM)
             session.commit()

@@ -16,6 +16,8 @@ from models import (
     Assembly,
     AssemblyStatus,
     AuditEntry,
+    BadgeJob,
+    BadgeJobStatus,
     Delegate,
     MemberCity,
     Network,
@@ -74,6 +76,11 @@ def test_the_scheduled_job_anonymises_a_closed_assembly_past_retention_and_nothi
     session.commit()
     assert anonymise_expired(session) == 0
 
+    # Printed badges (names on them) are removed with the names.
+    badges = tmp_path / "badges.pdf"
+    badges.write_bytes(b"%PDF-1.4 names")
+    job = BadgeJob(assembly_id=assembly.id, status=BadgeJobStatus.DONE, path=str(badges))
+    session.add(job)
     # Closed 12 months and a day ago: the hourly job (through the real worker) acts.
     assembly.ends_on = add_months(utcnow().date(), -12) - timedelta(days=1)
     session.commit()
@@ -94,6 +101,7 @@ def test_the_scheduled_job_anonymises_a_closed_assembly_past_retention_and_nothi
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "retention.anonymised"))
     assert entry is not None and entry.after["delegates"] == people
     assert anonymise_expired(session) == 0  # done once
+    assert not badges.exists() and session.get(BadgeJob, job.id).path == ""
 
 
 def test_a_delegate_exports_and_erases_on_request(app: Flask, session: Any,
