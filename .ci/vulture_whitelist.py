@@ -79,6 +79,12 @@ _succeeded
 _failed
 _retried
 _.collect  # prometheus_client collector hook (webapp/metrics.py)
+_.sokai_reader_language  # flask.g: the language of a page addressed to one person (webapp.i18n.read_by)
+_._value  # WTForms field protocol (webapp/registration/forms.py DateListField)
+_.process_formdata  # WTForms field protocol (DateListField)
+_.process_data  # WTForms field protocol (DateListField)
+_.first_letter_id  # read by the dashboard template (services/attention.py)
+_.time_left  # read by the dashboard template (services/attention.py)
 _.to_python  # unused method (webapp/paths.py: Werkzeug's converter hook)
 _.name_fields  # called from templates/network/*.html
 _.expire_on_commit  # a Session setting read by SQLAlchemy (models/db.py)

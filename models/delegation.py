@@ -105,6 +105,14 @@ class Delegate(Base):
         return name_for(reader_language, given=self.given_name, family=self.family_name,
                         local=self.name_local, order=self.name_order)
 
+    def addressed_as(self, reader_language: str) -> str:
+        """The name a message addresses: name_for, with the honorific (Mr., Dr.) before a
+        Latin name in English; other languages address with their own word (様, 님)."""
+        name = self.name_for(reader_language)
+        if self.honorific.strip() and reader_language == "en":
+            return f"{self.honorific.strip()} {name}"
+        return name
+
 
 def participant_counts(session: Session, assembly: Assembly) -> dict[int, int]:
     """Participants per city id, counting only cities whose delegation attends."""

@@ -33,7 +33,7 @@ from models import (
 )
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from models.names import NameOrder, default_order
 from models.text import TITLE_MAX, column_limit
 from services.access import require_city_access, user_zone
@@ -65,6 +65,17 @@ def require_registration_open(assembly: Assembly, user: User, now: datetime | No
             _("The deadline has passed: it was %(deadline)s.",
               deadline=instant_in_zone(deadline, user_zone(user, assembly))),
             code="deadline_passed")
+
+
+def registration_lock(assembly: Assembly, user: User, *,
+                      until_proxy_deadline: bool = False) -> str | None:
+    """Why this person may not change the delegation now (None: they may). Pages show the
+    reason instead of forms that would only be refused."""
+    try:
+        require_registration_open(assembly, user, until_proxy_deadline=until_proxy_deadline)
+    except DomainError as refused:
+        return refused.message
+    return None
 
 
 def delegation_for(session: Session, assembly: Assembly, city: MemberCity) -> Delegation:
@@ -184,9 +195,9 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
         raise DomainError(_("Choose the order of the names: %(choices)s.",
                             choices=", ".join(NameOrder)), code="invalid_name_order",
                           status=422, field="name_order")
-    if data.get("language", "en") not in LANGUAGES:
+    if data.get("language", "en") not in REGISTRY:
         raise DomainError(_("Choose one of the languages: %(choices)s.",
-                            choices=", ".join(LANGUAGES)), code="invalid_language",
+                            choices=", ".join(REGISTRY)), code="invalid_language",
                           status=422, field="language")
     return data
 
@@ -280,6 +291,30 @@ def cancel_delegate(session: Session, delegate: Delegate, user: User) -> Delegat
         release_place(session, delegate, signup.item)
     session.flush()
     return delegate
+
+
+def restore_delegate(session: Session, delegate: Delegate, user: User) -> Delegate:
+    """Undo a cancellation: the person is registered again (their optional visits were
+    released and are picked again on their page)."""
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    require_city_access(user, delegate.delegation.city)
+    require_registration_open(assembly, user)
+    if delegate.status is not DelegateStatus.CANCELLED:
+        return delegate
+    _check_delegate(session, assembly, delegate.delegation, {"role": delegate.role.value},
+                    current=delegate)
+    delegate.status = DelegateStatus.REGISTERED
+    session.flush()
+    return delegate
+
+
+def default_role(session: Session, delegation: Delegation) -> DelegateRole:
+    """The role the add-person form suggests: the representative first, then delegates."""
+    has_representative = session.scalar(select(func.count(Delegate.id)).where(
+        Delegate.delegation_id == delegation.id, Delegate.role == DelegateRole.REPRESENTATIVE,
+        Delegate.status.in_(COUNTED_STATUSES)))
+    return DelegateRole.DELEGATE if has_representative else DelegateRole.REPRESENTATIVE
 
 
 def confirm_own_registration(session: Session, delegate: Delegate, data: dict[str, Any],

@@ -40,7 +40,7 @@ from models.text import column_limit, strip_unstorable
 from services.access import require_city_access, require_secretariat, user_zone
 from services.audit import record
 from services.delegations import delegation_for
-from services.i18n import N_, _, gettext, in_language, instant_in_zone
+from services.i18n import N_, _, gettext, in_language, instant_in_zone, salutation
 from services.mail.outbox import queue_message
 from services.text import checked_text
 
@@ -368,6 +368,7 @@ def _tell_liaisons(session: Session, letter: ProxyLetter) -> None:
                                "for %(assembly)s.\n\nReason: %(reason)s\n\nYou may upload a "
                                "corrected letter before the proxy deadline.",
                                assembly=title, reason=letter.rejection_reason)
+            body = salutation(liaison.display_name) + "\n\n" + body + "\n"
         queue_message(session, kind="proxy_decision", to_address=liaison.email,
                       to_name=liaison.display_name, subject=subject, text_body=body,
                       language=lang, assembly_id=assembly.id)
@@ -384,3 +385,14 @@ def letters_of(session: Session, assembly: Assembly, user: User) -> list[ProxyLe
                           selectinload(ProxyLetter.events).selectinload(ProxyLetterEvent.actor))
     return list(session.scalars(query.order_by(ProxyLetter.submitted_at.desc(),
                                                ProxyLetter.id.desc())))
+
+
+def letters_held_by(session: Session, assembly: Assembly, city: MemberCity) -> list[ProxyLetter]:
+    """The active letters naming `city` as holder: the votes its delegation carries. Its
+    liaison sees who gave them and their state (not the documents)."""
+    return list(session.scalars(
+        select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id,
+                                  ProxyLetter.holder_city_id == city.id,
+                                  ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES))
+        .options(selectinload(ProxyLetter.grantor))
+        .order_by(ProxyLetter.submitted_at, ProxyLetter.id)))

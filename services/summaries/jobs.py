@@ -26,7 +26,7 @@ from models import (
 )
 from models.base import affected
 from models.errors import DomainError
-from models.languages import LANGUAGES, language_or_default
+from models.languages import REGISTRY, language_or_default
 from services.audit import record
 from services.background import RENDER_SUMMARY, enqueue_after_commit
 from services.i18n import _
@@ -51,9 +51,9 @@ def request_summary(session: Session, assembly: Assembly, user: User,
 
     Commits: the job must exist for everyone before its task is sent (after the commit)."""
     language = language or language_or_default(user.language)
-    if language not in LANGUAGES:
+    if language not in REGISTRY:
         raise DomainError(_("Unknown language %(language)s: use one of %(choices)s.",
-                            language=language, choices=", ".join(LANGUAGES)),
+                            language=language, choices=", ".join(REGISTRY)),
                           code="unknown_language", status=422, field="language")
     version = data_version(session, assembly)
     existing = _active_job(session, assembly, version, language)

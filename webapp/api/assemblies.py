@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Integer, String
+from apiflask.fields import Boolean, Date, Integer, List, String
 from apiflask.validators import OneOf, Range, Regexp
 
 from models import AssemblyStatus, Quorum
@@ -24,6 +24,11 @@ class AssemblyIn(Schema):
     title = Localized(TITLE_MAX, required=True)
     host_city = Text(required=True, max_length=16, metadata={"description": "member city code"})
     venue = Localized(TITLE_MAX)
+    host_organisation = Localized(TITLE_MAX, metadata={
+        "description": "who hosts, when not the host city (主催 トムスク州)"})
+    sitting_days = List(Date(), metadata={
+        "description": "the days the assembly itself sits, within starts_on … ends_on "
+                       "(default: all of them)"})
     timezone = Text(required=True, max_length=64,
                     metadata={"description": "the host's IANA zone"})
     home_timezone = Text(max_length=64, metadata={"description": "the secretariat's IANA zone"})
@@ -41,6 +46,8 @@ class AssemblyPatch(Schema):
     title = Localized(TITLE_MAX)
     host_city = Text(max_length=16)
     venue = Localized(TITLE_MAX)
+    host_organisation = Localized(TITLE_MAX)
+    sitting_days = List(Date())
     timezone = Text(max_length=64)
     home_timezone = Text(max_length=64)
     starts_on = Date()

@@ -143,8 +143,7 @@ def create_checkin(slug: str, data: dict[str, Any]) -> Any:
     assembly = _door(slug)
     result = check_in(db.session, assembly, api_user(), code=data.get("code"),
                       delegate_id=data.get("delegate"), at=data.get("at"))
-    body = describe(db.session, assembly, result.delegate, result.checkin, result.already)
-    return body, 200 if result.already else 201
+    return result.shown, 200 if result.already else 201
 
 
 @bp.delete("/assemblies/<slug>/checkins/<int:delegate_id>")

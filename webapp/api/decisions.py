@@ -47,6 +47,9 @@ from webapp.api import SECRETARIAT, bp, token_auth
 from webapp.api.schemas import Instant, Localized
 from webapp.extensions import db
 
+TITLE_MAX = 300
+TEXT_MAX = 20000  # a declaration's text, a session's summary
+
 # --- schemas ---------------------------------------------------------------------------------
 
 
@@ -122,9 +125,9 @@ class DecisionOut(Schema):
 class DecisionIn(Schema):
     kind = String(load_default=DecisionKind.RESOLUTION.value,
                   validate=OneOf([k.value for k in DecisionKind]))
-    title = Localized(required=True, validate=Length(min=1),
+    title = Localized(TITLE_MAX, required=True, validate=Length(min=1),
                       metadata={"example": {"en": "Tomsk Declaration", "ja": "トムスク宣言"}})
-    text = Localized(load_default=dict)
+    text = Localized(TEXT_MAX, multiline=True, load_default=dict)
     item = Integer(allow_none=True, load_default=None,
                    metadata={"description": "the programme item it is taken under"})
     method = String(load_default=DecisionMethod.VOTE.value,
@@ -136,8 +139,8 @@ class DecisionPatch(Schema):
     """Only the fields given change; `status: withdrawn` withdraws."""
 
     kind = String(validate=OneOf([k.value for k in DecisionKind]))
-    title = Localized(validate=Length(min=1))
-    text = Localized()
+    title = Localized(TITLE_MAX, validate=Length(min=1))
+    text = Localized(TEXT_MAX, multiline=True)
     item = Integer(allow_none=True)
     method = String(validate=OneOf([m.value for m in DecisionMethod]))
     majority = String(validate=OneOf([m.value for m in Majority]))
@@ -168,13 +171,13 @@ class SpeakerOut(Schema):
 class PointIO(Schema):
     kind = String(load_default=MinutesPointKind.STATEMENT.value,
                   validate=OneOf([k.value for k in MinutesPointKind]))
-    title = Localized(load_default=dict)
-    text = Localized(load_default=dict)
+    title = Localized(TITLE_MAX, load_default=dict)
+    text = Localized(TEXT_MAX, multiline=True, load_default=dict)
     cities = List(String(), load_default=list,
                   metadata={"description": "member city codes: a report's presenting cities"})
 
 class MinutesIn(Schema):
-    summary = Localized(load_default=dict)
+    summary = Localized(TEXT_MAX, multiline=True, load_default=dict)
     speakers = List(Integer(), load_default=list, metadata={"description": "delegate ids"})
     points = List(Nested(PointIO), load_default=list)
 

@@ -14,6 +14,7 @@ from apiflask.fields import (
     DateTime,
     Dict,
     Integer,
+    List,
     Nested,
     Raw,
     String,
@@ -96,6 +97,9 @@ class AssemblyOut(Schema):
     host_city = String(required=True, attribute="host_city.code",
                        metadata={"description": "member city code"})
     venue = Localized(required=True)
+    host_organisation = Localized(required=True)
+    sitting_days = List(Date(), required=True, attribute="sitting",
+                        metadata={"description": "the days the assembly itself sits"})
     timezone = String(required=True, metadata={"description": "the host's IANA zone"})
     home_timezone = String(required=True, metadata={"description": "the secretariat's zone"})
     starts_on = Date(required=True)
