@@ -7,8 +7,6 @@ app relies on must be healthy before it starts.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -142,15 +140,24 @@ def sokai_command(words: list[str], name: str) -> list[str]:
     return words[starts[-1]:]
 
 
-def test_web_command_runs_sokai_web_over_a_wsgi_app() -> None:
+def test_web_command_runs_sokai_web_over_a_wsgi_app(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
     words = sokai_command(command_words("web"), "web")
     assert words[words.index("--bind") + 1] == "0.0.0.0:8000"
-    # `sokai web` execs gunicorn on webapp.wsgi:app: that callable must exist.
-    from webapp.cli import web
-
-    assert web.callback is not None
-    module = importlib.import_module("webapp.wsgi")
-    assert callable(module.app)
+    # `sokai web` execs gunicorn on webapp.wsgi:app. In a fresh interpreter, as gunicorn
+    # does: importing the WSGI module builds an app (and its Celery app), which must not
+    # replace the test session's own.
+    check = ("import importlib; m = importlib.import_module('webapp.wsgi'); "
+             "assert callable(m.app)")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL",
+                                                             "REDIS_URL", "SMTP_URL")}
+    env.update(SOKAI_INSTANCE_PATH=str(tmp_path), SECRET_KEY="x")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"webapp.wsgi:app is not a WSGI callable: {done.stderr[-2000:]}"
 
 
 def test_web_command_runs_migrations_before_gunicorn() -> None:

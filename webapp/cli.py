@@ -101,6 +101,17 @@ def _runtime_dir(settings: Settings) -> Path:
     return folder
 
 
+def _control_socket(settings: Settings) -> list[str]:
+    """Gunicorn's control socket (newer gunicorn) in the instance folder, not the shared
+    ~/.gunicorn/gunicorn.ctl; none when the path is too long for a Unix socket."""
+    import gunicorn.config
+
+    if not hasattr(gunicorn.config, "ControlSocket"):
+        return []
+    path = _runtime_dir(settings) / "gunicorn.ctl"
+    return ["--control-socket", str(path)] if len(str(path)) < 100 else ["--no-control-socket"]
+
+
 def _child_env(settings: Settings) -> dict[str, str]:
     # Children read the same settings; pin what was generated or defaulted here.
     env = dict(os.environ)
@@ -270,7 +281,8 @@ def web(bind: str, workers: int, threads: int, pid_file: Path | None,
     # With LOG_FORMAT=json the app logs each request as JSON; no text access log then.
     access_log = [] if settings.log_format == "json" else ["--access-logfile", "-"]
     extra = [*(["--pid", str(pid_file)] if pid_file else []),
-             *(["--worker-tmp-dir", str(worker_tmp_dir)] if worker_tmp_dir else [])]
+             *(["--worker-tmp-dir", str(worker_tmp_dir)] if worker_tmp_dir else []),
+             *_control_socket(settings)]
     _exec(["-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads",
            str(threads), *access_log, *extra, "webapp.wsgi:app"])
 
