@@ -145,6 +145,10 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+    # A command run in-process (CliRunner) builds another app, whose Celery app becomes the
+    # default: the in-thread worker would then run tasks in that app's context (its settings,
+    # not the ones a test patched). The test app's Celery app is the default again.
+    app.extensions["celery"].set_default()
 
 
 @pytest.fixture
