@@ -7,7 +7,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from models.base import Base, Localized, enum_column, localized, utcnow, validate_timezone
@@ -56,6 +56,11 @@ class Assembly(Base):
     title: Mapped[Localized]
     host_city_id: Mapped[int] = mapped_column(ForeignKey("member_cities.id"))
     venue: Mapped[Localized]
+    # Who hosts, when not the host city itself (主催 トムスク州 / Tomsk Oblast).
+    host_organisation: Mapped[Localized] = mapped_column(default=dict)
+    # The days the assembly itself sits (ISO dates), within the programme's span
+    # (starts_on … ends_on); empty: every day of it.
+    sitting_days: Mapped[list[str]] = mapped_column(JSON, default=list)
     timezone: Mapped[str] = mapped_column(String(64))
     home_timezone: Mapped[str] = mapped_column(String(64))
     starts_on: Mapped[date]
@@ -88,6 +93,18 @@ class Assembly(Base):
 
     def display_title(self, lang: str) -> str:
         return localized(self.title, lang)
+
+    def host_for(self, lang: str) -> str:
+        """The host organisation in `lang`, else the host city's name."""
+        return localized(self.host_organisation, lang) or self.host_city.display_name(lang)
+
+    @property
+    def sitting(self) -> list[date]:
+        """The days the assembly sits, in order: the recorded ones, else the whole span."""
+        if self.sitting_days:
+            return sorted(date.fromisoformat(day) for day in self.sitting_days)
+        return [date.fromordinal(n) for n in range(self.starts_on.toordinal(),
+                                                    self.ends_on.toordinal() + 1)]
 
     def __repr__(self) -> str:
         return f"<Assembly {self.slug}>"

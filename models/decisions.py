@@ -137,7 +137,8 @@ class Signatory(Base):
     change to the delegate does not rewrite what was signed)."""
 
     __tablename__ = "decision_signatories"
-    __table_args__ = (UniqueConstraint("decision_id", "delegate_id"),)
+    # One signatory per city (a delegate belongs to one city, so once per delegate too).
+    __table_args__ = (UniqueConstraint("decision_id", "city_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))

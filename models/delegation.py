@@ -86,6 +86,8 @@ class Delegate(Base):
                                                    default=DelegateStatus.REGISTERED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when the personal data was removed (retention period over, or erased on request).
+    anonymised_at: Mapped[datetime | None]
 
     delegation: Mapped[Delegation] = relationship(back_populates="delegates")
 
@@ -102,6 +104,14 @@ class Delegate(Base):
         """The local-script name for a reader of its script (舛添 要一), else full_name."""
         return name_for(reader_language, given=self.given_name, family=self.family_name,
                         local=self.name_local, order=self.name_order)
+
+    def addressed_as(self, reader_language: str) -> str:
+        """The name a message addresses: name_for, with the honorific (Mr., Dr.) before a
+        Latin name in English; other languages address with their own word (様, 님)."""
+        name = self.name_for(reader_language)
+        if self.honorific.strip() and reader_language == "en":
+            return f"{self.honorific.strip()} {name}"
+        return name
 
 
 def participant_counts(session: Session, assembly: Assembly) -> dict[int, int]:

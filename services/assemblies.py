@@ -136,7 +136,7 @@ def _apply_assembly(session: Session, assembly: Assembly, data: dict[str, Any],
         assembly.home_timezone = the_network(session).home_timezone
     if "host_city" in data:
         assembly.host_city = find_city(session, data["host_city"], field="host_city")
-    for name in ("title", "venue"):
+    for name in ("title", "venue", "host_organisation"):
         if name in data:
             value = data[name] or {}
             if name == "title":
@@ -146,6 +146,8 @@ def _apply_assembly(session: Session, assembly: Assembly, data: dict[str, Any],
             setattr(assembly, name, value)
     if creating and "venue" not in data:
         assembly.venue = {}
+    if creating and "host_organisation" not in data:
+        assembly.host_organisation = {}
     for name in ("number", "starts_on", "ends_on", "registration_deadline", "proxy_deadline",
                  "max_proxies_per_holder", "proxy_to_chair_allowed"):
         if name in data:
@@ -158,6 +160,12 @@ def _apply_assembly(session: Session, assembly: Assembly, data: dict[str, Any],
     if assembly.ends_on < starts:
         raise DomainError(_("The assembly cannot end before it starts."), code="dates_in_order",
                           status=422, field="ends_on")
+    if "sitting_days" in data:
+        assembly.sitting_days = sorted({day.isoformat() for day in data["sitting_days"] or ()})
+    if any(not starts <= date.fromisoformat(day) <= assembly.ends_on
+           for day in assembly.sitting_days or ()):
+        raise DomainError(_("The sitting days must lie within the assembly's dates."),
+                          code="sitting_days_outside", status=422, field="sitting_days")
     if (assembly.max_proxies_per_holder or 1) < 1:
         raise DomainError(_("A holder must be allowed at least one letter."),
                           code="invalid_limit", status=422, field="max_proxies_per_holder")

@@ -1,9 +1,12 @@
-"""The attendance picture: per member city present / represented / absent, and the quorum.
+"""The attendance picture: per member city present / represented / undecided / absent, and
+the quorum.
 
 `presence_of` is the one rule that decides, used by attendance, reminders, the report (and
 decisions and check-in): a city is present when its delegation attends; represented when it
 does not attend and its proxy letter is verified and names a city that is present (or the
-chair, where allowed); absent otherwise. Participants are counted for present cities only.
+chair, where allowed); undecided while it has not answered and the assembly is not closed
+(`is_final`); absent otherwise — so a city that never answered is absent only once the
+assembly is closed, as in the final report. Participants are counted for present cities only.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import (
     ACTIVE_PROXY_STATUSES,
     Assembly,
+    AssemblyStatus,
     Delegate,
     DelegateRole,
     Delegation,
@@ -35,6 +39,7 @@ from services.i18n import _
 class Presence(enum.StrEnum):
     PRESENT = "present"
     REPRESENTED = "represented"
+    UNDECIDED = "undecided"  # has not answered, and the assembly is not closed yet
     ABSENT = "absent"
 
 
@@ -76,6 +81,15 @@ class Attendance:
         return self.count(Presence.ABSENT)
 
     @property
+    def undecided(self) -> int:
+        return self.count(Presence.UNDECIDED)
+
+    @property
+    def final(self) -> bool:
+        """Closed: nobody can answer any more, so silence counts as absence."""
+        return is_final(self.assembly)
+
+    @property
     def participants(self) -> int:
         return sum(row.participants for row in self.rows)
 
@@ -89,6 +103,9 @@ class Attendance:
         return self.quorum.reached(self.counted, self.members)
 
 
+def is_final(assembly: Assembly) -> bool:
+    """Whether undecided cities now count as absent: once the assembly is closed."""
+    return assembly.status is AssemblyStatus.CLOSED
 def quorum_label(rule: str) -> str:
     """The quorum rule in words, the same on the attendance page, the report and a
     decision's frozen picture."""
@@ -97,18 +114,23 @@ def quorum_label(rule: str) -> str:
 
 
 def presence_of(city_id: int, statuses: Mapping[int, DelegationStatus],
-                letters: Mapping[int, ProxyLetter], proxy_to_chair_allowed: bool) -> Presence:
+                letters: Mapping[int, ProxyLetter], proxy_to_chair_allowed: bool,
+                *, final: bool = True) -> Presence:
     """The rule. `statuses`: delegation status per city id (a city without one has said
-    nothing); `letters`: each grantor city's active letter."""
-    if statuses.get(city_id) is DelegationStatus.ATTENDING:
+    nothing); `letters`: each grantor city's active letter; `final`: the assembly is closed
+    (`is_final`), so a city that never answered is absent rather than undecided."""
+    status = statuses.get(city_id, DelegationStatus.UNDECIDED)
+    if status is DelegationStatus.ATTENDING:
         return Presence.PRESENT
+    otherwise = (Presence.UNDECIDED if status is DelegationStatus.UNDECIDED and not final
+                 else Presence.ABSENT)
     letter = letters.get(city_id)
     if letter is None or letter.status is not ProxyStatus.VERIFIED:
-        return Presence.ABSENT
+        return otherwise
     if letter.to_chair:
-        return Presence.REPRESENTED if proxy_to_chair_allowed else Presence.ABSENT
+        return Presence.REPRESENTED if proxy_to_chair_allowed else otherwise
     holder_attends = statuses.get(letter.holder_city_id or -1) is DelegationStatus.ATTENDING
-    return Presence.REPRESENTED if holder_attends else Presence.ABSENT
+    return Presence.REPRESENTED if holder_attends else otherwise
 
 
 def _statuses(session: Session, assembly: Assembly) -> dict[int, DelegationStatus]:
@@ -128,7 +150,9 @@ def city_presences(session: Session, assembly: Assembly) -> dict[int, Presence]:
     statuses, letters = _statuses(session, assembly), _active_letters(session, assembly)
     cities = session.scalars(select(MemberCity.id)
                              .where(MemberCity.network_id == assembly.network_id))
-    return {city_id: presence_of(city_id, statuses, letters, assembly.proxy_to_chair_allowed)
+    final = is_final(assembly)
+    return {city_id: presence_of(city_id, statuses, letters, assembly.proxy_to_chair_allowed,
+                                 final=final)
             for city_id in cities}
 
 
@@ -166,8 +190,10 @@ def compute_attendance(session: Session, assembly: Assembly, *,
     letters = _active_letters(session, assembly)
     by_id = {city.id: city for city in cities}
     rows = []
+    final = is_final(assembly)
     for city in cities:
-        kind = presence_of(city.id, statuses, letters, assembly.proxy_to_chair_allowed)
+        kind = presence_of(city.id, statuses, letters, assembly.proxy_to_chair_allowed,
+                           final=final)
         letter = letters.get(city.id)
         rows.append(CityAttendance(
             city=city, presence=kind,

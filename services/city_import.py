@@ -22,7 +22,8 @@ from services.i18n import _
 from services.invitations import invite_liaison
 from services.zones import country_zone
 
-NAME_COLUMNS = tuple(f"name_{code}" for code in REGISTRY)
+# One name column per registered language, read in lower case: name_en, name_zh_hant.
+NAME_COLUMNS = tuple(f"name_{lang.field_suffix.lower()}" for lang in REGISTRY.values())
 COLUMNS = ("code", *NAME_COLUMNS, "country", "timezone", "liaison_email", "liaison_language")
 MAX_ROWS = 2000
 
@@ -55,7 +56,8 @@ def import_cities(session: Session, content: bytes, filename: str,
             continue
         try:
             city = create_city(session, code=row.get("code", ""), country=country,
-                               name={code: row.get(f"name_{code}", "") for code in REGISTRY},
+                               name={code: row.get(f"name_{lang.field_suffix.lower()}", "")
+                                     for code, lang in REGISTRY.items()},
                                timezone=zone)
             report.imported.append(city)
             if row.get("liaison_email"):

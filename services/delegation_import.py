@@ -1,8 +1,9 @@
 """Importing a delegation from CSV or XLSX: every row checked, nothing imported if one is bad.
 
 Columns (header row, any order): family_name, given_name, name_local, name_order
-(family_first or given_first; empty: the city's country's custom), honorific, title_en,
-title_ja, role, email, language. Cells are stored as text exactly as given (a leading "="
+(family_first or given_first; empty: the city's country's custom), honorific, one title
+column per registered language (title_en, title_ja, title_ko, title_zh_hant, …), role, email,
+language. Cells are stored as text exactly as given (a leading "="
 stays text; exports escape it).
 """
 
@@ -17,13 +18,24 @@ from sqlalchemy.orm import Session
 
 from models import Assembly, Delegate, DelegateRole, MemberCity, User
 from models.errors import DomainError
+from models.languages import REGISTRY
 from services.access import require_city_access
 from services.delegations import add_delegate, require_registration_open
 from services.i18n import _
 
-COLUMNS = ("family_name", "given_name", "name_local", "name_order", "honorific", "title_en",
-           "title_ja", "role", "email",
-           "language")
+BASE_COLUMNS = ("family_name", "given_name", "name_local", "name_order", "honorific", "role",
+                "email", "language")
+
+
+def title_columns() -> dict[str, str]:
+    """Column name -> language code, from the registry (headers are read in lower case)."""
+    return {f"title_{lang.field_suffix.lower()}": code for code, lang in REGISTRY.items()}
+
+
+def delegate_columns() -> tuple[str, ...]:
+    return (*BASE_COLUMNS[:5], *title_columns(), *BASE_COLUMNS[5:])
+
+
 MAX_ROWS = 1000
 
 
@@ -38,7 +50,7 @@ class ImportReport:
         return not self.errors
 
 
-def read_rows(content: bytes, filename: str, columns: tuple[str, ...] = COLUMNS,
+def read_rows(content: bytes, filename: str, columns: tuple[str, ...] | None = None,
               required: str = "family_name", max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
     """The file's data rows as {column: text}; DomainError if the file itself is unreadable.
     (Also read by services.city_import, with its own columns.)"""
@@ -71,8 +83,9 @@ def read_rows(content: bytes, filename: str, columns: tuple[str, ...] = COLUMNS,
     if len(table) - 1 > max_rows:
         raise DomainError(_("At most %(n)d rows per file.", n=max_rows), code="too_many_rows",
                           status=422, field="file")
+    known = set(columns if columns is not None else delegate_columns())
     return [{name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)
-             if name in columns} for row in table[1:]]
+             if name in known} for row in table[1:]]
 
 
 def import_delegation(session: Session, assembly: Assembly, city: MemberCity, content: bytes,
@@ -91,7 +104,8 @@ def import_delegation(session: Session, assembly: Assembly, city: MemberCity, co
         data = {"family_name": row.get("family_name", ""), "given_name": row.get("given_name"),
                 "name_local": row.get("name_local"), "role": role,
                 "name_order": row.get("name_order") or None, "honorific": row.get("honorific"),
-                "title": {"en": row.get("title_en", ""), "ja": row.get("title_ja", "")},
+                "title": {code: row[column] for column, code in title_columns().items()
+                          if row.get(column)},
                 "email": row.get("email") or None, "language": row.get("language") or "en"}
         try:
             report.imported.append(add_delegate(session, assembly, city, data, user))

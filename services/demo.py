@@ -79,6 +79,10 @@ ASSEMBLY: dict[str, Any] = {
     "title": {"en": "13th General Assembly of the Asian Network of Major Cities 21",
               "ja": "アジア大都市ネットワーク21 第13回総会"},
     "venue": {"en": "Tomsk Polytechnic University", "ja": "トムスク工科大学"},
+    # 主催 トムスク州: the region hosted, not the city.
+    "host_organisation": {"en": "Tomsk Oblast", "ja": "トムスク州"},
+    # 会期 9月5日(金)、6日(土): the assembly sat on two of the programme's three days.
+    "sitting_days": ["2014-09-05", "2014-09-06"],
     "timezone": "Asia/Tomsk",
     "home_timezone": "Asia/Tokyo",
     # The sessions were on 5-6 September; the programme (and the ANMC21 exhibition) began on
@@ -468,6 +472,9 @@ def _delegate(assembly: Assembly, person: Person, domain: str, language: str,
         assembly_id=assembly.id, family_name=person.family, given_name=person.given,
         name_local=person.local, title={"en": person.title[0], "ja": person.title[1]},
         role=person.role, email=email, language=language, name_order=default_order(country),
+        # The report addresses every representative as Mr. or Ms.
+        honorific=("Ms." if person.given == "Nitaya" else "Mr.")
+        if person.role is DelegateRole.REPRESENTATIVE else "",
         # Those with an address confirmed their own details through the invitation link.
         status=DelegateStatus.CONFIRMED if email else DelegateStatus.REGISTERED,
     )
@@ -505,8 +512,9 @@ def create_demo_accounts(session: Session, password: str) -> list[tuple[str, str
 # governor's office.
 JAKARTA_LETTER = {
     "holder": "TYO",
-    "signatory_name": "Governor of the Special Capital Region of Jakarta",
-    "signatory_title": "Governor",
+    # No person is named: the office signs, and the title says which (shown "Name, Title").
+    "signatory_name": "Office of the Governor",
+    "signatory_title": "Special Capital Region of Jakarta",
     "instructions": "",
 }
 

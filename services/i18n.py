@@ -19,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list
+from babel.numbers import format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
 
 from models.languages import DEFAULT_LANGUAGE, language, language_or_default
@@ -53,7 +55,13 @@ def in_language(code: str) -> Iterator[str]:
 
 @lru_cache(maxsize=32)
 def translations(code: str) -> NullTranslations:
-    return Translations.load(str(CATALOGUES), [language(code).locale], domain="messages")
+    """The compiled catalogue of a language: services/translations/<catalogue_dir>/LC_MESSAGES
+    (an absolute catalogue_dir is used as it is). None yet: the msgids, i.e. English."""
+    mo = CATALOGUES / language(code).catalogue_dir / "LC_MESSAGES" / "messages.mo"
+    if not mo.is_file():
+        return NullTranslations()
+    with mo.open("rb") as handle:
+        return Translations(handle, domain="messages")
 
 
 def gettext(msgid: str, **params: Any) -> str:
@@ -63,6 +71,14 @@ def gettext(msgid: str, **params: Any) -> str:
 
 
 _ = gettext
+
+
+def salutation(name: str) -> str:
+    """How a message opens, in the current language: "Dear Hanako SUZUKI," / "鈴木 花子 様";
+    with no name, the language's general opening."""
+    if not name.strip():
+        return gettext("Hello,")
+    return gettext("Dear %(name)s,", name=name.strip())
 
 
 def lazy_gettext(msgid: str, **params: Any) -> LazyProxy:
@@ -99,18 +115,38 @@ def show_time(moment: datetime | None, zone: str) -> str:
 
 
 def show_instant(moment: datetime | None, zone: str) -> str:
-    """A full instant with its zone: '4 Sep 2014, 16:00 Asia/Tomsk (UTC+07:00)'."""
+    """A full instant with its zone: '4 September 2014 16:00 Asia/Tomsk (UTC+07:00)'."""
     if moment is None:
         return ""
     local = moment.astimezone(ZoneInfo(zone))
-    day = format_date(local.date(), "medium", locale=_locale())
+    day = format_date(local.date(), language(current_language()).date_format, locale=_locale())
     return f"{day} {local:%H:%M} {zone} ({utc_offset(moment, zone)})"
 
 
-def show_date(day: date | None, fmt: str = "medium") -> str:
+def show_date(day: date | None, fmt: str = "") -> str:
+    """A day as the reader's language writes it (its registry date format, or a Babel
+    pattern or width given): 2014年9月4日, 4 September 2014."""
     if day is None:
         return ""
-    return format_date(day, fmt, locale=_locale())
+    return format_date(day, fmt or language(current_language()).date_format, locale=_locale())
+
+
+def show_day(day: date | None) -> str:
+    """A day with its weekday, as a heading: 2014年9月4日（木）, Thursday 4 September 2014."""
+    if day is None:
+        return ""
+    return format_date(day, language(current_language()).day_format, locale=_locale())
+
+
+def show_days(days: list[date]) -> str:
+    """Several days as a list of the reader's language: 2014年9月5日（金）、2014年9月6日（土）;
+    Friday 5 September 2014 and Saturday 6 September 2014."""
+    return format_list([show_day(day) for day in days], locale=_locale()) if days else ""
+
+
+def show_number(value: float | int) -> str:
+    """A number with the reader's grouping and decimal signs (1,234.5; 1 234,5 in ru)."""
+    return format_decimal(value, locale=_locale())
 
 
 def instant_in_zone(moment: datetime, zone: str) -> str:

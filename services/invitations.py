@@ -28,7 +28,7 @@ from models.user import hash_token, normalise_email
 from services.access import require_city_access, require_secretariat
 from services.accounts import check_password_rule, set_password
 from services.calendar.tokens import personal_page_url
-from services.i18n import _, gettext, in_language
+from services.i18n import _, gettext, in_language, salutation
 from services.mail.outbox import queue_message
 
 LIAISON_LINK_LIFETIME = timedelta(days=7)
@@ -44,8 +44,10 @@ def _new_token() -> tuple[str, str]:
 
 
 def invite_liaison(session: Session, city: MemberCity, email: str, language: str,
-                   actor: User, now: datetime | None = None) -> tuple[Invitation, str]:
-    """Create (or reuse) the city's liaison account and email a link to set its password.
+                   actor: User, now: datetime | None = None, name: str = ""
+                   ) -> tuple[Invitation, str]:
+    """Create (or reuse) the city's liaison account and email a link to set its password,
+    addressed by `name` (as the liaison writes it: 鈴木 花子) when given.
 
     Returns the invitation and its token (which is only ever sent, never stored)."""
     require_secretariat(actor)
@@ -60,6 +62,8 @@ def invite_liaison(session: Session, city: MemberCity, email: str, language: str
     elif user.role is not Role.LIAISON or user.city_id != city.id:
         raise DomainError(_("%(email)s already has an account that is not this city's liaison.",
                           email=email), code="email_taken", field="email")
+    if name.strip():
+        user.display_name = name.strip()[:200]
     now = now or utcnow()
     token, digest = _new_token()
     invitation = Invitation(kind=InvitationKind.LIAISON, token_hash=digest, email=email,
@@ -71,9 +75,10 @@ def invite_liaison(session: Session, city: MemberCity, email: str, language: str
     with in_language(language):
         city_name = city.name.get(language) or city.name.get("en", city.code)
         subject = gettext("Sokai: you are invited as the liaison of %(city)s", city=city_name)
-        body = gettext("You are invited to register the delegation of %(city)s in Sokai.\n\n"
-                       "Open this link to choose your password (it works once, for 7 days):\n"
-                       "%(link)s\n", city=city_name, link=link)
+        body = salutation(user.display_name) + "\n\n" + gettext(
+            "You are invited to register the delegation of %(city)s in Sokai.\n\n"
+            "Open this link to choose your password (it works once, for 7 days):\n"
+            "%(link)s\n", city=city_name, link=link)
     queue_message(session, kind="invitation", to_address=email, subject=subject,
                   text_body=body, language=language)
     return invitation, token
@@ -215,9 +220,10 @@ def invite_delegate(session: Session, delegate: Delegate, actor: User
     with in_language(lang):
         title = assembly.title.get(lang) or assembly.title.get("en", "")
         subject = gettext("Please confirm your registration for %(assembly)s", assembly=title)
-        body = gettext("%(name)s, you are registered for %(assembly)s.\n\nCheck your details "
-                       "and choose optional visits here (your personal link; do not share "
-                       "it):\n%(link)s\n", name=delegate.name_for(lang), assembly=title, link=link)
+        body = salutation(delegate.addressed_as(lang)) + "\n\n" + gettext(
+            "You are registered for %(assembly)s.\n\nCheck your details and choose optional "
+            "visits here (your personal link; do not share it):\n%(link)s\n",
+            assembly=title, link=link)
         if calendar:
             body += "\n" + gettext("Your programme and personal calendar (to subscribe to in "
                                    "your calendar app):\n%(link)s\n", link=calendar)

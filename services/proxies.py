@@ -38,8 +38,9 @@ from models.errors import DomainError
 from models.languages import language_or_default
 from models.text import column_limit, strip_unstorable
 from services.access import require_city_access, require_secretariat, user_zone
+from services.audit import record
 from services.delegations import delegation_for
-from services.i18n import N_, _, gettext, in_language, instant_in_zone
+from services.i18n import N_, _, gettext, in_language, instant_in_zone, salutation
 from services.mail.outbox import queue_message
 from services.text import checked_text
 
@@ -295,6 +296,10 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
     except IntegrityError:  # a concurrent letter from the same grantor won
         raise DomainError(_("Another letter from your city was recorded at the same moment; "
                           "reload and try again."), code="conflict") from None
+    record(session, "proxy.submitted", f"proxy_letter:{letter.id}",
+           None if previous is None else {"supersedes": previous.id},
+           {"grantor": grantor.code, "holder": holder.code if holder else "chair",
+            "status": letter.status.value, "sha256": digest}, user)
     return letter
 
 
@@ -311,6 +316,8 @@ def verify_letter(session: Session, letter: ProxyLetter, user: User) -> ProxyLet
                           "is %(status)s).", status=letter.status.value), code="not_submitted")
     letter.change_status(ProxyStatus.VERIFIED, user, "verified")
     letter.decided_by_id, letter.decided_at = user.id, utcnow()
+    record(session, "proxy.verified", f"proxy_letter:{letter.id}",
+           {"status": ProxyStatus.SUBMITTED.value}, {"status": letter.status.value}, user)
     _tell_liaisons(session, letter)
     session.flush()
     return letter
@@ -325,8 +332,11 @@ def reject_letter(session: Session, letter: ProxyLetter, user: User, reason: str
     if letter.status not in ACTIVE_PROXY_STATUSES:
         raise DomainError(_("This letter is no longer active (it is %(status)s).",
                           status=letter.status.value), code="not_active")
+    before = letter.status.value
     letter.change_status(ProxyStatus.REJECTED, user, "rejected", {"reason": reason})
     letter.rejection_reason = reason
+    record(session, "proxy.rejected", f"proxy_letter:{letter.id}", {"status": before},
+           {"status": letter.status.value, "reason": reason}, user)
     letter.decided_by_id, letter.decided_at = user.id, utcnow()
     _tell_liaisons(session, letter)
     session.flush()
@@ -358,6 +368,7 @@ def _tell_liaisons(session: Session, letter: ProxyLetter) -> None:
                                "for %(assembly)s.\n\nReason: %(reason)s\n\nYou may upload a "
                                "corrected letter before the proxy deadline.",
                                assembly=title, reason=letter.rejection_reason)
+            body = salutation(liaison.display_name) + "\n\n" + body + "\n"
         queue_message(session, kind="proxy_decision", to_address=liaison.email,
                       to_name=liaison.display_name, subject=subject, text_body=body,
                       language=lang, assembly_id=assembly.id)
@@ -374,3 +385,14 @@ def letters_of(session: Session, assembly: Assembly, user: User) -> list[ProxyLe
                           selectinload(ProxyLetter.events).selectinload(ProxyLetterEvent.actor))
     return list(session.scalars(query.order_by(ProxyLetter.submitted_at.desc(),
                                                ProxyLetter.id.desc())))
+
+
+def letters_held_by(session: Session, assembly: Assembly, city: MemberCity) -> list[ProxyLetter]:
+    """The active letters naming `city` as holder: the votes its delegation carries. Its
+    liaison sees who gave them and their state (not the documents)."""
+    return list(session.scalars(
+        select(ProxyLetter).where(ProxyLetter.assembly_id == assembly.id,
+                                  ProxyLetter.holder_city_id == city.id,
+                                  ProxyLetter.status.in_(ACTIVE_PROXY_STATUSES))
+        .options(selectinload(ProxyLetter.grantor))
+        .order_by(ProxyLetter.submitted_at, ProxyLetter.id)))

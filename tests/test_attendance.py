@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Delegation, DelegationStatus, MemberCity, ProxyLetter, ProxyStatus
+from models import Delegation, DelegationStatus, MemberCity, ProxyLetter, ProxyStatus, Role
 from services.attendance import Presence, compute_attendance
 from services.demo import load_tomsk_2014
 
@@ -102,3 +102,53 @@ def test_the_delegate_list_takes_one_query_whatever_the_number_of_delegations(se
         event.remove(engine, "before_cursor_execute", count)
     assert len(people) == 107 and codes == sorted(codes)
     assert len(statements) == 1, statements
+
+
+def test_undecided_is_its_own_state_until_the_assembly_is_closed(app, client, make_user) -> None:
+    """Open assembly, three cities that have not answered: the attendance page, the API and the
+    report say undecided (not absent); once closed they are absent, as in the seed report."""
+    from models import Assembly, AssemblyStatus
+    from services.i18n import in_language
+    from services.summaries.report import build_report
+    from tests.conftest import login
+    from tests.registration_helpers import bearer
+    from webapp.extensions import db
+
+    with app.app_context():
+        assembly = load_tomsk_2014(db.session)
+        assembly.status = AssemblyStatus.OPEN
+        for delegation in db.session.scalars(select(Delegation).join(MemberCity).where(
+                MemberCity.code.in_(("DEL", "KUL", "SIN")))):
+            delegation.status = DelegationStatus.UNDECIDED
+        db.session.commit()
+    sec = bearer(app, make_user, "u.sec@example.org", Role.SECRETARIAT)
+
+    def report_lines() -> tuple[dict[str, str], str]:
+        with app.app_context(), in_language("ja"):
+            report = build_report(db.session, db.session.scalar(select(Assembly)), "ja")
+            return {c.code: c.mark for c in report.cities}, report.quorum_line
+
+    body = client.get("/api/v1/assemblies/anmc21-tomsk-2014/attendance", headers=sec).get_json()
+    presence = {row["city"]: row["presence"] for row in body["cities"]}
+    assert {presence[c] for c in ("DEL", "KUL", "SIN")} == {"undecided"}
+    assert presence["MNL"] == "absent" and presence["JKT"] == "represented"
+    assert (body["quorum"]["undecided"], body["quorum"]["absent"]) == (3, 3)
+    login(client, "u.sec@example.org")
+    page = client.get("/secretariat/assemblies/anmc21-tomsk-2014/attendance").get_data(
+        as_text=True)
+    assert page.count('data-presence="undecided"') == 3
+    assert '<span data-count="undecided">3</span>' in page
+    marks, line = report_lines()
+    assert marks["DEL"] == "未回答" and marks["MNL"] == "欠席"
+    assert "未回答3都市" in line
+
+    with app.app_context():
+        db.session.scalar(select(Assembly)).status = AssemblyStatus.CLOSED
+        db.session.commit()
+    body = client.get("/api/v1/assemblies/anmc21-tomsk-2014/attendance", headers=sec).get_json()
+    assert {row["presence"] for row in body["cities"] if row["city"] in ("DEL", "KUL")} == {
+        "absent"}
+    assert (body["quorum"]["undecided"], body["quorum"]["absent"]) == (0, 6)
+    marks, line = report_lines()
+    assert marks["DEL"] == "欠席" and marks["JKT"] == "欠席 ※委任状提出"
+    assert "未回答" not in line

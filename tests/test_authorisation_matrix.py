@@ -68,9 +68,11 @@ API_SEC_DELETE = (NO_CONTENT, 403, 403, 403, 401)
 
 EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("public.index", "GET"): EVERYONE,
+    ("public.favicon", "GET"): EVERYONE,
     ("public.assembly", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("health.healthz", "GET"): ((OK, 503),) * 5,
+    ("metrics.metrics", "GET"): (404,) * 5,  # only with METRICS_TOKEN (test_operations)
     ("i18n.switch_language", "GET"): (REDIRECT,) * 5,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,  # the form again, with what is wrong
@@ -79,6 +81,10 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api_docs.docs", "GET"): EVERYONE,
     ("secretariat.dashboard", "GET"): SEC_PAGE,
     ("secretariat.worker_check", "POST"): SEC_POST_ACTION,
+    ("secretariat.audit", "GET"): SEC_PAGE,
+    ("api.list_audit", "GET"): API_SEC,
+    ("api.export_personal_data", "GET"): API_SEC,
+    ("api.erase_personal_data", "DELETE"): API_SEC_DELETE,
     ("registration_admin.cities", "GET"): SEC_PAGE,
     ("registration_admin.cities", "POST"): SEC_POST_FORM,
     ("registration_admin.edit_city", "GET"): SEC_PAGE,
@@ -102,6 +108,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("registration.my_edit_delegate", "GET"): MY_OBJECT,
     ("registration.my_edit_delegate", "POST"): MY_OBJECT_FORM,
     ("registration.my_cancel_delegate", "POST"): MY_OBJECT_ACTION,
+    ("registration.my_restore_delegate", "POST"): MY_OBJECT_ACTION,
     ("registration.my_invite_delegate", "POST"): MY_OBJECT_ACTION,
     ("registration.letter_document", "GET"): (OK, OK, 404, 404, REDIRECT),
     # The personal link is the key: whoever holds it is the delegate.
@@ -206,6 +213,8 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("decisions.decision_action", "POST"): SEC_POST_ACTION,
     ("decisions.record_vote", "POST"): SEC_POST_ACTION,
     ("decisions.sign", "POST"): SEC_POST_ACTION,
+    ("decisions.minutes_page", "GET"): SEC_PAGE,
+    ("decisions.minutes_page", "POST"): SEC_POST_ACTION,  # empty minutes: saved
     ("decisions.public_decisions", "GET"): EVERYONE,
     ("decisions.public_decision", "GET"): EVERYONE,
     ("api.list_decisions", "GET"): EVERYONE,
@@ -255,6 +264,11 @@ STAFF: dict[tuple[str, str], Any] = {
     ("checkin.board", "GET"): 403,
     ("checkin.board_json", "GET"): 403,
     ("auth.logout", "POST"): REDIRECT,
+    ("metrics.metrics", "GET"): 403,  # staff are kept to the door pages before any route
+    # Adopted decisions are public; a staff token still reaches only the check-in.
+    ("api.list_decisions", "GET"): 403,
+    ("api.get_decision", "GET"): 403,
+    ("api.list_signatories", "GET"): 403,
 }
 
 
@@ -263,6 +277,8 @@ def expected_for(endpoint: str, method: str, role: str) -> Any:
         return EXPECTED[(endpoint, method)][ROLES.index(role)]
     if (endpoint, method) in STAFF:
         return STAFF[(endpoint, method)]
+    if endpoint.startswith("api."):
+        return 403  # a staff token opens the check-in operations only
     everyone = EXPECTED[(endpoint, method)]
     # The same for everybody (a public page, a personal link): the same for staff too.
     return everyone[0] if len(set(everyone)) == 1 else 403
@@ -368,6 +384,8 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
         values["job_id"] = world["badges"]
     if endpoint == "api.delete_reminder":
         values["reminder_id"] = world["spare_reminder"]
+    if endpoint == "api.erase_personal_data":
+        values["delegate_id"] = world["spare"]
     if endpoint == "registration_admin.invitation_action":
         values["invitation_id"], values["action"] = world["invitation"], "void"
     if endpoint == "registration.accept_invitation":

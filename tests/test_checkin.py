@@ -308,9 +308,10 @@ def test_staff_accounts_from_the_command_line(app: Flask, make_user: Callable[..
 
 
 def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
-    """Up to head, down to 0013 (the staff role and the tables go), and up again; on the
-    test's database kind (a scratch database on PostgreSQL)."""
+    """Up to head, down to the revision before 0017 (the staff role and the tables go), and
+    up again; on the test's database kind (a scratch database on PostgreSQL)."""
     from alembic import command
+    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect, text
 
     from models.migrate import alembic_config, upgrade
@@ -334,7 +335,8 @@ def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
                               "'staff', 'en', true, CURRENT_TIMESTAMP, 0)"))
         assert {"badges", "checkins", "checkin_events", "badge_jobs",
                 "staff_assignments"} <= set(inspect(engine).get_table_names())
-        command.downgrade(alembic_config(url), "0013")
+        before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0017")
+        command.downgrade(alembic_config(url), before.down_revision)
         engine.dispose()
         assert "checkins" not in inspect(engine).get_table_names()
         import sqlalchemy.exc
@@ -357,3 +359,112 @@ def test_migration_0017_goes_up_and_down(tmp_path: Path, settings: Any) -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_the_board_version_goes_through_redis(app: Flask, client: FlaskClient,
+                                             make_user: Callable[..., User],
+                                             redis_server: Any, monkeypatch: Any) -> None:
+    """With REDIS_URL set, every web process reads the board's version from Redis (one GET);
+    when Redis stops, the database answers the same."""
+    import dataclasses
+
+    import redis
+
+    from tests.conftest import login
+
+    venue = tomsk_venue(app, make_user)
+    monkeypatch.setitem(app.config, "SOKAI_SETTINGS", dataclasses.replace(
+        app.config["SOKAI_SETTINGS"], redis_url=redis_server.url))
+    login(client, "door.sec@example.org")
+    board = client.get(f"/secretariat/assemblies/{venue.slug}/board.json").get_json()
+    assert board["version"] == 0 and board["checked_in"] == 0
+    answer = client.post(f"/api/v1/assemblies/{venue.slug}/checkins", headers=venue.staff,
+                         json={"delegate": delegate_id(app, "MASUZOE")})
+    assert answer.status_code == 201
+    with app.app_context():
+        assembly_id = db.session.scalar(select(CheckIn.assembly_id))
+    stored = redis.Redis.from_url(redis_server.url).get(f"sokai:checkin:version:{assembly_id}")
+    assert stored is not None and int(stored) >= 1
+    version = int(stored)
+    same = client.get(f"/secretariat/assemblies/{venue.slug}/board.json",
+                      query_string={"v": version}).get_json()
+    assert same == {"version": version, "changed": False}
+    redis_server.stop()
+    fallback = client.get(f"/secretariat/assemblies/{venue.slug}/board.json").get_json()
+    assert fallback["version"] == version and fallback["checked_in"] == 1
+
+
+def test_a_decision_put_on_the_checkin_basis(app: Flask, client: FlaskClient,
+                                             make_user: Callable[..., User]) -> None:
+    """The decisions area's "checkin" basis (registered by services.checkin.presence): the
+    frozen picture is who is at the venue."""
+    venue = tomsk_venue(app, make_user)
+    api = f"/api/v1/assemblies/{venue.slug}"
+    made = client.post(f"{api}/decisions", headers=venue.sec,
+                       json={"title": {"en": "Venue motion"}, "majority": "simple"})
+    assert made.status_code == 201, made.get_json()
+    url = f"{api}/decisions/{made.get_json()['id']}"
+    early = client.post(f"{url}/open", headers=venue.sec, json={"basis": "checkin"})
+    assert early.status_code == 409 and early.get_json()["error"]["code"] == "checkin_not_started"
+    with app.app_context():
+        from models import Delegate, Delegation, MemberCity
+
+        firsts = {code: person for code, person in db.session.execute(
+            select(MemberCity.code, func.min(Delegate.id))
+            .join(Delegation, Delegation.city_id == MemberCity.id)
+            .join(Delegate, Delegate.delegation_id == Delegation.id)
+            .group_by(MemberCity.code))}
+    assert len(firsts) == 6
+    assert client.post(f"{api}/checkins", headers=venue.staff,
+                       json={"delegate": firsts["TYO"]}).status_code == 201
+    short = client.post(f"{url}/open", headers=venue.sec, json={"basis": "checkin"})
+    assert short.status_code == 409 and short.get_json()["error"]["code"] == "quorum_not_reached"
+    for person in firsts.values():
+        client.post(f"{api}/checkins", headers=venue.staff, json={"delegate": person})
+    opened = client.post(f"{url}/open", headers=venue.sec, json={"basis": "checkin"})
+    assert opened.status_code == 200, opened.get_json()
+    snapshot = opened.get_json()["snapshot"]
+    assert snapshot["basis"] == "checkin" and len(snapshot["present"]) == 6
+    assert [p["city"] for p in snapshot["represented"]] == ["JKT"]
+    assert snapshot["quorum"]["counted"] == 7 and snapshot["quorum"]["reached"] is True
+
+
+def test_the_report_states_registered_and_checked_in_per_city(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+    import csv
+    import io
+
+    from tests.conftest import login
+
+    venue = tomsk_venue(app, make_user)
+    with app.app_context():
+        from models import Assembly, SummaryJob
+        from services.summaries.building import render_report
+        from services.summaries.report import data_version
+
+        assembly = db.session.scalar(select(Assembly))
+        assert assembly is not None
+        before = data_version(db.session, assembly)
+    assert client.post(f"/api/v1/assemblies/{venue.slug}/checkins", headers=venue.staff,
+                       json={"delegate": delegate_id(app, "MASUZOE")}).status_code == 201
+    with app.app_context():
+        assembly = db.session.scalar(select(Assembly))
+        assert assembly is not None
+        assert data_version(db.session, assembly) != before  # a check-in is new data
+        job = SummaryJob(assembly_id=assembly.id, language="en",
+                         data_version=data_version(db.session, assembly))
+        db.session.add(job)
+        db.session.commit()
+        assert render_report(db.session, job.id, app.config["SOKAI_SETTINGS"]) == "done"
+        db.session.refresh(job)
+        folder = app.config["SOKAI_SETTINGS"].instance_path
+        files = {f["format"]: folder / f["path"] for f in job.files}
+    rows = list(csv.reader(io.StringIO(files["csv"].read_text(encoding="utf-8-sig"))))
+    venue_rows = {r[1]: r for r in rows if r[0] == "Checked in"}
+    assert venue_rows["TYO"][4:6] == ["31", "1"] and venue_rows["BKK"][4:6] == ["4", "0"]
+    text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True,
+                          text=True).stdout
+    assert "At the venue" in text
+    login(client, "door.sec@example.org")
+    page = client.get(f"/secretariat/assemblies/{venue.slug}/report").get_data(as_text=True)
+    assert 'data-testid="at-venue"' in page

@@ -58,6 +58,16 @@ def test_tomsk_declaration_through_the_api(app: Flask, client: FlaskClient,
         "text": {"en": "We, the representatives of Hanoi, Seoul, Tokyo, Ulaanbaatar and Tomsk…",
                  "ja": "我々、ハノイ、ソウル、東京、ウランバートル及びトムスクの代表は…"}}), 201)
     assert declaration["status"] == "draft" and declaration["snapshot"] is None
+    # The text keeps its paragraphs; a title is one line.
+    refused = error_of(client.post(f"{API}/decisions", headers=sec, json={
+        "title": {"en": "Two\nlines"}, "text": {"en": "One.\nTwo."}}), 422)
+    assert [name.split(".")[0] for name in refused["fields"]] == ["title"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/decisions", "/decisions/{decision_id}/open",
+                 "/decisions/{decision_id}/votes/{city}", "/decisions/{decision_id}/close",
+                 "/decisions/{decision_id}/adopt", "/decisions/{decision_id}/signatories"):
+        assert f"/api/v1/assemblies/{{slug}}{path}" in spec["paths"], path
+    assert "/api/v1/assemblies/{slug}/programme/{item_id}/minutes" in spec["paths"]
     url = f"{API}/decisions/{declaration['id']}"
     # Nobody but the secretariat writes; the public does not see a draft.
     assert client.post(f"{url}/open", headers=tomsk.jakarta, json={}).status_code == 403

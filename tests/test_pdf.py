@@ -147,3 +147,14 @@ def test_the_report_prints_every_script_of_the_network(network_report: Path,
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "2", str(network_report),
                     str(tmp_path / "page")], check=True)
     assert len(list(tmp_path.glob("page*.png"))) == 2
+
+
+def test_the_proxy_signatory_reads_name_comma_title(network_report: Path) -> None:
+    """Jakarta's letter is signed "Office of the Governor, Special Capital Region of Jakarta":
+    name and title apart, never run together ("Governor of … Governor")."""
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(page.extract_text().split()) for page in
+                    PdfReader(network_report).pages)
+    assert "Office of the Governor, Special Capital Region of Jakarta" in text
+    assert "Jakarta Governor" not in text

@@ -51,7 +51,7 @@ def test_a_letter_from_upload_to_quorum(app: Flask, page: Any,
     page.get_by_label("Given name").fill("Joko")
     page.get_by_label("Name in local script").fill("ジョコ・ウィドド")
     page.get_by_label("Title (English)").fill("Governor of Jakarta")
-    page.get_by_label("Title (Japanese)").fill("ジャカルタ首都特別州知事")
+    page.get_by_label("Title (日本語)").fill("ジャカルタ首都特別州知事")
     page.get_by_label("Role").select_option("representative")
     page.get_by_role("button", name="Register this person").click()
     assert page.get_by_test_id("delegate-row").count() == 1

@@ -238,7 +238,10 @@ def test_liaison_invitation_and_delegate_page(app: Flask, client: FlaskClient,
         "given_name": "Joko", "email": "joko.page@example.org", "language": "ja",
         "items": str(item_id)})
     assert response.status_code == 302
-    assert f"{capacity - 1} places left" in client.get(link.group(1)).get_data(as_text=True)
+    # Joko now reads Japanese: his page is in Japanese unless he switches.
+    assert '<html lang="ja">' in client.get(link.group(1)).get_data(as_text=True)
+    assert f"{capacity - 1} places left" in client.get(link.group(1) + "?lang=en").get_data(
+        as_text=True)
     with app.app_context():
         joko = db.session.get(Delegate, joko.id)
         assert joko.status is DelegateStatus.CONFIRMED and joko.language == "ja"
@@ -363,7 +366,7 @@ def test_a_full_trip_is_refused_next_to_the_visits(app: Flask, client: FlaskClie
         sign_up(db.session, db.session.get(Delegate, other_id),
                 db.session.get(ProgrammeItem, item_id))
         db.session.commit()
-    response = client.post(f"/d/{token}", data={
+    response = client.post(f"/d/{token}?lang=en", data={
         "csrf_token": csrf_token(page.get_data(as_text=True)), "family_name": "Widodo",
         "given_name": "Joko", "email": "joko.full@example.org", "language": "en",
         "items": str(item_id)})

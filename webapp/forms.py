@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import flash
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from models.db import db
 from models.errors import DomainError
+from models.languages import DEFAULT_LANGUAGE, REGISTRY, Language
 from models.text import TextError, clean_text
 from services.text import text_message
 
@@ -44,10 +46,80 @@ class Form(FlaskForm):
         return valid and not refused
 
 
+
+# --- per-language fields, generated from the language registry --------------------------------
+
+
+@dataclass(frozen=True)
+class PerLanguage:
+    """In a form class decorated with @per_language: one field per registered language,
+    named `<name>_<code>` (title_en, title_ja, title_zh_Hant), labelled "Title (日本語)".
+    `required`: the default language's field must be filled."""
+
+    label: Any
+    max_length: int = 300
+    required: bool = False
+    textarea: bool = False
+
+
+def _label(base: Any, lang: Language) -> LazyString:
+    return LazyString(lambda: f"{base} ({lang.name})")
+
+
+def per_language(form_class: Any) -> Any:
+    """Replace each PerLanguage attribute of a form class by its fields, one per language."""
+    names: list[str] = []
+    for name, spec in list(vars(form_class).items()):
+        if not isinstance(spec, PerLanguage):
+            continue
+        delattr(form_class, name)
+        names.append(name)
+        for code, lang in REGISTRY.items():
+            needed = spec.required and code == DEFAULT_LANGUAGE
+            kind = TextAreaField if spec.textarea else StringField
+            setattr(form_class, f"{name}_{lang.field_suffix}", kind(
+                _label(spec.label, lang), render_kw={"lang": code},
+                validators=[DataRequired() if needed else Optional(),
+                            Length(max=spec.max_length)]))
+    form_class.PER_LANGUAGE = (*getattr(form_class, "PER_LANGUAGE", ()), *names)
+    return form_class
+
+
+def language_fields(form: Any, name: str) -> list[Any]:
+    """The form's fields of a per-language value, in registry order (for templates)."""
+    return [field for lang in REGISTRY.values()
+            if (field := getattr(form, f"{name}_{lang.field_suffix}", None)) is not None]
+
+
+def localized_data(form: Any, name: str) -> dict[str, str]:
+    """The submitted per-language value: {"en": "…", "ja": "…"}, empty languages left out."""
+    values: dict[str, str] = {}
+    for code, lang in REGISTRY.items():
+        field = getattr(form, f"{name}_{lang.field_suffix}", None)
+        if field is not None and (field.data or "").strip():
+            values[code] = field.data.strip()
+    return values
+
+
+def localized_defaults(name: str, value: dict[str, str] | None) -> dict[str, str]:
+    """Constructor arguments showing a stored per-language value (title_en=…, title_ja=…):
+    like any keyword default, used where the request carries no form data."""
+    return {f"{name}_{lang.field_suffix}": (value or {}).get(code, "")
+            for code, lang in REGISTRY.items()}
+
+
+def fill_localized(form: Any, name: str, value: dict[str, str] | None) -> None:
+    """Show a stored per-language value in the form's fields."""
+    for code, lang in REGISTRY.items():
+        field = getattr(form, f"{name}_{lang.field_suffix}", None)
+        if field is not None:
+            field.data = (value or {}).get(code, "")
+
+
 def form_field(form: Any, name: str) -> Any:
     """The form's field for a domain field name: the form's own mapping (FIELD_OF), the name
-    itself, a per-language name ("title.en" is title_en), or its English field."""
-    mapped = getattr(form, "FIELD_OF", {}).get(name, name).replace(".", "_")
+    itself, a per-language name ("title.zh-Hant" is title_zh_Hant), or its English field."""
+    mapped = getattr(form, "FIELD_OF", {}).get(name, name).replace(".", "_").replace("-", "_")
     for candidate in (mapped, f"{mapped}_en"):
         field = getattr(form, candidate, None)
         if field is not None and hasattr(field, "errors"):

@@ -26,7 +26,7 @@ from models import (
     utcnow,
 )
 from models.base import affected
-from models.languages import LANGUAGES, language_or_default
+from models.languages import REGISTRY, language_or_default
 from services.background import BUILD_CALENDAR, dispatch, enqueue_after_commit
 from services.calendar.content import (
     alarm_text,
@@ -68,9 +68,9 @@ def _feed_items(session: Session, assembly: Assembly, now: datetime) -> list[Pro
 
 
 def refresh_fragments(session: Session, assembly: Assembly, items: list[ProgrammeItem],
-                      languages: Iterable[str] = LANGUAGES) -> dict[tuple[int, str], str]:
+                      languages: Iterable[str] = ()) -> dict[tuple[int, str], str]:
     """The VEVENT text per (item, language), rebuilding only those whose item changed."""
-    wanted = set(languages)
+    wanted = set(languages or REGISTRY)
     rows = {(f.item_id, f.language): f for f in session.scalars(
         select(ItemFragment).where(ItemFragment.item_id.in_([i.id for i in items]),
                                    ItemFragment.language.in_(wanted)))} if items else {}
@@ -146,12 +146,12 @@ class Builder:
                     delegate.id)
 
     def everything(self) -> int:
-        for lang in LANGUAGES:
+        for lang in REGISTRY:
             self.public(lang)
         tokens = self.session.scalars(
             select(FeedToken).join(Delegate, Delegate.id == FeedToken.delegate_id)
             .where(Delegate.assembly_id == self.assembly.id, FeedToken.revoked_at.is_(None)))
-        count = len(LANGUAGES)
+        count = len(REGISTRY)
         for token in tokens:
             self.personal(token)
             count += 1

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Assembly, Delegate, ItemStatus, ProgrammeItem, Signup, localized
+from services.i18n import gettext, in_language
 
 PRODID = "-//Sokai//Sokai calendar feeds 1.0//EN"
 # How often clients should poll: Google and Apple honour one of these two.
@@ -107,7 +108,10 @@ def alarm_text(minutes: int, lang: str, title: str = "") -> str:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", timedelta(minutes=-minutes))
-    alarm.add("description", title or ("Reminder" if lang == "en" else "リマインダー"))
+    if not title:
+        with in_language(lang):
+            title = gettext("Reminder")
+    alarm.add("description", title)
     return alarm.to_ical().decode()
 
 

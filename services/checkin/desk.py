@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Assembly,
@@ -29,6 +29,7 @@ from models import (
 )
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
+from services.audit import record
 from services.checkin.board import announce_change
 from services.i18n import _, show_time, utc_offset
 
@@ -42,6 +43,12 @@ class CheckInResult:
     checkin: CheckIn
     delegate: Delegate
     already: bool
+    # What the desk shows, taken before the commit (which expires the rows).
+    shown: dict[str, object]
+
+
+def _with_city() -> Any:
+    return joinedload(Delegate.delegation).joinedload(Delegation.city)
 
 
 def delegate_for_code(session: Session, assembly: Assembly, code: str) -> Delegate:
@@ -49,7 +56,7 @@ def delegate_for_code(session: Session, assembly: Assembly, code: str) -> Delega
     delegate = session.scalar(
         select(Delegate).join(Badge, Badge.delegate_id == Delegate.id)
         .where(Badge.code == code.strip(), Badge.assembly_id == assembly.id,
-               Badge.revoked_at.is_(None)))
+               Badge.revoked_at.is_(None)).options(_with_city()))
     if delegate is None:
         raise DomainError(_("No valid badge has this code (unknown or revoked)."),
                           code="unknown_badge", status=404, field="code")
@@ -57,7 +64,7 @@ def delegate_for_code(session: Session, assembly: Assembly, code: str) -> Delega
 
 
 def delegate_of(session: Session, assembly: Assembly, delegate_id: int) -> Delegate:
-    delegate = session.get(Delegate, delegate_id)
+    delegate = session.get(Delegate, delegate_id, options=[_with_city()])
     if delegate is None or delegate.assembly_id != assembly.id:
         raise DomainError(_("There is no delegate %(id)s in this assembly.", id=delegate_id),
                           code="unknown_delegate", status=404, field="delegate")
@@ -95,27 +102,31 @@ def check_in(session: Session, assembly: Assembly, user: User | None, *,
                             name=delegate.full_name), code="cancelled", status=409,
                           field="delegate")
     scanned = _scan_time(at)
-    existing = session.scalar(select(CheckIn).where(CheckIn.delegate_id == delegate.id))
-    if existing is not None:
-        return CheckInResult(existing, delegate, already=True)
+    by = user.id if user else None
     row = CheckIn(assembly_id=assembly.id, delegate_id=delegate.id, checked_in_at=scanned,
-                  by_user_id=user.id if user else None, via=via)
+                  by_user_id=by, via=via)
     try:
+        # Insert first (the usual case at the door is a first scan); the unique key on the
+        # delegate answers a repeat, or the other of two simultaneous scans.
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        # Another scan of the same person won the race: theirs is the check-in.
         existing = session.scalar(select(CheckIn).where(CheckIn.delegate_id == delegate.id))
         if existing is None:
             raise
-        return CheckInResult(existing, delegate, already=True)
+        shown = describe(session, assembly, delegate, existing, already=True)
+        session.rollback()
+        return CheckInResult(existing, delegate, True, shown)
     event = CheckInEvent(assembly_id=assembly.id, delegate_id=delegate.id,
-                         action=CheckInAction.CHECK_IN, by_user_id=user.id if user else None)
+                         action=CheckInAction.CHECK_IN, by_user_id=by)
     session.add(event)
     session.flush()
+    record(session, "checkin.recorded", f"delegate:{delegate.id}", {"checked_in_at": None},
+           {"checked_in_at": scanned.isoformat(), "via": via}, user)
     announce_change(session, assembly.id, event.id)
+    shown = describe(session, assembly, delegate, row, already=False)
     session.commit()
-    return CheckInResult(row, delegate, already=False)
+    return CheckInResult(row, delegate, False, shown)
 
 
 def undo_check_in(session: Session, assembly: Assembly, user: User | None,
@@ -125,11 +136,14 @@ def undo_check_in(session: Session, assembly: Assembly, user: User | None,
     if row is None:
         raise DomainError(_("%(name)s is not checked in.", name=delegate.full_name),
                           code="not_checked_in", status=404, field="delegate")
+    checked_in_at = row.checked_in_at
     session.delete(row)
     event = CheckInEvent(assembly_id=assembly.id, delegate_id=delegate.id,
                          action=CheckInAction.UNDO, by_user_id=user.id if user else None)
     session.add(event)
     session.flush()
+    record(session, "checkin.undone", f"delegate:{delegate.id}",
+           {"checked_in_at": checked_in_at.isoformat()}, {"checked_in_at": None}, user)
     announce_change(session, assembly.id, event.id)
     session.commit()
     return delegate

@@ -1,7 +1,8 @@
 """Attendance at the venue: once check-in has started, a city is present when at least one of
 its delegates has checked in. The rule itself stays services.attendance.presence_of: only the
 delegation statuses it is given change (a city that registered but nobody of which is here is
-absent; a letter still counts when its holder is here)."""
+absent; a letter still counts when its holder is here). Importing this module registers the
+"checkin" basis with the decisions (services.decisions.snapshot)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from models import Assembly, CheckIn, Delegation, DelegationStatus
 from models.errors import DomainError
-from services.attendance import Attendance, compute_attendance
+from services.attendance import Attendance, Presence, compute_attendance
 from services.checkin.desk import checked_in_per_city, checked_in_representatives
+from services.decisions.snapshot import Picture, Proxy, register_picture
 from services.i18n import _
 
 BASES = ("registration", "checkin")
@@ -55,3 +57,25 @@ def attendance_for_decision(session: Session, assembly: Assembly) -> Attendance:
     if checkin_started(session, assembly):
         return checkin_attendance(session, assembly)
     return compute_attendance(session, assembly)
+
+
+def checkin_picture(session: Session, assembly: Assembly) -> Picture:
+    """The "checkin" basis of a decision's frozen attendance (services.decisions.snapshot):
+    who is at the venue; refused (409) before check-in has started."""
+    picture = attendance_on(session, assembly, "checkin")
+    present, represented, absent = [], [], []
+    for row in picture.rows:
+        if row.presence is Presence.PRESENT:
+            present.append(row.city.code)
+        elif row.presence is Presence.REPRESENTED and row.letter is not None:
+            represented.append(Proxy(city=row.city.code,
+                                     holder=row.holder.code if row.holder else None,
+                                     letter=row.letter.id,
+                                     instructions=row.letter.instructions))
+        else:
+            absent.append(row.city.code)
+    return Picture(present=present, represented=represented, absent=absent,
+                   extra={"checked_in": picture.participants})
+
+
+register_picture("checkin", checkin_picture)

@@ -25,8 +25,10 @@ from models import (
 )
 from models.errors import DomainError
 from services.access import require_secretariat
+from services.audit import record
 from services.decisions.snapshot import DEFAULT_BASIS, PICTURES, take_snapshot
 from services.i18n import _
+from services.text import checked_localized
 
 # What may still change in each state: the wording until the decision is decided, the way it
 # is decided only while it is a draft.
@@ -55,17 +57,25 @@ def find_item_of(session: Session, assembly: Assembly, item_id: int | None,
     return item
 
 
-def _check_title(title: dict[str, str]) -> None:
-    if not any(value.strip() for value in title.values()):
+TITLE_MAX, TEXT_MAX = 300, 20000
+
+
+def _title(title: dict[str, str]) -> dict[str, str]:
+    title = checked_localized("title", title, max_length=TITLE_MAX)
+    if not title:
         raise DomainError(_("Give the decision a title in at least one language."),
                           code="title_required", status=422, field="title")
+    return title
+
+
+def _text(text: dict[str, str]) -> dict[str, str]:
+    return checked_localized("text", text, max_length=TEXT_MAX, multiline=True)
 
 
 def create_decision(session: Session, assembly: Assembly, draft: DecisionDraft,
                     user: User) -> Decision:
     require_secretariat(user)
-    _check_title(draft.title)
-    decision = Decision(assembly=assembly, title=dict(draft.title), text=dict(draft.text),
+    decision = Decision(assembly=assembly, title=_title(draft.title), text=_text(draft.text),
                         kind=draft.kind, method=draft.method, majority=draft.majority,
                         item=draft.item)
     session.add(decision)
@@ -89,10 +99,9 @@ def update_decision(session: Session, decision: Decision, changes: dict[str, Any
             raise DomainError(_("This decision is already decided; its wording is kept as "
                                 "it was."), code="decision_decided", status=409, field=name)
     if "title" in changes:
-        _check_title(changes["title"])
-        decision.title = dict(changes["title"])
+        decision.title = _title(changes["title"])
     if "text" in changes:
-        decision.text = dict(changes["text"])
+        decision.text = _text(changes["text"])
     if "item" in changes:
         decision.item = changes["item"]
     for name in RULES:
@@ -127,6 +136,10 @@ def open_decision(session: Session, decision: Decision, user: User,
     decision.opened_at = moment
     decision.status = DecisionStatus.OPEN
     session.flush()
+    record(session, "decision.opened", f"decision:{decision.id}",
+           {"status": DecisionStatus.DRAFT.value},
+           {"status": decision.status.value, "basis": basis, "opened_at": moment.isoformat(),
+            "quorum": quorum}, user)
     return decision
 
 
@@ -155,6 +168,9 @@ def close_vote(session: Session, decision: Decision, user: User,
     decision.status = DecisionStatus.ADOPTED if adopted else DecisionStatus.REJECTED
     decision.decided_at = at or utcnow()
     session.flush()
+    record(session, "decision.closed", f"decision:{decision.id}",
+           {"status": DecisionStatus.OPEN.value},
+           {"status": decision.status.value, "tally": counts}, user)
     return decision
 
 
@@ -174,6 +190,8 @@ def adopt_by_consensus(session: Session, decision: Decision, user: User,
     decision.status = DecisionStatus.ADOPTED
     decision.decided_at = at or utcnow()
     session.flush()
+    record(session, "decision.adopted", f"decision:{decision.id}",
+           {"status": DecisionStatus.OPEN.value}, {"status": decision.status.value}, user)
     return decision
 
 
@@ -182,8 +200,11 @@ def withdraw_decision(session: Session, decision: Decision, user: User) -> Decis
     if decision.status not in (DecisionStatus.DRAFT, DecisionStatus.OPEN):
         raise DomainError(_("A decided decision cannot be withdrawn."),
                           code="decision_decided", status=409, field="status")
+    before = decision.status.value
     decision.status = DecisionStatus.WITHDRAWN
     session.flush()
+    record(session, "decision.withdrawn", f"decision:{decision.id}", {"status": before},
+           {"status": decision.status.value}, user)
     return decision
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import (
@@ -23,6 +24,7 @@ from models import (
 from models.errors import DomainError
 from services.access import require_secretariat
 from services.i18n import _
+from services.text import checked_localized
 
 
 @dataclass
@@ -69,16 +71,26 @@ def write_minutes(session: Session, item: ProgrammeItem, draft: MinutesDraft,
                               field=f"points.{index}.cities")
     minutes = minutes_of(session, item)
     if minutes is None:
-        minutes = Minutes(assembly_id=assembly.id, item=item)
-        session.add(minutes)
-    minutes.summary = dict(draft.summary)
+        try:  # one row per item: a second writer at the same moment takes the first's row
+            with session.begin_nested():
+                minutes = Minutes(assembly_id=assembly.id, item_id=item.id)
+                session.add(minutes)
+        except IntegrityError:
+            minutes = minutes_of(session, item)
+            assert minutes is not None
+    minutes.summary = checked_localized("summary", draft.summary, max_length=20000,
+                                        multiline=True)
     # Old rows go first: the same speaker again would collide with its own earlier row.
     minutes.speakers, minutes.points = [], []
     session.flush()
     minutes.speakers = [MinutesSpeaker(delegate=d, position=i) for i, d in enumerate(speakers)]
-    minutes.points = [MinutesPoint(position=i, kind=p.kind, title=dict(p.title),
-                                   text=dict(p.text), cities=[c.upper() for c in p.cities])
-                      for i, p in enumerate(draft.points)]
+    minutes.points = [
+        MinutesPoint(position=i, kind=p.kind,
+                     title=checked_localized(f"points.{i}.title", p.title, max_length=300),
+                     text=checked_localized(f"points.{i}.text", p.text, max_length=20000,
+                                            multiline=True),
+                     cities=[c.upper() for c in p.cities])
+        for i, p in enumerate(draft.points)]
     minutes.updated_by_id = user.id
     minutes.updated_at = utcnow()
     session.flush()

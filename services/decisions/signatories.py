@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Decision, DecisionKind, DecisionStatus, Delegate, Signatory, User, utcnow
@@ -39,9 +40,16 @@ def add_signatory(session: Session, decision: Decision, delegate_id: int, user: 
         raise DomainError(_("%(city)s has already signed.", city=city.display_name("en")),
                           code="already_signed", status=409, field="delegate")
     # The name and title as of that day: kept on the row, not read from the delegate again.
-    decision.signatories.append(Signatory(
-        delegate=delegate, city_id=city.id, position=len(decision.signatories),
-        name=delegate.full_name, name_local=delegate.name_local, title=dict(delegate.title),
-        signed_at=at or utcnow()))
-    session.flush()
+    # One per city, held by the database too when two clerks add at once.
+    try:
+        with session.begin_nested():
+            session.add(Signatory(
+                decision_id=decision.id, delegate_id=delegate.id, city_id=city.id,
+                position=len(decision.signatories), name=delegate.full_name,
+                name_local=delegate.name_local, title=dict(delegate.title),
+                signed_at=at or utcnow()))
+    except IntegrityError:
+        raise DomainError(_("%(city)s has already signed.", city=city.display_name("en")),
+                          code="already_signed", status=409, field="delegate") from None
+    session.refresh(decision, ["signatories"])
     return decision

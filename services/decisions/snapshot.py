@@ -4,12 +4,14 @@ A *picture* says which member cities are present, which are represented (and by 
 which verified letter) and which are absent. Pictures are registered by name in `PICTURES`;
 the decision records the name it was taken on (its *basis*) next to the frozen lists.
 
-- `"registration"` (built in): present / represented / absent as registered, the one rule of
+- `"registration"`: present / represented / absent as registered, the one rule of
   `services.attendance.presence_of`.
-- Another area adds its own basis with `register_picture("checkin", fn)`, where
-  `fn(session, assembly) -> Picture` (e.g. present = cities whose representative has checked in
-  at the venue). Keep the rule for represented cities the same: a verified letter whose holder
-  is present (or the chair, where allowed).
+- `"checkin"`: the same rule on who is at the venue (`services.checkin.presence`: a city is
+  present once one of its delegates has checked in); refused (409) before check-in starts.
+- Another basis is added with `register_picture(name, fn)`, where
+  `fn(session, assembly) -> Picture` (`picture_of(attendance)` turns any attendance picture
+  into one). Keep the rule for represented cities the same: a verified letter whose holder is
+  present (or the chair, where allowed).
 
 The quorum is always measured the same way on any picture: cities present or represented
 against the assembly's rule (`models.Quorum`).
@@ -25,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Assembly
-from services.attendance import Presence, compute_attendance
+from services.attendance import Attendance, Presence, compute_attendance
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,8 @@ class Picture:
 PictureFn = Callable[[Session, Assembly], Picture]
 
 
-def registration_picture(session: Session, assembly: Assembly) -> Picture:
-    """As registered: delegations that attend, verified letters to them."""
-    picture = compute_attendance(session, assembly)
+def picture_of(picture: Attendance) -> Picture:
+    """The frozen lists of an attendance picture (any basis)."""
     present, represented, absent = [], [], []
     for row in picture.rows:
         if row.presence is Presence.PRESENT:
@@ -74,8 +75,21 @@ def registration_picture(session: Session, assembly: Assembly) -> Picture:
     return Picture(present=present, represented=represented, absent=absent)
 
 
-# The bases a decision can be put on; the first is the default.
-PICTURES: dict[str, PictureFn] = {"registration": registration_picture}
+def registration_picture(session: Session, assembly: Assembly) -> Picture:
+    """As registered: delegations that attend, verified letters to them."""
+    return picture_of(compute_attendance(session, assembly))
+
+
+def checkin_picture(session: Session, assembly: Assembly) -> Picture:
+    """Who is at the venue (409 before check-in has started)."""
+    from services.checkin.presence import attendance_on  # the check-in area's own rule
+
+    return picture_of(attendance_on(session, assembly, "checkin"))
+
+
+# The bases a decision can be put on; DEFAULT_BASIS is used when none is named.
+PICTURES: dict[str, PictureFn] = {"registration": registration_picture,
+                                  "checkin": checkin_picture}
 DEFAULT_BASIS = "registration"
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import (
@@ -24,6 +25,7 @@ from models import (
 )
 from models.errors import DomainError
 from services.access import may_act_for, require_secretariat
+from services.audit import record
 from services.i18n import _
 
 
@@ -68,11 +70,10 @@ def cast_vote(session: Session, decision: Decision, city: MemberCity, choice: Vo
     if voice.holder is not None:
         cast_by = session.scalar(select(MemberCity).where(
             MemberCity.network_id == city.network_id, MemberCity.code == voice.holder))
-    vote = session.scalar(select(Vote).where(Vote.decision_id == decision.id,
-                                             Vote.city_id == city.id))
-    if vote is None:
-        vote = Vote(decision=decision, city=city, choice=choice)
-        session.add(vote)
+    prior = session.scalar(select(Vote.choice).where(Vote.decision_id == decision.id,
+                                                     Vote.city_id == city.id))
+    before = None if prior is None else {"city": city.code, "choice": prior.value}
+    vote = _vote_row(session, decision, city, choice)
     vote.choice = choice
     vote.cast_by = cast_by
     vote.by_proxy = not voice.present
@@ -80,6 +81,28 @@ def cast_vote(session: Session, decision: Decision, city: MemberCity, choice: Vo
     vote.recorded_by_id = user.id
     vote.cast_at = utcnow()
     session.flush()
+    record(session, "decision.voted", f"decision:{decision.id}", before,
+           {"city": city.code, "choice": choice.value,
+            "cast_by": cast_by.code if cast_by else None, "by_proxy": vote.by_proxy}, user)
+    return vote
+
+
+def _vote_row(session: Session, decision: Decision, city: MemberCity,
+              choice: VoteChoice) -> Vote:
+    """The city's one row: found, or added; when two clerks record the city at once, the
+    loser of the insert (unique per decision and city) updates the winner's row."""
+    query = select(Vote).where(Vote.decision_id == decision.id, Vote.city_id == city.id)
+    vote = session.scalar(query)
+    if vote is not None:
+        return vote
+    try:
+        with session.begin_nested():
+            vote = Vote(decision_id=decision.id, city_id=city.id, choice=choice)
+            session.add(vote)
+    except IntegrityError:
+        vote = session.scalar(query.execution_options(populate_existing=True))
+        assert vote is not None
+    session.refresh(decision, ["votes"])
     return vote
 
 

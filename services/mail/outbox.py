@@ -15,6 +15,7 @@ from models import OutboxMessage
 from models.mail import MailStatus, new_message_id
 from models.text import REFUSED_IN_LINE
 from services.background import DELIVER_MAIL, DELIVER_MAIL_BATCH, enqueue_after_commit
+from services.mail.html import render_mail_html, text_to_html
 
 
 class HeaderInjectionError(ValueError):
@@ -80,6 +81,14 @@ def failed_draft(*, kind: str, to_address: str, subject: str, error: str, to_nam
                  assembly_id=assembly_id, message_id=message_id, error=error[:2000])
 
 
+def html_of(subject: str, text: str, language: str, html: str | None) -> str:
+    """Every message goes out as text and HTML: the caller's HTML, else the text in the
+    mail layout (escaped, paragraphs kept, links clickable)."""
+    if html:
+        return html
+    return render_mail_html(subject=subject, body=text_to_html(text), lang=language)
+
+
 def _attachments(attachments: Iterable[Attachment]) -> list[dict[str, str]]:
     return [{"filename": _header("attachment name", a.filename),
              "content_type": _header("attachment type", a.content_type),
@@ -95,7 +104,8 @@ def queue_messages(session: Session, drafts: Iterable[Draft]) -> list[int]:
              "to_address": _header("recipient address", d.to_address.strip()),
              "to_name": _header("recipient name", d.to_name.strip()),
              "subject": _header("subject", d.subject.strip()),
-             "text_body": d.text_body, "html_body": d.html_body,
+             "text_body": d.text_body,
+             "html_body": html_of(d.subject, d.text_body, d.language, d.html_body),
              "attachments": _attachments(d.attachments),
              **({"status": MailStatus.FAILED, "last_error": d.error} if d.error else {})}
             for d in drafts]
@@ -128,7 +138,7 @@ def queue_message(session: Session, *, kind: str, to_address: str, subject: str,
         to_address=_header("recipient address", to_address.strip()),
         to_name=_header("recipient name", to_name.strip()),
         subject=_header("subject", subject.strip()),
-        text_body=text_body, html_body=html_body,
+        text_body=text_body, html_body=html_of(subject, text_body, language, html_body),
         attachments=_attachments(attachments),
     )
     session.add(message)

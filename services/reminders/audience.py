@@ -24,6 +24,7 @@ from models.delegation import COUNTED_STATUSES
 from models.languages import language_or_default
 from models.names import name_for
 from services.attendance import Presence, city_presences
+from services.i18n import gettext, in_language
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def sample_recipient(session: Session, reminder: Reminder, language: str) -> Rec
         return Recipient(address=chosen.address, name=chosen.name, language=language,
                          timezone=chosen.timezone, city=chosen.city, delegate_id=chosen.delegate_id)
     assembly = reminder.assembly
-    return Recipient(address="someone@example.org",
-                     name="山田 花子" if language == "ja" else "Hanako Yamada",
+    with in_language(language):
+        # TRANSLATORS: a sample person's name, as people of your language write one.
+        name = gettext("Hanako YAMADA")
+    return Recipient(address="someone@example.org", name=name,
                      language=language, timezone=assembly.home_timezone, city=assembly.host_city)

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience
+from models.languages import DEFAULT_LANGUAGE, REGISTRY
+from services.i18n import N_, gettext, in_language
 from services.reminders.editing import create_reminder
 
 DEFAULTS: tuple[dict[str, Any], ...] = (
@@ -23,69 +25,59 @@ DEFAULTS: tuple[dict[str, Any], ...] = (
      "audience": ReminderAudience.DELEGATES, "kind": "start", "attach_programme": True},
 )
 
-# Bilingual defaults; the secretariat edits them per assembly.
-TEXTS: dict[str, dict[str, dict[str, str]]] = {
+# The defaults' texts: English msgids in the catalogue, so every language's catalogue gives
+# its own (translators keep the {{ variables }}); the secretariat edits them per assembly.
+TEXTS: dict[str, dict[str, str]] = {
     "registration": {
-        "subject": {
-            "en": "{{ assembly_title }}: will {{ city }} attend? Please reply by {{ deadline }}",
-            "ja": "【ご出欠のお願い】{{ assembly_title }}（{{ deadline }}まで）",
-        },
-        "body": {
-            "en": "Dear {{ recipient_name }},\n\n{{ city }} has not yet told us whether it will "
-                  "attend {{ assembly_title }} ({{ dates }}, {{ venue }}).\n\nPlease register "
-                  "your delegation, or tell us that {{ city }} will not attend, by "
-                  "{{ deadline }} (at the venue: {{ deadline_host }}).\n\n{{ my_city_url }}\n\n"
-                  "The secretariat",
-            "ja": "{{ recipient_name }} 様\n\n{{ assembly_title }}（{{ dates }}、{{ venue }}）"
-                  "へのご出欠について、{{ city }}からのご回答をまだいただいておりません。\n\n"
-                  "{{ deadline }}（開催地時間：{{ deadline_host }}）までに、代表団のご登録"
-                  "または欠席のご連絡をお願いいたします。\n\n{{ my_city_url }}\n\n事務局",
-        },
+        "subject": N_("{{ assembly_title }}: will {{ city }} attend? Please reply by "
+                      "{{ deadline }}"),
+        "body": N_("Dear {{ recipient_name }},\n\n{{ city }} has not yet told us whether it "
+                   "will attend {{ assembly_title }} ({{ dates }}, {{ venue }}).\n\nPlease "
+                   "register your delegation, or tell us that {{ city }} will not attend, by "
+                   "{{ deadline }} (at the venue: {{ deadline_host }}).\n\n{{ my_city_url }}"
+                   "\n\nThe secretariat"),
     },
     "proxy": {
-        "subject": {
-            "en": "{{ assembly_title }}: proxy letter for {{ city }} due by {{ deadline }}",
-            "ja": "【委任状のお願い】{{ assembly_title }}（{{ deadline }}まで）",
-        },
-        "body": {
-            "en": "Dear {{ recipient_name }},\n\n{{ city }} will not attend {{ assembly_title }}."
-                  " To be represented, please send a proxy letter naming a city that attends "
-                  "by {{ deadline }} (at the venue: {{ deadline_host }}).\n\n{{ my_city_url }}"
-                  "\n\nThe secretariat",
-            "ja": "{{ recipient_name }} 様\n\n{{ city }}は{{ assembly_title }}にご欠席と"
-                  "伺っております。議決権を行使される場合は、{{ deadline }}（開催地時間："
-                  "{{ deadline_host }}）までに、出席都市を受任者とする委任状をご提出ください。"
-                  "\n\n{{ my_city_url }}\n\n事務局",
-        },
+        "subject": N_("{{ assembly_title }}: proxy letter for {{ city }} due by "
+                      "{{ deadline }}"),
+        "body": N_("Dear {{ recipient_name }},\n\n{{ city }} will not attend "
+                   "{{ assembly_title }}. To be represented, please send a proxy letter naming "
+                   "a city that attends by {{ deadline }} (at the venue: {{ deadline_host }})."
+                   "\n\n{{ my_city_url }}\n\nThe secretariat"),
     },
     "start": {
-        "subject": {
-            "en": "{{ assembly_title }} begins {{ deadline }}",
-            "ja": "【まもなく開催】{{ assembly_title }}（{{ deadline }}開始）",
-        },
-        "body": {
-            "en": "Dear {{ recipient_name }},\n\n{{ assembly_title }} begins on {{ deadline }} "
-                  "(in {{ host_city }}: {{ deadline_host }}) at {{ venue }}.\n\nYour programme "
-                  "is attached (programme.ics). Subscribe to your personal calendar feed to "
-                  "keep it up to date:\n{{ feed_url }}\n{{ webcal_url }}\n\nWe look forward "
-                  "to seeing you.\nThe secretariat",
-            "ja": "{{ recipient_name }} 様\n\n{{ assembly_title }}は{{ deadline }}（{{ host_city }}"
-                  "時間：{{ deadline_host }}）に{{ venue }}で開会いたします。\n\nご自身の日程表を"
-                  "添付いたしました（programme.ics）。個人用カレンダーフィードを登録いただくと、"
-                  "変更も自動で反映されます。\n{{ feed_url }}\n{{ webcal_url }}\n\n"
-                  "皆様のお越しをお待ちしております。\n事務局",
-        },
+        "subject": N_("{{ assembly_title }} begins {{ deadline }}"),
+        "body": N_("Dear {{ recipient_name }},\n\n{{ assembly_title }} begins on "
+                   "{{ deadline }} (in {{ host_city }}: {{ deadline_host }}) at {{ venue }}."
+                   "\n\nYour programme is attached (programme.ics). Subscribe to your "
+                   "personal calendar feed to keep it up to date:\n{{ feed_url }}\n"
+                   "{{ webcal_url }}\n\nWe look forward to seeing you.\nThe secretariat"),
     },
 }
+
+
+def default_texts(kind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A default's subject and body in every registered language whose catalogue has them
+    (English always; a recipient of another language reads the English)."""
+    subject: dict[str, str] = {}
+    body: dict[str, str] = {}
+    for code in REGISTRY:
+        with in_language(code):
+            for texts, part in ((subject, "subject"), (body, "body")):
+                msgid = TEXTS[kind][part]
+                text = gettext(msgid)
+                if code == DEFAULT_LANGUAGE or text != msgid:
+                    texts[code] = text
+    return subject, body
 
 
 def create_default_reminders(session: Session, assembly: Assembly) -> list[Reminder]:
     """The default set for a new assembly (adds and flushes; the caller commits)."""
     made = []
     for spec in DEFAULTS:
-        texts = TEXTS[spec["kind"]]
+        subject, body = default_texts(spec["kind"])
         made.append(create_reminder(
             session, assembly, anchor=spec["anchor"], offset=spec["offset"],
-            audience=spec["audience"], subject=dict(texts["subject"]), body=dict(texts["body"]),
+            audience=spec["audience"], subject=subject, body=body,
             attach_programme=spec.get("attach_programme", False)))
     return made

@@ -16,8 +16,9 @@ from models import (
     ReminderAudience,
     ReminderStatus,
 )
+from models.base import localized
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import DEFAULT_LANGUAGE, REGISTRY
 from models.text import BODY_MAX, SUBJECT_MAX
 from services.i18n import _
 from services.reminders.audience import sample_recipient
@@ -103,13 +104,15 @@ def _apply(session: Session, reminder: Reminder, *, anchor: Any, offset: str, au
 
 
 def preview(session: Session, assembly: Assembly, **fields: Any) -> dict[str, RenderedReminder]:
-    """The reminder as a sample recipient would get it, in each language; nothing is saved."""
+    """The reminder as a sample recipient would get it, in each language it is written in
+    (the others read the English); nothing is saved."""
     draft = Reminder(assembly=assembly, assembly_id=assembly.id, status=ReminderStatus.ACTIVE)
     try:
         _apply(session, draft, **fields)
         settings: Settings = current_settings()
         return {lang: render(session, draft, sample_recipient(session, draft, lang), settings,
-                             strict=True) for lang in LANGUAGES}
+                             strict=True)
+                for lang in REGISTRY if lang == DEFAULT_LANGUAGE or draft.subject.get(lang)}
     except TemplateError as exc:
         raise invalid(_("The template cannot be used: %(error)s", error=str(exc))) from None
     finally:
@@ -120,3 +123,12 @@ def preview(session: Session, assembly: Assembly, **fields: Any) -> dict[str, Re
 def set_paused(reminder: Reminder, paused: bool) -> None:
     if reminder.status in (ReminderStatus.ACTIVE, ReminderStatus.PAUSED):
         reminder.status = ReminderStatus.PAUSED if paused else ReminderStatus.ACTIVE
+
+
+def subject_preview(session: Session, reminder: Reminder, language: str) -> str:
+    """The subject as a sample recipient would read it (variables filled in), for lists."""
+    try:
+        return render(session, reminder, sample_recipient(session, reminder, language),
+                      current_settings()).subject
+    except TemplateError:  # shown as written; the edit page says what is wrong
+        return localized(reminder.subject, language)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Reminder, localized
-from models.languages import LANGUAGES
+from models.languages import DEFAULT_LANGUAGE, REGISTRY
 from services.calendar.content import programme_ics
 from services.calendar.tokens import personal_feed_path, personal_feed_url
 from services.i18n import _, gettext, in_language, show_date, show_instant
@@ -146,11 +146,15 @@ def render_in_language(session: Session, reminder: Reminder, person: Recipient,
 def check_templates(subject: dict[str, str], body: dict[str, str]) -> None:
     """Refuse a template that does not compile or names an unknown variable."""
     sample = dict.fromkeys(TEMPLATE_VARIABLES, "x")
-    for lang in LANGUAGES:
+    for lang in REGISTRY:
         for name, texts in (("subject", subject), ("body", body)):
             if not (texts.get(lang) or "").strip():
-                raise invalid(_("Write the %(part)s in every language.", part=name),
-                              f"{name}.{lang}")
+                # The default language is required: a recipient whose language has no text
+                # reads it (models.localized falls back to it).
+                if lang == DEFAULT_LANGUAGE:
+                    raise invalid(_("Write the %(part)s in English at least.", part=name),
+                                  f"{name}.{lang}")
+                continue
             try:
                 rendered = _strict.from_string(texts[lang]).render(sample)
             except TemplateError as exc:

@@ -28,7 +28,7 @@ from models import Assembly, SummaryJob, SummaryStatus, User, utcnow
 from models.base import affected
 from models.languages import language_or_default
 from services.background import RENDER_SUMMARY, dispatch
-from services.i18n import _, in_language
+from services.i18n import _, in_language, salutation, show_instant
 from services.mail.outbox import one_line, queue_message
 from services.summaries.files import write_csv, write_pdf, write_xlsx
 from services.summaries.jobs import (
@@ -251,8 +251,10 @@ def _queue_done_mail(session: Session, job: SummaryJob, user: User,
                           f"{base}/secretariat/summaries/{job.id}/download/{entry['format']}"
                           for entry in files)
         body = "\n\n".join([
+            salutation(user.display_name),
             _("The attendance summary and report you asked for are ready."),
-            f"{title}\n" + _("Data version: %(version)s", version=job.data_version[:12]),
+            f"{title}\n" + _("Made from the data as it was at %(when)s.", when=show_instant(
+                job.queued_at, assembly.home_timezone)),
             _("Download (log in as the secretariat):") + "\n" + links,
             _("All summaries of this assembly: %(url)s", url=history),
         ])

@@ -18,7 +18,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from models.languages import language
 from models.text import strip_unstorable
 from services.decisions.record import DecisionLine
-from services.i18n import _, show_date
+from services.i18n import _, show_date, show_day
 from services.summaries.report import PersonLine, Report
 
 Tick = Callable[[int], None]
@@ -70,6 +70,9 @@ def write_csv(report: Report, participants: Iterable[PersonLine], path: Path,
         put(_("Total"), "", "", "", report.total, "", "", "", "", "")
         put(_("Quorum"), "", "", report.quorum_line, report.attendance.counted, "", "", "", "",
             "")
+        for line in report.at_venue:  # once check-in has started: who is at the venue
+            put(_("Checked in"), line.code, line.name, _("Registered"), line.registered,
+                line.checked_in, "", "", "", "")
         for person in _ticking(participants, tick):
             put(_("Participant"), person.city_code, person.city, "", "", "", person.role,
                 person.name, person.name_local, person.title)
@@ -138,6 +141,11 @@ def write_xlsx(report: Report, participants: Iterable[PersonLine], path: Path,
     for city in report.cities:
         row(ws, city.code, city.name, city.mark or _("Present"), city.participants, city.holder)
     header(ws, _("Total"), "", "", str(report.total), "")
+    if report.at_venue:
+        ws.append([])
+        header(ws, _("City code"), _("City"), _("Registered"), _("Checked in"), "")
+        for line in report.at_venue:
+            row(ws, line.code, line.name, line.registered, line.checked_in, "")
 
     ws = sheet("Representatives", [10, 22, 30, 26, 60])
     header(ws, _("City code"), _("City"), _("Name"), _("Name (local script)"), _("Title"))
@@ -248,7 +256,8 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
             yield text(_("Generated %(when)s", when=generated), 7.5)
         yield heading(_("Overview"))
         yield table([_("Item"), _("Details")], [
-            ([_("Network"), report.network], lang), ([_("Dates"), report.dates], lang),
+            ([_("Network"), report.network], lang), ([_("Sitting days"), report.sitting], lang),
+            ([_("Dates"), report.dates], lang),
             ([_("Venue"), report.venue], lang), ([_("Host"), report.host], lang),
             ([_("Participants"), _("%(count)d people", count=report.total)], lang)])
         yield heading(_("Participants per city"))
@@ -258,19 +267,23 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
             ([_("Total"), str(report.total), "", ""], lang)])
         yield Spacer(1, 4)
         yield text(_("Quorum") + ": " + report.quorum_line)
+        if report.at_venue:
+            yield heading(_("At the venue"))
+            yield table([_("City"), _("Registered"), _("Checked in")], [
+                *(([line.name, str(line.registered), str(line.checked_in)], lang)
+                  for line in report.at_venue),
+                ([_("Total"), str(sum(v.registered for v in report.at_venue)),
+                  str(sum(v.checked_in for v in report.at_venue))], lang)])
         yield heading(_("Representatives"))
-        for person in report.representatives:
-            yield TextBlock(f"【{person.city}】", 9, lang, bold=True, space_after=0)
-            if person.name:
-                yield text(f"{person.name} ({person.title})" if person.title else person.name)
-                if person.name_local:
-                    yield TextBlock(person.name_local, 9, person.lang or lang)
-            else:
-                yield text(person.title)
+        for entry in report.roll:
+            yield TextBlock(entry.heading, 9, lang, bold=True, space_after=0)
+            yield TextBlock(entry.english, 9, "en")
+            if entry.second:
+                yield TextBlock(entry.second, 9, entry.second_lang)
         yield heading(_("Programme"))
         yield table([_("Date"), _("Host time (%(zone)s)", zone=report.host_zone),
                      _("Home time (%(zone)s)", zone=report.home_zone), _("Item"), _("Place")],
-                    [([item.day.isoformat(), item.host_time, f"({item.home_time})",
+                    [([show_date(item.day), item.host_time, f"({item.home_time})",
                        item.title + (f" ({_('cancelled')})" if item.cancelled else ""),
                        item.location], lang) for item in report.programme])
         yield heading(_("Proxy letters"))
@@ -313,7 +326,7 @@ def write_pdf(report: Report, participants: Iterable[PersonLine], path: Path, ti
         for number, minutes in enumerate(report.minutes, 1):
             if minutes.day != day:
                 day = minutes.day
-                yield TextBlock(show_date(day, "full"), 10, lang, bold=True, space_after=2)
+                yield TextBlock(show_day(day), 10, lang, bold=True, space_after=2)
             yield TextBlock(f"{number} {minutes.item}", 9.5, lang, bold=True, space_after=2)
             if minutes.summary:
                 yield text(minutes.summary)

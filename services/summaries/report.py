@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import (
     Assembly,
+    CheckIn,
     Decision,
     Delegate,
     DelegateRole,
@@ -37,6 +38,7 @@ from models import (
     localized,
 )
 from models.delegation import COUNTED_STATUSES
+from models.languages import DEFAULT_LANGUAGE
 from models.names import latin_name
 from services.attendance import (
     Attendance,
@@ -51,7 +53,7 @@ from services.decisions.record import (
     minutes_lines,
     published_decisions,
 )
-from services.i18n import _
+from services.i18n import _, in_language, show_date, show_days
 
 # The order a delegation is shown in: the representative first (DelegateRole's order).
 ROLE_RANK = {role: rank for rank, role in enumerate(DelegateRole)}
@@ -85,10 +87,19 @@ def data_version(session: Session, assembly: Assembly) -> str:
     stamp(Vote, Vote.decision_id.in_(decisions), changed=Vote.cast_at)
     stamp(Signatory, Signatory.decision_id.in_(decisions), changed=Signatory.signed_at)
     stamp(Minutes, Minutes.assembly_id == assembly.id, changed=Minutes.updated_at)
+    stamp(CheckIn, CheckIn.assembly_id == assembly.id, changed=CheckIn.recorded_at)
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
 # --- the parts of the report, as plain values in the report's language -----------------------
+
+
+@dataclass(frozen=True)
+class VenueLine:
+    code: str
+    name: str
+    registered: int
+    checked_in: int
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,24 @@ class PersonLine:
     name_local: str
     title: str
     lang: str = ""  # the person's language: which forms their local-script name takes
+
+
+@dataclass(frozen=True)
+class RollEntry:
+    """One city of the representatives' roll, as the seed prints it: the city in two
+    languages, then the representative in English (honorific, Latin name, English title) and
+    in the second language (local-script name, title):
+
+        【バンコク / Bangkok】
+        Ms. Nitaya JESSADACHATR (Minister of Royal Thai Embassy)
+        ニタヤ・ジェサダチャル 在ロシア・タイ大使館公使
+    """
+
+    city_code: str
+    heading: str
+    english: str
+    second: str  # "" when there is nothing in a second language
+    second_lang: str
 
 
 @dataclass(frozen=True)
@@ -147,19 +176,23 @@ class Report:
     language: str
     title: str
     network: str
-    dates: str
+    dates: str  # the programme's span
+    sitting: str  # the days the assembly itself sits
     venue: str
-    host: str
+    host: str  # the host organisation (トムスク州), else the host city
     host_zone: str
     home_zone: str
     cities: list[CityLine]
     attendance: Attendance
     representatives: list[PersonLine]
+    roll: list[RollEntry]
     programme: list[ProgrammeLine]
     proxies: list[ProxyLine]
     side_events: list[SideEventLine]
     minutes: list[MinutesLine]  # 会議結果
     decisions: list[DecisionLine]  # adopted or rejected, e.g. the declaration (別紙1)
+    # Registered and checked in per city, once check-in at the venue has started.
+    at_venue: list[VenueLine] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -168,6 +201,15 @@ class Report:
     @property
     def quorum_line(self) -> str:
         a = self.attendance
+        if a.undecided:  # before the assembly is closed, silence is not yet absence
+            return _("Members %(members)d · present %(present)d · represented %(represented)d "
+                     "· undecided %(undecided)d · absent %(absent)d · rule: %(rule)s "
+                     "(%(required)d needed) · %(result)s",
+                     members=a.members, present=a.present, represented=a.represented,
+                     undecided=a.undecided, absent=a.absent,
+                     rule=quorum_label(a.quorum.value), required=a.required,
+                     result=_("quorum reached") if a.quorum_reached
+                     else _("quorum not reached"))
         return _("Members %(members)d · present %(present)d · represented %(represented)d · "
                  "absent %(absent)d · rule: %(rule)s (%(required)d needed) · %(result)s",
                  members=a.members, present=a.present, represented=a.represented,
@@ -204,11 +246,41 @@ def city_mark(row: CityAttendance) -> str:
     """The report's marks: 欠席 for an absent city, ※委任状提出 when it sent a proxy letter."""
     if row.presence is Presence.PRESENT:
         return ""
+    if row.presence is Presence.UNDECIDED:  # only before the assembly is closed
+        return _("Undecided (no answer yet)")
     if row.presence is Presence.REPRESENTED:
         return _("Absent") + " " + _("※ proxy letter submitted")
     if row.letter is not None:
         return _("Absent") + " " + _("※ proxy letter submitted (not verified)")
     return _("Absent")
+
+
+def roll_entry(row: CityAttendance, lang: str) -> RollEntry:
+    """The city's entry of the representatives' roll, in English and in the reader's language
+    (an English reader's second language is the representative's own)."""
+    person = row.representative
+    second = lang if lang != DEFAULT_LANGUAGE else (
+        person.language if person is not None else DEFAULT_LANGUAGE)
+    city_en = localized(row.city.name, DEFAULT_LANGUAGE)
+    city_second = localized(row.city.name, second)
+    heading = f"【{city_second} / {city_en}】" if city_second != city_en else f"【{city_en}】"
+    if person is None:
+        with in_language(DEFAULT_LANGUAGE):
+            english = (_("Unable to attend") if row.presence is not Presence.PRESENT
+                       else _("No representative named"))
+        mark = city_mark(row)
+        if lang != DEFAULT_LANGUAGE and mark:
+            english += f" ({mark})"
+        return RollEntry(row.city.code, heading, english, "", lang)
+    title_en = (person.title or {}).get(DEFAULT_LANGUAGE, "")
+    latin = " ".join(filter(None, [person.honorific.strip(), person.full_name]))
+    english = f"{latin} ({title_en})" if title_en else latin
+    parts = []
+    if second != DEFAULT_LANGUAGE:
+        name = person.name_for(second)
+        parts = [name if name != person.full_name else "",
+                 (person.title or {}).get(second, "")]
+    return RollEntry(row.city.code, heading, english, " ".join(filter(None, parts)), second)
 
 
 def build_report(session: Session, assembly: Assembly, language: str) -> Report:
@@ -257,8 +329,9 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
                   holder=(names.get(letter.holder_city_id, "?") if letter.holder_city_id
                           else _("the chair")),
                   status=proxy_status_label(letter.status.value),
-                  signatory=" ".join(filter(None, [letter.signatory_name,
-                                                   letter.signatory_title])),
+                  # "Name, Title", as a signature block reads (never run together).
+                  signatory=", ".join(filter(None, [letter.signatory_name.strip(),
+                                                    letter.signatory_title.strip()])),
                   submitted=f"{letter.submitted_at.astimezone(host_zone):%Y-%m-%d %H:%M} "
                             f"{assembly.timezone}")
         for letter in session.scalars(select(ProxyLetter)
@@ -282,12 +355,27 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
         assembly=assembly, language=lang, title=assembly.display_title(lang),
         network=localized(assembly.network.name, lang),
         dates=_date_span(assembly.starts_on, assembly.ends_on),
-        venue=localized(assembly.venue, lang), host=assembly.host_city.display_name(lang),
+        sitting=show_days(assembly.sitting),
+        venue=localized(assembly.venue, lang), host=assembly.host_for(lang),
         host_zone=assembly.timezone, home_zone=assembly.home_timezone,
         cities=cities, attendance=attendance, representatives=representatives,
+        roll=[roll_entry(row, lang) for row in attendance.rows],
         programme=programme, proxies=proxies, side_events=side_events,
         minutes=minutes_lines(session, assembly, lang),
-        decisions=published_decisions(session, assembly, lang))
+        decisions=published_decisions(session, assembly, lang),
+        at_venue=venue_lines(session, assembly, lang))
+
+
+def venue_lines(session: Session, assembly: Assembly, lang: str) -> list[VenueLine]:
+    """Registered and checked-in participants per city; none before check-in starts."""
+    from services.checkin.desk import checkin_counts
+    from services.checkin.presence import checkin_started
+
+    if not checkin_started(session, assembly):
+        return []
+    return [VenueLine(code=c.city.code, name=c.city.display_name(lang),
+                      registered=c.registered, checked_in=c.checked_in)
+            for c in checkin_counts(session, assembly).cities]
 
 
 def _city_order(row: CityAttendance) -> tuple[str, str]:
@@ -298,8 +386,8 @@ def _date_span(first: date | None, last: date | None) -> str:
     if first is None:
         return ""
     if last is None or last == first:
-        return first.isoformat()
-    return f"{first.isoformat()} – {last.isoformat()}"
+        return show_date(first)
+    return f"{show_date(first)} – {show_date(last)}"
 
 
 def participant_rows(session: Session, assembly: Assembly, language: str,

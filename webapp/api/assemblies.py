@@ -6,24 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Integer, String
+from apiflask.fields import Boolean, Date, Integer, List, String
 from apiflask.validators import OneOf, Range, Regexp
 
 from models import AssemblyStatus, Quorum
 from models.text import TITLE_MAX
 from services.assemblies import create_assembly, update_assembly, visible_assemblies
 from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
-from webapp.api.schemas import AssemblyOut, Instant, Localized, Text
+from webapp.api.schemas import AssemblyOut, Instant, Int32, Localized, Text
 from webapp.extensions import db
 
 
 class AssemblyIn(Schema):
     slug = Text(required=True, min_length=1, max_length=80,
                 validate=Regexp(r"^[a-z0-9-]+$"))
-    number = Integer(allow_none=True)
+    number = Int32(allow_none=True)
     title = Localized(TITLE_MAX, required=True)
     host_city = Text(required=True, max_length=16, metadata={"description": "member city code"})
     venue = Localized(TITLE_MAX)
+    host_organisation = Localized(TITLE_MAX, metadata={
+        "description": "who hosts, when not the host city (主催 トムスク州)"})
+    sitting_days = List(Date(), metadata={
+        "description": "the days the assembly itself sits, within starts_on … ends_on "
+                       "(default: all of them)"})
     timezone = Text(required=True, max_length=64,
                     metadata={"description": "the host's IANA zone"})
     home_timezone = Text(max_length=64, metadata={"description": "the secretariat's IANA zone"})
@@ -37,10 +42,12 @@ class AssemblyIn(Schema):
     status = String(validate=OneOf([s.value for s in AssemblyStatus]))
 
 class AssemblyPatch(Schema):
-    number = Integer(allow_none=True)
+    number = Int32(allow_none=True)
     title = Localized(TITLE_MAX)
     host_city = Text(max_length=16)
     venue = Localized(TITLE_MAX)
+    host_organisation = Localized(TITLE_MAX)
+    sitting_days = List(Date())
     timezone = Text(max_length=64)
     home_timezone = Text(max_length=64)
     starts_on = Date()

@@ -19,7 +19,10 @@ from webapp.extensions import db
 class AttendanceRowOut(Schema):
     city = String(required=True)
     name = Localized(required=True)
-    presence = String(required=True, validate=OneOf(["present", "represented", "absent"]))
+    presence = String(required=True,
+                      validate=OneOf(["present", "represented", "undecided", "absent"]),
+                      metadata={"description": "undecided: no answer yet and the assembly "
+                                                "is not closed (then it counts as absent)"})
     delegation_status = String(required=True)
     participants = Integer(required=True)
     representative = Dict(allow_none=True)
@@ -31,6 +34,7 @@ class QuorumOut(Schema):
     members = Integer(required=True)
     present = Integer(required=True)
     represented = Integer(required=True)
+    undecided = Integer(required=True)
     absent = Integer(required=True)
     counted = Integer(required=True)
     required = Integer(required=True)
@@ -72,7 +76,8 @@ def attendance_json(picture: Attendance, basis: str = "registration") -> dict[st
             "participants": picture.participants,
             "quorum": {"rule": picture.quorum.value, "members": picture.members,
                        "present": picture.present, "represented": picture.represented,
-                       "absent": picture.absent, "counted": picture.counted,
+                       "undecided": picture.undecided, "absent": picture.absent,
+                       "counted": picture.counted,
                        "required": picture.required, "reached": picture.quorum_reached}}
 
 @bp.get("/assemblies/<slug>/attendance")

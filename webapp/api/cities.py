@@ -36,6 +36,9 @@ class CityPatch(Schema):
 class InvitationIn(Schema):
     email = Text(required=True, min_length=3, max_length=254)
     language = String(load_default="en", validate=OneOf(LANGUAGES))
+    name = Text(load_default="", max_length=200,
+                metadata={"description": "the liaison's name as they write it (鈴木 花子): "
+                                         "the invitation addresses them by it"})
 
 class InvitationOut(Schema):
     id = Integer(required=True)
@@ -93,6 +96,6 @@ def update_city_api(code: str, data: dict[str, Any]) -> Any:
 def invite_liaison_api(code: str, data: dict[str, Any]) -> Any:
     user = api_user()
     invitation, _token = invite_liaison(db.session, find_city(db.session, code), data["email"],
-                                        data["language"], user)
+                                        data["language"], user, name=data["name"])
     db.session.commit()
     return invitation

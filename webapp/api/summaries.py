@@ -12,7 +12,7 @@ from flask import send_file, url_for
 from werkzeug.wrappers import Response
 
 from models import SUMMARY_FORMATS, SummaryJob, SummaryStatus
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.summaries.jobs import (
     CONTENT_TYPES,
     request_summary,
@@ -25,7 +25,7 @@ from webapp.extensions import db
 
 
 class SummaryIn(Schema):
-    language = String(validate=OneOf(LANGUAGES),
+    language = String(validate=OneOf(REGISTRY),
                       metadata={"description": "the report's language; default: yours"})
 
 

@@ -17,7 +17,7 @@ from wtforms import SelectField
 
 from config import current_settings
 from models import Assembly, FeedToken
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.assemblies import find_assembly, programme_by_day
 from services.calendar.content import ALARM_CHOICES, concerns, delegate_item_ids
 from services.calendar.serving import personal_feed_for, public_feed
@@ -41,8 +41,8 @@ def feed_response(feed: BuiltFeed, private: bool) -> Response:
 @bp.get("/<slug>.ics")
 def public(slug: str) -> Response:
     lang = request.args.get("lang", "en")
-    if lang not in LANGUAGES:
-        abort(400, description=f"lang must be one of {', '.join(LANGUAGES)}")
+    if lang not in REGISTRY:
+        abort(400, description=f"lang must be one of {', '.join(REGISTRY)}")
     assembly = find_assembly(db.session, slug, None)
     if assembly is None:
         abort(404)

@@ -45,8 +45,8 @@ STAFF_OPEN_ENDPOINTS = frozenset({
     "static", "programme.page", "calendar.public", "calendar.personal",
     "calendar.my_programme", "calendar.set_alarm", "calendar.rotate",
     "registration.delegate_page", "registration.accept_invitation",
-    # Public too: adopted decisions, and the setup link (404 once there is a network).
-    "decisions.public_decisions", "decisions.public_decision", "network.setup"})
+    "decisions.public_decisions", "decisions.public_decision",
+    "network.setup"})  # answers 404 once the network exists, to anybody
 
 
 @bp.before_app_request
@@ -107,8 +107,7 @@ def scan(slug: str) -> Any:
     except DomainError as exc:
         db.session.rollback()
         return _json_error(exc)
-    body = describe(db.session, assembly, result.delegate, result.checkin, result.already)
-    return jsonify(body), 200 if result.already else 201
+    return jsonify(result.shown), 200 if result.already else 201
 
 
 @bp.post("/checkin/<int:delegate_id>/undo")

@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import Optional
 
 from models import (
     Assembly,
@@ -26,6 +26,8 @@ from models import (
     Delegation,
     Majority,
     MemberCity,
+    Minutes,
+    ProgrammeItem,
     Role,
     User,
     VoteChoice,
@@ -44,21 +46,28 @@ from services.decisions.lifecycle import (
     tally,
     withdraw_decision,
 )
+from services.decisions.minutes import MinutesDraft, PointDraft, minutes_of, write_minutes
 from services.decisions.record import decision_line, kind_label, published_decisions, status_label
 from services.decisions.signatories import add_signatory
 from services.decisions.votes import cast_vote, voices
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt
+from webapp.forms import (
+    Form,
+    PerLanguage,
+    attempt,
+    localized_data,
+    localized_defaults,
+    per_language,
+)
 
 bp = Blueprint("decisions", __name__)
 
 
-class DecisionForm(FlaskForm):
-    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
-    text_en = TextAreaField(_l("Text (English)"), validators=[Optional()])
-    text_ja = TextAreaField(_l("Text (Japanese)"), validators=[Optional()])
+@per_language
+class DecisionForm(Form):
+    title = PerLanguage(_l("Title"))
+    text = PerLanguage(_l("Text"), max_length=100_000, textarea=True)
     kind = SelectField(_l("Kind"), choices=[
         (DecisionKind.RESOLUTION.value, _l("Resolution")),
         (DecisionKind.DECLARATION.value, _l("Declaration")),
@@ -87,10 +96,8 @@ def decision_list(slug: str) -> Response | tuple[str, int]:
     form = DecisionForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
-            title = {k: v for k, v in (("en", form.title_en.data), ("ja", form.title_ja.data))
-                     if v and v.strip()}
-            text = {k: v for k, v in (("en", form.text_en.data), ("ja", form.text_ja.data))
-                    if v and v.strip()}
+            title = localized_data(form, "title")
+            text = localized_data(form, "text")
             decision = create_decision(db.session, assembly, DecisionDraft(
                 title=title, text=text, kind=DecisionKind(form.kind.data),
                 method=DecisionMethod(form.method.data), majority=Majority(form.majority.data)),
@@ -100,9 +107,14 @@ def decision_list(slug: str) -> Response | tuple[str, int]:
             return redirect(url_for("decisions.decision_page", slug=slug,
                                     decision_id=decision.id))
     decisions = decisions_of(db.session, assembly, current_user)  # type: ignore[arg-type]
+    items = db.session.scalars(select(ProgrammeItem)
+                               .where(ProgrammeItem.assembly_id == assembly.id)
+                               .order_by(ProgrammeItem.starts_at, ProgrammeItem.id)).all()
+    written = set(db.session.scalars(select(Minutes.item_id)
+                                     .where(Minutes.assembly_id == assembly.id)))
     return render_template("decisions/list.html", assembly=assembly, decisions=decisions,
-                           form=form, kind_label=kind_label,
-                           status_label=status_label), 422 if form.errors else 200
+                           form=form, kind_label=kind_label, status_label=status_label,
+                           items=items, written=written), 422 if form.errors else 200
 
 
 def _vote_rows(assembly: Assembly, decision: Decision) -> list[dict[str, Any]]:
@@ -219,6 +231,55 @@ def sign(slug: str, decision_id: int) -> Response:
                               current_user)  # type: ignore[arg-type]
                 db.session.commit()
     return _back(slug, decision_id, "#signatories")
+
+
+# --- minutes ---------------------------------------------------------------------------------
+
+
+@per_language
+class MinutesForm(Form):
+    summary = PerLanguage(_l("Summary"), max_length=100_000, textarea=True)
+    speakers = SelectMultipleField(_l("Speakers, in speaking order"), coerce=int,
+                                   validators=[Optional()])
+
+    FIELD_OF = {"speakers.0": "speakers"}
+
+
+@bp.route("/secretariat/assemblies/<slug>/programme/<int:item_id>/minutes",
+          methods=["GET", "POST"])
+@roles_required(Role.SECRETARIAT)
+def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
+    """The summary and the speakers of one item; its points (e.g. project reports with their
+    presenting cities) are kept as they are (the API writes them)."""
+    assembly = visible_assembly_or_404(slug)
+    item = db.session.get(ProgrammeItem, item_id)
+    if item is None or item.assembly_id != assembly.id:
+        abort(404)
+    minutes = minutes_of(db.session, item)
+    people = db.session.scalars(
+        select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
+        .join(MemberCity, MemberCity.id == Delegation.city_id)
+        .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES))
+        .order_by(MemberCity.code, Delegate.role, Delegate.id)).all()
+    form = MinutesForm(data={} if request.method == "POST" else {
+        **localized_defaults("summary", minutes.summary if minutes else None),
+        "speakers": [s.delegate_id for s in minutes.speakers] if minutes else []})
+    form.speakers.choices = [(p.id, f"{p.delegation.city.display_name(_lang())} — "
+                                    f"{p.name_for(_lang())}") for p in people]
+    if form.validate_on_submit():
+        points = [PointDraft(kind=p.kind, title=p.title, text=p.text, cities=p.cities)
+                  for p in (minutes.points if minutes else [])]
+        summary = localized_data(form, "summary")
+        with attempt(form) as tried:
+            write_minutes(db.session, item, MinutesDraft(
+                summary=summary, speakers=list(form.speakers.data or []), points=points),
+                current_user)  # type: ignore[arg-type]
+            db.session.commit()
+        if not tried.refused:
+            flash(_("The minutes are saved."), "success")
+            return redirect(url_for("decisions.decision_list", slug=slug) + "#minutes")
+    return render_template("decisions/minutes.html", assembly=assembly, item=item,
+                           minutes=minutes, form=form), 422 if form.errors else 200
 
 
 # --- public ----------------------------------------------------------------------------------

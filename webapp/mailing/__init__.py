@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from models import (
@@ -25,12 +26,18 @@ from models import (
     Role,
 )
 from services.mail.delivery import resend
-from services.reminders.editing import create_reminder, preview, set_paused, update_reminder
+from services.reminders.editing import (
+    create_reminder,
+    preview,
+    set_paused,
+    subject_preview,
+    update_reminder,
+)
 from services.reminders.messages import TEMPLATE_VARIABLES
 from services.reminders.sweep import reminders_of
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import CONTENT_SECURITY_POLICY, db, talisman
-from webapp.forms import Form, attempt
+from webapp.forms import Form, PerLanguage, attempt, fill_localized, localized_data, per_language
 from webapp.i18n import current_language, show_instant
 
 bp = Blueprint("mailing", __name__, url_prefix="/secretariat")
@@ -118,18 +125,45 @@ def mail_resend(message_id: int) -> Response:
 
 # --- reminders ---------------------------------------------------------------------------------
 
+# The anchors as the end of a sentence: "7 days before the proxy letter deadline".
+ANCHOR_PHRASES = {
+    ReminderAnchor.REGISTRATION_DEADLINE: _l("the registration deadline"),
+    ReminderAnchor.PROXY_DEADLINE: _l("the proxy letter deadline"),
+    ReminderAnchor.ASSEMBLY_START: _l("the start of the assembly"),
+    ReminderAnchor.ITEM_START: _l("the start of the item"),
+}
 
+
+@bp.app_template_filter("offset_words")
+def offset_words(reminder: Reminder) -> str:
+    """A reminder's moment in words: "7 days before the proxy letter deadline"."""
+    anchor = ANCHOR_PHRASES[reminder.anchor]
+    seconds = abs(reminder.offset_seconds)
+    if seconds == 0:
+        return _("at %(anchor)s", anchor=anchor)
+    if seconds % 86400 == 0:
+        span = ngettext("%(num)d day", "%(num)d days", seconds // 86400)
+    elif seconds % 3600 == 0:
+        span = ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
+    else:
+        span = ngettext("%(num)d minute", "%(num)d minutes", max(seconds // 60, 1))
+    if reminder.offset_seconds < 0:
+        return _("%(span)s before %(anchor)s", span=span, anchor=anchor)
+    return _("%(span)s after %(anchor)s", span=span, anchor=anchor)
+
+
+
+@per_language
 class ReminderForm(Form):
     anchor = SelectField(_l("Anchor"), choices=list(ANCHORS.items()))
     item = SelectField(_l("Programme item"), coerce=int, choices=[])
     offset = StringField(_l("Offset"), validators=[DataRequired(), Length(max=40)],
-                         description=_l("ISO 8601 duration; negative is before: -P7D is 7 "
-                                        "days before, -PT72H is 72 hours before."))
+                         description=_l("How long before or after the moment above: -P7D "
+                                        "is 7 days before, -PT6H is 6 hours before, P1D is "
+                                        "1 day after (ISO 8601)."))
     audience = SelectField(_l("Audience"), choices=list(AUDIENCES.items()))
-    subject_en = StringField(_l("Subject (English)"), validators=[Length(max=300)])
-    subject_ja = StringField(_l("Subject (Japanese)"), validators=[Length(max=300)])
-    body_en = TextAreaField(_l("Message (English)"), validators=[Length(max=20000)])
-    body_ja = TextAreaField(_l("Message (Japanese)"), validators=[Length(max=20000)])
+    subject = PerLanguage(_l("Subject"))
+    body = PerLanguage(_l("Message"), max_length=20000, textarea=True)
     attach_programme = BooleanField(_l("Attach the delegate's programme (.ics)"))
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))
@@ -137,8 +171,8 @@ class ReminderForm(Form):
     def values(self) -> dict[str, Any]:
         return {"anchor": self.anchor.data, "offset": self.offset.data or "",
                 "audience": self.audience.data, "item_id": self.item.data or None,
-                "subject": {"en": self.subject_en.data or "", "ja": self.subject_ja.data or ""},
-                "body": {"en": self.body_en.data or "", "ja": self.body_ja.data or ""},
+                "subject": localized_data(self, "subject"),
+                "body": localized_data(self, "body"),
                 "attach_programme": self.attach_programme.data}
 
 
@@ -152,10 +186,8 @@ def _form(assembly: Assembly, reminder: Reminder | None = None) -> ReminderForm:
     if reminder is not None and request.method == "GET":
         form.anchor.data, form.offset.data = reminder.anchor.value, reminder.offset
         form.audience.data, form.item.data = reminder.audience.value, reminder.item_id or 0
-        form.subject_en.data = reminder.subject.get("en", "")
-        form.subject_ja.data = reminder.subject.get("ja", "")
-        form.body_en.data = reminder.body.get("en", "")
-        form.body_ja.data = reminder.body.get("ja", "")
+        fill_localized(form, "subject", reminder.subject)
+        fill_localized(form, "body", reminder.body)
         form.attach_programme.data = reminder.attach_programme
     return form
 
@@ -164,8 +196,11 @@ def _form(assembly: Assembly, reminder: Reminder | None = None) -> ReminderForm:
 @roles_required(Role.SECRETARIAT)
 def reminders(slug: str) -> str:
     assembly = visible_assembly_or_404(slug)
-    return render_template("mailing/reminders.html", assembly=assembly,
-                           views=reminders_of(db.session, assembly),
+    views = reminders_of(db.session, assembly)
+    lang = current_language()
+    return render_template("mailing/reminders.html", assembly=assembly, views=views,
+                           subjects={v.reminder.id: subject_preview(db.session, v.reminder, lang)
+                                     for v in views},
                            anchors=ANCHORS, audiences=AUDIENCES, statuses=STATUSES,
                            form=FlaskForm())
 

@@ -19,14 +19,13 @@ from wtforms import (
     FloatField,
     IntegerField,
     SelectField,
-    StringField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from config import current_settings
 from models import Assembly, Delegate, Delegation, FeedToken, ItemKind, ItemStatus, Role, User
 from models.errors import DomainError
-from models.languages import LANGUAGES
+from models.languages import REGISTRY
 from services.assemblies import find_assembly, programme_by_day
 from services.calendar.content import item_event
 from services.calendar.tokens import issue_all_links, new_link, revoke_token
@@ -42,7 +41,15 @@ from services.programme import (
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.calendar import feed_links
 from webapp.extensions import db
-from webapp.forms import Form, attempt, show_refusal
+from webapp.forms import (
+    Form,
+    PerLanguage,
+    attempt,
+    fill_localized,
+    localized_data,
+    per_language,
+    show_refusal,
+)
 
 bp = Blueprint("programme", __name__)
 
@@ -94,7 +101,7 @@ def zones_for(assembly: Assembly, extra: str | None) -> list[str]:
 def public_feed_links(assembly: Assembly) -> dict[str, dict[str, str]]:
     base = current_settings().base_url.rstrip("/")
     return {lang: feed_links(base + url_for("calendar.public", slug=assembly.slug, lang=lang))
-            for lang in LANGUAGES}
+            for lang in REGISTRY}
 
 
 @bp.get("/a/<slug>/programme")
@@ -112,9 +119,9 @@ def page(slug: str) -> str:
 # --- the editor -------------------------------------------------------------------------------
 
 
+@per_language
 class ItemForm(Form):
-    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)])
+    title = PerLanguage(_l("Title"))
     kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()],
                        default=ItemKind.PLENARY.value)
     starts = DateTimeLocalField(_l("Starts (host time)"), format="%Y-%m-%dT%H:%M",
@@ -122,27 +129,24 @@ class ItemForm(Form):
     ends = DateTimeLocalField(_l("Ends (host time)"), format="%Y-%m-%dT%H:%M",
                               validators=[InputRequired()])
     all_day = BooleanField(_l("All day"))
-    location_en = StringField(_l("Place (English)"), validators=[Length(max=300)])
-    location_ja = StringField(_l("Place (Japanese)"), validators=[Length(max=300)])
+    location = PerLanguage(_l("Place"))
     latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
     capacity = IntegerField(_l("Places (only for items people sign up to)"),
                             validators=[Optional(), NumberRange(min=0)])
 
-    FIELD_OF = {"title": "title_en", "location": "location_en", "starts_at": "starts",
+    FIELD_OF = {"starts_at": "starts",
                 "ends_at": "ends", "latitude": "latitude", "longitude": "longitude",
                 "capacity": "capacity"}
 
     def fill(self, assembly: Assembly, draft: ItemDraft) -> None:
         zone = assembly.zone
-        self.title_en.data = draft.title.get("en", "")
-        self.title_ja.data = draft.title.get("ja", "")
+        fill_localized(self, "title", draft.title)
         self.kind.data = draft.kind.value
         self.starts.data = draft.starts_at.astimezone(zone).replace(tzinfo=None)
         self.ends.data = draft.ends_at.astimezone(zone).replace(tzinfo=None)
         self.all_day.data = draft.all_day
-        self.location_en.data = draft.location.get("en", "")
-        self.location_ja.data = draft.location.get("ja", "")
+        fill_localized(self, "location", draft.location)
         self.latitude.data, self.longitude.data = draft.latitude, draft.longitude
         self.capacity.data = draft.capacity
 
@@ -158,9 +162,9 @@ class ItemForm(Form):
         if len(times) < 2:
             return None
         return ItemDraft(
-            title={"en": self.title_en.data or "", "ja": self.title_ja.data or ""},
+            title=localized_data(self, "title"),
             starts_at=times["starts"], ends_at=times["ends"], kind=ItemKind(self.kind.data),
-            location={"en": self.location_en.data or "", "ja": self.location_ja.data or ""},
+            location=localized_data(self, "location"),
             latitude=self.latitude.data, longitude=self.longitude.data,
             capacity=self.capacity.data, all_day=bool(self.all_day.data))
 
@@ -204,8 +208,10 @@ def _save(assembly: Assembly, item_id: int | None) -> Response | str:
                 flash(message, "success")
                 return redirect(url_for("programme.edit_item", slug=assembly.slug,
                                         item_id=item.id))
-    preview = {lang: item_event(item, assembly, lang).to_ical().decode()
-               for lang in LANGUAGES} if item is not None else None
+    # The calendar entry per language: read from the event itself (what subscribers get),
+    # shown as a card; its iCalendar text stays available, folded away.
+    preview = {lang: _entry(item_event(item, assembly, lang))
+               for lang in REGISTRY} if item is not None else None
     return render_template("programme/item_form.html", assembly=assembly, item=item,
                            form=form, preview=preview, status_form=FlaskForm()), (
         422 if request.method == "POST" else 200)  # type: ignore[return-value]
@@ -223,6 +229,13 @@ def edit_item(slug: str, item_id: int) -> Response | str:
     return _save(_assembly_or_404(slug), item_id)
 
 
+def _entry(event: Any) -> dict[str, str]:
+    return {"title": str(event.get("SUMMARY", "")), "location": str(event.get("LOCATION", "")),
+            "description": str(event.get("DESCRIPTION", "")),
+            "cancelled": str(event.get("STATUS", "")).upper() == "CANCELLED",
+            "ical": event.to_ical().decode()}
+
+
 @bp.post(EDITOR + "/<int:item_id>/<any(cancel, restore):action>")
 @roles_required(Role.SECRETARIAT)
 def change_status(slug: str, item_id: int, action: str) -> Response:
@@ -235,7 +248,8 @@ def change_status(slug: str, item_id: int, action: str) -> Response:
         if set_status(db.session, item, status):
             db.session.commit()
             flash(_("The item is cancelled; it stays in calendars, marked cancelled, until it "
-                    "ends.") if action == "cancel" else _("The item is back on the programme."),
+                    "ends. To undo, use “Restore” on the item.") if action == "cancel"
+                  else _("The item is back on the programme."),
                   "success")
     return redirect(request.form.get("next") or url_for("programme.editor", slug=slug))
 

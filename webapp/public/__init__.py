@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from models import User
 from services.assemblies import find_assembly, programme_by_day, visible_assemblies
@@ -15,6 +16,12 @@ bp = Blueprint("public", __name__)
 
 def _viewer() -> User | None:
     return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """For browsers and tools that ask for /favicon.ico whatever the page says."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/")

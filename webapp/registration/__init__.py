@@ -25,6 +25,7 @@ from models import (
     Assembly,
     AssemblyStatus,
     Delegate,
+    DelegateStatus,
     Delegation,
     DelegationStatus,
     MemberCity,
@@ -37,13 +38,16 @@ from services.access import user_zone
 from services.calendar.content import delegate_item_ids
 from services.calendar.tokens import current_secrets
 from services.cities import find_city
-from services.delegation_import import COLUMNS, import_delegation
+from services.delegation_import import delegate_columns, import_delegation
 from services.delegations import (
     add_delegate,
     cancel_delegate,
     confirm_own_registration,
+    default_role,
     delegates_of,
     delegation_for,
+    registration_lock,
+    restore_delegate,
     set_delegation_status,
     update_delegate,
 )
@@ -60,14 +64,15 @@ from services.programme import optional_items
 from services.proxies import (
     Document,
     document_file,
+    letters_held_by,
     letters_of,
     may_see_letter,
     submit_letter,
 )
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt
-from webapp.i18n import current_language
+from webapp.forms import attempt, localized_data, localized_defaults
+from webapp.i18n import current_language, read_by
 from webapp.registration.forms import (
     ROLE_LABELS,
     DelegateForm,
@@ -118,15 +123,22 @@ def _render_my_city(assembly: Assembly, city: MemberCity, *, status_form: Status
     letters = [letter for letter in letters_of(db.session, assembly, current_user)
                if letter.grantor_city_id == city.id]
     people = delegates_of(db.session, assembly, city)
+    cancelled = [p for p in delegates_of(db.session, assembly, city, include_cancelled=True)
+                 if p.status is DelegateStatus.CANCELLED]
     return render_template(
         "registration/my_city.html", assembly=assembly, city=city, delegation=delegation,
-        people=people, status_form=status_form, now=utcnow(),
+        people=people, cancelled=cancelled, now=utcnow(),
         invitations=latest_delegate_invitations(db.session, [p.id for p in people]),
+        held=letters_held_by(db.session, assembly, city),
+        locked=registration_lock(assembly, current_user),
+        letter_locked=registration_lock(assembly, current_user, until_proxy_deadline=True),
+        status_form=status_form,
         delegate_form=delegate_form or DelegateForm(
-            name_order=default_order(city.country).value), letter_form=letter_form,
+            name_order=default_order(city.country).value,
+            role=default_role(db.session, delegation).value), letter_form=letter_form,
         import_form=import_form or ImportForm(), import_errors=import_errors or [],
         letters=letters, zone=user_zone(current_user, assembly), role_labels=ROLE_LABELS,
-        columns=COLUMNS), status
+        columns=delegate_columns()), status
 
 
 def _holder_choices(assembly: Assembly, city: MemberCity) -> list[tuple[str, str]]:
@@ -170,11 +182,15 @@ def my_status(slug: str) -> Response | tuple[str, int]:
     return _back(assembly, city)
 
 
+def _delegate_form(delegate: Delegate) -> DelegateForm:
+    return DelegateForm(obj=delegate, **localized_defaults("title", delegate.title))
+
+
 def _delegate_data(form: DelegateForm) -> dict[str, Any]:
     return {"family_name": form.family_name.data or "", "given_name": form.given_name.data,
             "name_local": form.name_local.data, "name_order": form.name_order.data,
             "honorific": form.honorific.data,
-            "title": {"en": form.title_en.data or "", "ja": form.title_ja.data or ""},
+            "title": localized_data(form, "title"),
             "role": form.role.data, "email": form.email.data or None,
             "language": form.language.data}
 
@@ -208,8 +224,7 @@ def _own_delegate(assembly: Assembly, city: MemberCity, delegate_id: int) -> Del
 def my_edit_delegate(slug: str, delegate_id: int) -> Response | tuple[str, int]:
     assembly, city = _my_assembly(slug), _my_city()
     delegate = _own_delegate(assembly, city, delegate_id)
-    form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
-                        title_ja=delegate.title.get("ja", ""))
+    form = _delegate_form(delegate)
     if request.method == "POST" and form.validate_on_submit():
         with attempt(form) as tried:
             update_delegate(db.session, delegate, _delegate_data(form), current_user)
@@ -232,7 +247,23 @@ def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
             cancel_delegate(db.session, delegate, current_user)
             db.session.commit()
         if not tried.refused:
-            flash(_("%(name)s is cancelled.", name=delegate.full_name), "info")
+            flash(_("%(name)s is cancelled. To undo, use “Undo: register again” in the list "
+                    "of cancelled people.", name=delegate.full_name), "info")
+    return _back(assembly, city, "#delegation")
+
+
+@bp.post("/my/<slug>/delegates/<int:delegate_id>/restore")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_restore_delegate(slug: str, delegate_id: int) -> Response:
+    """The undo of a cancellation."""
+    assembly, city = _my_assembly(slug), _my_city()
+    delegate = _own_delegate(assembly, city, delegate_id)
+    if _csrf_only():
+        with attempt() as tried:
+            restore_delegate(db.session, delegate, current_user)
+            db.session.commit()
+        if not tried.refused:
+            flash(_("%(name)s is registered again.", name=delegate.full_name), "success")
     return _back(assembly, city, "#delegation")
 
 
@@ -332,6 +363,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int]:
     invitation = open_liaison_invitation(db.session, token)
     if invitation is None:
         return render_template("registration/invitation.html", invitation=None, form=None), 404
+    read_by(invitation.user.language if invitation.user else None)
     if request.method == "GET":
         mark_opened(db.session, invitation)
         db.session.commit()
@@ -357,14 +389,14 @@ def delegate_page(token: str) -> Response | tuple[str, int]:
     delegate = delegate_for_token(db.session, token)
     if delegate is None:
         abort(404)
+    read_by(delegate.language)
     # The delegate's personal programme and calendar (a link is issued if they have none);
     # committed before anything the form may change. None: the secretariat revoked it.
     feed_secret = current_secrets(db.session, [delegate.id]).get(delegate.id)
     db.session.commit()
     assembly = db.session.get(Assembly, delegate.assembly_id)
     assert assembly is not None
-    form = DelegateForm(obj=delegate, title_en=delegate.title.get("en", ""),
-                        title_ja=delegate.title.get("ja", ""))
+    form = _delegate_form(delegate)
     form.role.render_kw = {"disabled": True}
     status = 200
     items_error: str | None = None  # the optional visits are checkboxes, not a form field

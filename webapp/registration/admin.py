@@ -38,9 +38,10 @@ from services.invitations import (
     void_invitation,
 )
 from services.proxies import letters_of, reject_letter, verify_letter
+from services.zones import zones_by_region
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import attempt
+from webapp.forms import attempt, localized_data, localized_defaults
 from webapp.registration.forms import (
     AssemblyForm,
     BulkInviteForm,
@@ -63,7 +64,7 @@ def cities() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         with attempt(form) as tried:
             create_city(db.session, code=form.code.data or "", country=form.country.data or "",
-                        name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
+                        name=localized_data(form, "name"),
                         timezone=(form.timezone.data or "").strip())
             db.session.commit()
         if not tried.refused:
@@ -156,11 +157,11 @@ def invitation_action(invitation_id: int, action: str) -> Response:
 @roles_required(Role.SECRETARIAT)
 def edit_city(code: str) -> Response | tuple[str, int]:
     city = find_city(db.session, code)
-    form = CityForm(obj=city, name_en=city.name.get("en", ""), name_ja=city.name.get("ja", ""))
+    form = CityForm(obj=city, **localized_defaults("name", city.name))
     if form.validate_on_submit():
         with attempt(form) as tried:
             update_city(db.session, city, country=form.country.data or "",
-                        name={"en": form.name_en.data or "", "ja": form.name_ja.data or ""},
+                        name=localized_data(form, "name"),
                         timezone=(form.timezone.data or "").strip())
             db.session.commit()
         if not tried.refused:
@@ -181,7 +182,7 @@ def invite(code: str) -> Response:
         return redirect(url_for("registration_admin.cities"))
     with attempt() as tried:
         invite_liaison(db.session, city, form.email.data or "", form.language.data or "en",
-                       current_user)
+                       current_user, name=form.name.data or "")
         db.session.commit()
     if not tried.refused:
         flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
@@ -193,17 +194,19 @@ def invite(code: str) -> Response:
 
 def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
     """Deadlines are typed in the host's local time and stored as UTC instants."""
-    zone = check_zone((form.timezone.data or "").strip())
+    # The host's zone is the host city's unless another one is typed.
+    host = db.session.scalar(select(MemberCity).where(MemberCity.code == form.host_city.data))
+    zone = check_zone((form.timezone.data or "").strip() or (host.timezone if host else ""))
 
     def instant(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=ZoneInfo(zone)) if value else None
 
     return {
-        "slug": form.slug.data, "title": {"en": form.title_en.data or "",
-                                          "ja": form.title_ja.data or ""},
+        "slug": form.slug.data, "title": localized_data(form, "title"),
         "host_city": form.host_city.data, "timezone": zone,
-        "venue": {k: v for k, v in (("en", form.venue_en.data), ("ja", form.venue_ja.data))
-                  if v},
+        "venue": localized_data(form, "venue"),
+        "host_organisation": localized_data(form, "host_organisation"),
+        "sitting_days": form.sitting_days.data or [],
         "home_timezone": (form.home_timezone.data or "").strip(),
         "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
         "registration_deadline": instant(form.registration_deadline.data),
@@ -211,6 +214,20 @@ def _assembly_data(form: AssemblyForm) -> dict[str, Any]:
         "max_proxies_per_holder": form.max_proxies_per_holder.data,
         "proxy_to_chair_allowed": bool(form.proxy_to_chair_allowed.data),
     }
+
+
+@bp.app_template_global()
+def iana_zones() -> list[str]:
+    """Every IANA zone name, for the searchable time zone fields."""
+    return _ZONES
+
+
+_ZONES = sorted(zone for zones in zones_by_region().values() for zone, _label in zones)
+
+
+def _host_zones() -> dict[str, str]:
+    """Each member city's zone, for the form to fill the host's zone from the host city."""
+    return {c.code: c.timezone for c in db.session.scalars(select(MemberCity))}
 
 
 def _host_choices() -> list[tuple[str, str]]:
@@ -230,10 +247,12 @@ def new_assembly() -> Response | tuple[str, int]:
             assembly = create_assembly(db.session, _assembly_data(form))
             db.session.commit()
         if not tried.refused:
-            flash(_("The assembly is created as a draft."), "success")
+            flash(_("The assembly is created as a draft. Next: add the programme (Programme "
+                    "editor), check the reminders, then open registration on this page."),
+                  "success")
             return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
-    return render_template("registration/assembly_form.html", form=form,
-                           assembly=None), 422 if form.errors else 200
+    return render_template("registration/assembly_form.html", form=form, assembly=None,
+                           host_zones=_host_zones()), 422 if form.errors else 200
 
 
 @bp.route("/assemblies/<slug>/edit", methods=["GET", "POST"])
@@ -241,9 +260,10 @@ def new_assembly() -> Response | tuple[str, int]:
 def edit_assembly(slug: str) -> Response | tuple[str, int]:
     assembly = visible_assembly_or_404(slug)
     form = AssemblyForm(
-        obj=assembly, title_en=assembly.title.get("en", ""),
-        title_ja=assembly.title.get("ja", ""), venue_en=assembly.venue.get("en", ""),
-        venue_ja=assembly.venue.get("ja", ""), host_city=assembly.host_city.code,
+        obj=assembly, host_city=assembly.host_city.code,
+        **localized_defaults("title", assembly.title),
+        **localized_defaults("venue", assembly.venue),
+        **localized_defaults("host_organisation", assembly.host_organisation),
         quorum=assembly.quorum.value,
         registration_deadline=assembly.registration_deadline.astimezone(assembly.zone)
         .replace(tzinfo=None),
@@ -256,8 +276,8 @@ def edit_assembly(slug: str) -> Response | tuple[str, int]:
         if not tried.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("registration_admin.attendance", slug=assembly.slug))
-    return render_template("registration/assembly_form.html", form=form,
-                           assembly=assembly), 422 if form.errors else 200
+    return render_template("registration/assembly_form.html", form=form, assembly=assembly,
+                           host_zones=_host_zones()), 422 if form.errors else 200
 
 
 @bp.post("/assemblies/<slug>/registration/<any(open, closed):status>")

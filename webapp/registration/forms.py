@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -31,7 +32,7 @@ from wtforms.validators import (
 from models import DelegateRole
 from models.languages import REGISTRY
 from services.zones import zones_by_region
-from webapp.forms import Form
+from webapp.forms import Form, PerLanguage, per_language
 
 
 class StatusForm(Form):
@@ -47,6 +48,7 @@ ROLE_LABELS = {
 }
 
 
+@per_language
 class DelegateForm(Form):
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=100)])
     given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
@@ -57,8 +59,7 @@ class DelegateForm(Form):
         validate_choice=False)  # left out: the custom of the city's country
     honorific = StringField(_l("Honorific (Mr., Ms., H.E., Dr. …)"),
                             validators=[Optional(), Length(max=40)])
-    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
+    title = PerLanguage(_l("Title"))
     role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in DelegateRole])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     language = SelectField(_l("Language"),
@@ -87,12 +88,12 @@ class RejectForm(Form):
                            validators=[DataRequired(), Length(max=2000)])
 
 
+@per_language
 class CityForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16),
                                                Regexp(r"^[A-Za-z0-9]+$",
                                                       message=_l("Letters and digits only."))])
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=200)])
+    name = PerLanguage(_l("Name"), max_length=200, required=True)
     country = StringField(_l("Country (ISO code, e.g. JP)"),
                           validators=[DataRequired(), Length(min=2, max=2)])
     # validate_choice off: the use case names what is wrong with a zone (e.g. "UTC+8").
@@ -119,18 +120,44 @@ class BulkInviteForm(Form):
                                      "placeholder": "TYO, liaison@tokyo.example.org, ja"})
 
 
+class DateListField(StringField):
+    """Days typed as "2014-09-05, 2014-09-06"; .data is the list of dates."""
+
+    def process_data(self, value: object) -> None:
+        # From the model: ISO strings (Assembly.sitting_days).
+        days = value if isinstance(value, list | tuple) else []
+        self.data = [day if isinstance(day, date) else date.fromisoformat(str(day))
+                     for day in days]
+
+    def _value(self) -> str:
+        return ", ".join(day.isoformat() for day in self.data or [])
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0] if valuelist else ""
+        try:
+            self.data = [date.fromisoformat(part.strip())
+                         for part in text.replace("、", ",").split(",") if part.strip()]
+        except ValueError:
+            self.data = []
+            raise ValueError(self.gettext("Not a valid date value.")) from None
+
+
+@per_language
 class AssemblyForm(Form):
-    slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80),
+    slug = StringField(_l("Web address"), validators=[DataRequired(), Length(max=80),
                                                          Regexp(r"^[a-z0-9-]+$", message=_l(
                                                              "Lower-case letters, digits and "
                                                              "hyphens only."))])
-    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
-    title_ja = StringField(_l("Title (Japanese)"), validators=[Optional(), Length(max=300)])
+    title = PerLanguage(_l("Title"), required=True)
     host_city = SelectField(_l("Host city"), validators=[DataRequired()])
-    venue_en = StringField(_l("Venue (English)"), validators=[Optional(), Length(max=300)])
-    venue_ja = StringField(_l("Venue (Japanese)"), validators=[Optional(), Length(max=300)])
-    timezone = StringField(_l("Host time zone (IANA)"), validators=[DataRequired()])
-    home_timezone = StringField(_l("Secretariat time zone (IANA)"), validators=[DataRequired()])
+    venue = PerLanguage(_l("Venue"))
+    host_organisation = PerLanguage(_l("Host organisation"))
+    sitting_days = DateListField(_l("Sitting days"), description="YYYY-MM-DD, YYYY-MM-DD")
+    timezone = StringField(_l("Host time zone"), validators=[Optional(), Length(max=64)],
+                           description=_l("Type to search, e.g. Tomsk. Empty: the host "
+                                          "city's zone."))
+    home_timezone = StringField(_l("Secretariat time zone"), validators=[DataRequired()],
+                                description=_l("Type to search, e.g. Tokyo."))
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day"), validators=[DataRequired()])
     registration_deadline = DateTimeLocalField(_l("Registration deadline (host time)"),
@@ -150,7 +177,10 @@ class AssemblyForm(Form):
 class InviteForm(Form):
     email = EmailField(_l("Liaison's email"), validators=[DataRequired(), Email(),
                                                           Length(max=254)])
-    language = SelectField(_l("Language"), choices=[("en", "English"), ("ja", "日本語")])
+    name = StringField(_l("Name (as the liaison writes it)"),
+                       validators=[Optional(), Length(max=200)])
+    language = SelectField(_l("Language"),
+                           choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
 class SetPasswordForm(Form):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from models import Assembly, MemberCity, Role, SideEvent, SideEventContribution, SideEventKind
@@ -24,7 +24,7 @@ from services.summaries.report import build_report, participant_rows, side_event
 from webapp.api.summaries import summary_file_response
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
-from webapp.forms import Form, attempt
+from webapp.forms import Form, PerLanguage, attempt, fill_localized, localized_data, per_language
 from webapp.i18n import current_language
 
 bp = Blueprint("reports", __name__, url_prefix="/secretariat")
@@ -37,12 +37,11 @@ class GenerateForm(Form):
                            choices=[(code, lang.name) for code, lang in REGISTRY.items()])
 
 
+@per_language
 class SideEventForm(Form):
     kind = SelectField(_l("Kind"), choices=[(k.value, k.value) for k in SideEventKind])
-    title_en = StringField(_l("Title (English)"))
-    title_ja = StringField(_l("Title (Japanese)"))
-    venue_en = StringField(_l("Venue (English)"))
-    venue_ja = StringField(_l("Venue (Japanese)"))
+    title = PerLanguage(_l("Title"))
+    venue = PerLanguage(_l("Venue"))
     starts_on = DateField(_l("First day"), validators=[Optional()])
     ends_on = DateField(_l("Last day"), validators=[Optional()])
 
@@ -50,10 +49,10 @@ class SideEventForm(Form):
         self.kind.choices = [(k.value, side_event_kind_label(k.value)) for k in SideEventKind]
 
 
+@per_language
 class ContributionForm(Form):
     city = SelectField(_l("City"), choices=[])
-    description_en = StringField(_l("What the city contributed (English)"))
-    description_ja = StringField(_l("What the city contributed (Japanese)"))
+    description = PerLanguage(_l("What the city contributed"), max_length=2000)
     count = IntegerField(_l("Count (e.g. paintings)"),
                          validators=[Optional(), NumberRange(min=0, max=1_000_000)])
 
@@ -166,10 +165,6 @@ def report(slug: str) -> str:
 # --- side events ----------------------------------------------------------------------------
 
 
-def _localized(form: FlaskForm, name: str) -> dict[str, str]:
-    return {lang: getattr(form, f"{name}_{lang}").data or "" for lang in ("en", "ja")}
-
-
 @bp.route("/assemblies/<slug>/side-events", methods=["GET", "POST"])
 @secretariat
 def side_event_list(slug: str) -> Any:
@@ -179,8 +174,8 @@ def side_event_list(slug: str) -> Any:
     if form.validate_on_submit():
         with attempt(form) as tried:
             event = save_side_event(db.session, assembly, kind=form.kind.data,
-                                    title=_localized(form, "title"),
-                                    venue=_localized(form, "venue"),
+                                    title=localized_data(form, "title"),
+                                    venue=localized_data(form, "venue"),
                                     starts_on=form.starts_on.data, ends_on=form.ends_on.data)
             db.session.commit()
         if not tried.refused:
@@ -213,7 +208,8 @@ def side_event(event_id: int) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         with attempt(form) as tried:
             save_side_event(db.session, event.assembly, kind=form.kind.data,
-                            title=_localized(form, "title"), venue=_localized(form, "venue"),
+                            title=localized_data(form, "title"),
+                            venue=localized_data(form, "venue"),
                             starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                             event=event)
             db.session.commit()
@@ -225,9 +221,8 @@ def side_event(event_id: int) -> Any:
 
 
 def _fill(form: SideEventForm, event: SideEvent) -> None:
-    for lang in ("en", "ja"):
-        getattr(form, f"title_{lang}").data = event.title.get(lang, "")
-        getattr(form, f"venue_{lang}").data = event.venue.get(lang, "")
+    fill_localized(form, "title", event.title)
+    fill_localized(form, "venue", event.venue)
     form.kind.data = event.kind.value
     form.starts_on.data, form.ends_on.data = event.starts_on, event.ends_on
 
@@ -258,7 +253,7 @@ def add_contribution(event_id: int) -> Any:
     if form.validate_on_submit():
         with attempt(form) as tried:
             save_contribution(db.session, event, cities[form.city.data],
-                              description=_localized(form, "description"),
+                              description=localized_data(form, "description"),
                               count=form.count.data)
             db.session.commit()
         if not tried.refused:

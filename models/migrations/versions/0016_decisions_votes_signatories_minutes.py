@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_decision_signatories_decision_id_decisions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['delegate_id'], ['delegates.id'], name=op.f('fk_decision_signatories_delegate_id_delegates'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_decision_signatories')),
-    sa.UniqueConstraint('decision_id', 'delegate_id', name=op.f('uq_decision_signatories_decision_id_delegate_id'))
+    sa.UniqueConstraint('decision_id', 'city_id', name=op.f('uq_decision_signatories_decision_id_city_id'))
     )
     op.create_table('minutes_points',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -1,7 +1,7 @@
 """venue day: badges, check-ins and their history, badge jobs, door staff
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-03 02:30:00.000000
 """
 

@@ -1,4 +1,4 @@
-// The live board: ask every second whether the check-in version changed; when it did, the
+// The live board: ask twice a second whether the check-in version changed; when it did, the
 // answer carries the new counts and the rows are updated in place.
 (function () {
   const board = document.getElementById("board");
@@ -29,7 +29,7 @@
       .then(r => r.ok ? r.json() : Promise.reject(r.status))
       .then(data => { if (data.changed) apply(data); })
       .catch(() => {})
-      .finally(() => setTimeout(poll, 1000));
+      .finally(() => setTimeout(poll, 500));
   }
-  setTimeout(poll, 1000);
+  setTimeout(poll, 500);
 })();

@@ -1,0 +1,50 @@
+"""The secretariat's minutes page and the decision pages through the web client: CSRF-protected
+forms, refusals shown on the page, the report page carrying the result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from models import Delegate, DelegateRole, Minutes, ProgrammeItem, Role, User
+from services.demo import load_tomsk_2014
+from tests.conftest import csrf_token, login
+from webapp.extensions import db
+
+SLUG = "anmc21-tomsk-2014"
+
+
+def test_minutes_page_writes_summary_and_speakers(app: Flask, client: FlaskClient,
+                                                  make_user: Callable[..., User]) -> None:
+    with app.app_context():
+        load_tomsk_2014(db.session)
+        db.session.commit()
+        item = db.session.scalar(select(ProgrammeItem).where(
+            ProgrammeItem.title["ja"].as_string() == "共同記者会見"))
+        item_id = item.id
+        masuzoe = db.session.scalar(select(Delegate.id).where(
+            Delegate.family_name == "MASUZOE", Delegate.role == DelegateRole.REPRESENTATIVE))
+    make_user("sec@example.org", Role.SECRETARIAT)
+    login(client, "sec@example.org")
+    listing = client.get(f"/secretariat/assemblies/{SLUG}/decisions").get_data(as_text=True)
+    assert f'data-item="{item_id}"' in listing and "Write the minutes" in listing
+    url = f"/secretariat/assemblies/{SLUG}/programme/{item_id}/minutes"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={"summary_en": "x"}).status_code == 400  # no CSRF token
+    bad = client.post(url, data={"csrf_token": token, "speakers": "999999"})
+    assert bad.status_code == 422 and "invalid-feedback" in bad.get_data(as_text=True)
+    saved = client.post(url, data={"csrf_token": token, "summary_en": "A joint press conference.",
+                                   "summary_ja": "共同記者会見を行った。",
+                                   "speakers": str(masuzoe)})
+    assert saved.status_code == 302
+    with app.app_context():
+        minutes = db.session.scalar(select(Minutes).where(Minutes.item_id == item_id))
+        assert minutes.summary == {"en": "A joint press conference.",
+                                   "ja": "共同記者会見を行った。"}
+        assert [s.delegate_id for s in minutes.speakers] == [masuzoe]
+    report = client.get(f"/secretariat/assemblies/{SLUG}/report?lang=ja").get_data(as_text=True)
+    assert "会議結果" in report and "共同記者会見を行った。" in report
+    assert "全会一致で採択" in report and "舛添 要一" in report
