@@ -265,10 +265,10 @@ STAFF: dict[tuple[str, str], Any] = {
     ("checkin.board_json", "GET"): 403,
     ("auth.logout", "POST"): REDIRECT,
     ("metrics.metrics", "GET"): 403,  # staff are kept to the door pages before any route
-    # Adopted decisions are public; a staff token still reaches only the check-in.
-    ("api.list_decisions", "GET"): 403,
-    ("api.get_decision", "GET"): 403,
-    ("api.list_signatories", "GET"): 403,
+    # Adopted decisions are public: a door-staff token reads them as anybody may.
+    ("api.list_decisions", "GET"): OK,
+    ("api.get_decision", "GET"): OK,
+    ("api.list_signatories", "GET"): OK,
 }
 
 

@@ -19,7 +19,8 @@ from tests.feed_helpers import build, first_delegates, give_token, load_tomsk
 from webapp.extensions import db
 
 FEED = "/calendar/anmc21-tomsk-2014.ics"
-PER_REQUEST = {"date", "etag", "content-length", "content-encoding", "vary", "set-cookie"}
+PER_REQUEST = {"date", "etag", "content-length", "content-encoding", "vary", "set-cookie",
+               "x-request-id"}
 
 
 @pytest.fixture

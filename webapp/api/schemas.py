@@ -60,7 +60,39 @@ def Int32(*, minimum: int = INT_MIN, **kwargs: Any) -> Integer:  # noqa: N802
     return Integer(validate=Range(min=minimum, max=INT_MAX), **kwargs)
 
 
-_LOCALIZED: dict[tuple[int | None, bool], type[Schema]] = {}
+_LOCALIZED: dict[tuple[int | None, bool, tuple[str, ...]], type[Schema]] = {}
+
+
+def _localized_schema(max_length: int | None, multiline: bool) -> type[Schema]:
+    """The schema for the languages registered now (a language added later gets its own)."""
+    codes = tuple(LANGUAGES)
+    key = (max_length, multiline, codes)
+    if key not in _LOCALIZED:
+        name = f"Localized{max_length or ''}{'Lines' if multiline else ''}"
+        if len([k for k in _LOCALIZED if k[:2] == key[:2]]):
+            name += "".join(c.capitalize() for c in codes)  # distinct in the document
+        fields: dict[str, Any] = {lang: Text(max_length=max_length, multiline=multiline)
+                                  for lang in codes}
+        _LOCALIZED[key] = type(name, (Schema,), {
+            **fields, "__doc__": "Text per language (ISO 639-1 codes)."})
+    return _LOCALIZED[key]
+
+
+class _LocalizedField(Nested):
+    """Nested, with the properties of the languages registered when it validates."""
+
+    def __init__(self, max_length: int | None, multiline: bool, **kwargs: Any) -> None:
+        self._spec = (max_length, multiline)
+        self._codes: tuple[str, ...] = ()
+        super().__init__(_localized_schema(max_length, multiline), **kwargs)
+
+    @property
+    def schema(self) -> Schema:
+        codes = tuple(LANGUAGES)
+        if codes != self._codes:
+            self._codes, self._schema = codes, None
+            self.nested = _localized_schema(*self._spec)
+        return super().schema
 
 
 def Localized(max_length: int | None = None, multiline: bool = False,  # noqa: N802
@@ -68,14 +100,7 @@ def Localized(max_length: int | None = None, multiline: bool = False,  # noqa: N
     """Text per language: {"en": "Tokyo", "ja": "東京"}. An object with one property per
     language Sokai speaks and no other (the document says so: additionalProperties false),
     each a Text under the rule."""
-    key = (max_length, multiline)
-    if key not in _LOCALIZED:
-        name = f"Localized{max_length or ''}{'Lines' if multiline else ''}"
-        fields: dict[str, Any] = {lang: Text(max_length=max_length, multiline=multiline)
-                                  for lang in LANGUAGES}
-        _LOCALIZED[key] = type(name, (Schema,), {
-            **fields, "__doc__": "Text per language (ISO 639-1 codes)."})
-    return Nested(_LOCALIZED[key], **kwargs)
+    return _LocalizedField(max_length, multiline, **kwargs)
 
 
 ZONE_REQUIRED = ("Give the instant with its offset or zone, e.g. 2014-09-01T18:00:00+07:00 "
