@@ -90,6 +90,14 @@ def test_run_serves_health_and_a_worker_round_trip(app: Flask, tmp_path: Path) -
         trip = wait_until(lambda: get_json(f"{base}/healthz")[1]["worker"]["last_round_trip"],
                           90, "the worker round trip", proc)
         assert trip["answered_by"].startswith("celery@")
+        # An empty database: the one-time setup link, printed last; the base URL given
+        # (http://sokai.test) does not answer, and start-up says so.
+        wait_until(lambda: "/setup/" in log.read_text(), 90, "the setup link", proc)
+        output = log.read_text()
+        link = re.search(r"http://sokai\.test(/setup/\w+)", output).group(1)
+        assert get_json(f"{base}/healthz")[0] == 200
+        assert urllib.request.urlopen(base + link, timeout=10).status == 200
+        assert "SOKAI_BASE_URL http://sokai.test does not answer /healthz" in output
     finally:
         if proc.poll() is None:
             stop_with_ctrl_c(proc, log)

@@ -132,14 +132,26 @@ def test_app_services_share_the_instance_volume() -> None:
     assert mounts["web"] in (compose.get("volumes") or {}), "instance volume must be named"
 
 
-def test_web_command_gunicorn_app_exists() -> None:
+def test_web_command_gunicorn_app_exists(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
     words = command_words("web")
     assert "gunicorn" in words
     targets = [w for w in words[words.index("gunicorn"):] if re.fullmatch(r"[\w.]+:\w+", w)]
     assert targets, "gunicorn is given no module:attr"
     module_name, attr = targets[-1].split(":")
-    module = importlib.import_module(module_name)
-    assert callable(getattr(module, attr)), f"{targets[-1]} is not a WSGI callable"
+    # In a fresh interpreter, as gunicorn does: importing the WSGI module builds an app (and
+    # its Celery app), which must not replace the test session's own.
+    check = (f"import importlib; m = importlib.import_module({module_name!r}); "
+             f"assert callable(getattr(m, {attr!r}))")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL",
+                                                             "REDIS_URL", "SMTP_URL")}
+    env.update(SOKAI_INSTANCE_PATH=str(tmp_path), SECRET_KEY="x")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{targets[-1]} is not a WSGI callable: {done.stderr[-2000:]}"
 
 
 def test_web_command_runs_migrations_before_gunicorn() -> None:

@@ -136,6 +136,7 @@ def test_from_init_to_a_liaisons_registration(app: Flask, settings: Settings,
     invited = client.post("/api/v1/cities/OSA/invitations", headers=sec,
                           json={"email": "liaison@osaka.example.org"})
     assert invited.status_code == 201, invited.get_json()
+    assert invited.get_json()["state"] == "sent"
     mail = wait_for(lambda: [m for m in dropped_mail(settings)
                              if m["To"] == "liaison@osaka.example.org"], timeout=60)
     assert mail, "the invitation was not delivered"
@@ -210,3 +211,41 @@ def test_migration_0015_up_and_down(tmp_path: Any) -> None:
     command.downgrade(alembic_config(url), "0013")
     assert "sender_name" not in {c["name"] for c in inspect(engine).get_columns("networks")}
     engine.dispose()
+
+
+def test_runtime_files_of_two_instances_stay_apart(tmp_path: Any) -> None:
+    """Everything `sokai run` leaves on disk is in its instance folder, and the worker's node
+    name carries the port: two instances on one host do not collide."""
+    from config import load_settings
+    from webapp.cli import _children
+
+    argvs = []
+    for name, port in (("one", 5001), ("two", 5002)):
+        settings = load_settings({"SOKAI_INSTANCE_PATH": str(tmp_path / name),
+                                  "SECRET_KEY": "x"})
+        children = dict(_children(settings, "127.0.0.1", port))
+        web, worker, beat = children["web"], children["worker"], children["beat"]
+        paths = [web[web.index(flag) + 1] for flag in ("--pid", "--worker-tmp-dir")]
+        paths.append(beat[beat.index("--schedule") + 1])
+        if "--control-socket" in web:
+            paths.append(web[web.index("--control-socket") + 1])
+        else:
+            assert "--no-control-socket" in web or not any("control" in w for w in web)
+        assert all(p.startswith(str(tmp_path / name)) for p in paths), paths
+        assert worker[worker.index("--hostname") + 1] == f"sokai-{port}@%h"
+        argvs.append(paths)
+    assert not set(argvs[0]) & set(argvs[1])
+
+
+def test_start_up_warns_when_the_base_url_does_not_answer(tmp_path: Any, capsys: Any) -> None:
+    from config import load_settings
+    from tests.conftest import free_port
+    from webapp.cli import _announce
+
+    port = free_port()  # nothing listens there
+    settings = load_settings({"SOKAI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
+                              "SOKAI_BASE_URL": f"http://127.0.0.1:{port}"})
+    _announce(settings, "127.0.0.1", free_port(), ("the last line",))
+    out, err = capsys.readouterr()
+    assert f"SOKAI_BASE_URL http://127.0.0.1:{port} does not answer /healthz" in err
+    assert out.rstrip().endswith("the last line")

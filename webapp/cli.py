@@ -85,7 +85,8 @@ def _children(settings: Settings, host: str, port: int) -> list[tuple[str, list[
                  "--threads", "4", "--access-logfile", "-",
                  # Runtime files in the instance folder: two instances never share one.
                  "--pid", str(settings.instance_path / "gunicorn.pid"),
-                 "--worker-tmp-dir", str(_runtime_dir(settings)), "webapp.wsgi:app"]),
+                 "--worker-tmp-dir", str(_runtime_dir(settings)),
+                 *_control_socket(settings), "webapp.wsgi:app"]),
         # The port in the node name: two instances on one host sharing a broker stay apart.
         ("worker", [py, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", "INFO",
                     "--concurrency", "2", "--hostname", f"sokai-{port}@%h"]),
@@ -98,6 +99,17 @@ def _runtime_dir(settings: Settings) -> Path:
     folder = settings.instance_path / "run"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _control_socket(settings: Settings) -> list[str]:
+    """Gunicorn's control socket (newer gunicorn) in the instance folder, not the shared
+    ~/.gunicorn/gunicorn.ctl; none when the path is too long for a Unix socket."""
+    import gunicorn.config
+
+    if not hasattr(gunicorn.config, "ControlSocket"):
+        return []
+    path = _runtime_dir(settings) / "gunicorn.ctl"
+    return ["--control-socket", str(path)] if len(str(path)) < 100 else ["--no-control-socket"]
 
 
 def _child_env(settings: Settings) -> dict[str, str]:

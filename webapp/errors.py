@@ -46,6 +46,9 @@ def _flatten_validation(detail: dict[str, Any]) -> dict[str, list[str]]:
 def _flatten_into(fields: dict[str, list[str]], prefix: str, messages: Any) -> None:
     if isinstance(messages, dict):
         for name, inner in messages.items():
+            if name in ("key", "value") and prefix:  # a Dict's entry: "title.en", not
+                _flatten_into(fields, prefix, inner)  # "title.en.value"
+                continue
             _flatten_into(fields, f"{prefix}.{name}" if prefix else str(name), inner)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         fields.setdefault(prefix or "_schema", []).extend(messages)

@@ -13,14 +13,14 @@ from models import AssemblyStatus, Quorum
 from models.text import TITLE_MAX
 from services.assemblies import create_assembly, update_assembly, visible_assemblies
 from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
-from webapp.api.schemas import AssemblyOut, Instant, Localized, Text
+from webapp.api.schemas import AssemblyOut, Instant, Int32, Localized, Text
 from webapp.extensions import db
 
 
 class AssemblyIn(Schema):
     slug = Text(required=True, min_length=1, max_length=80,
                 validate=Regexp(r"^[a-z0-9-]+$"))
-    number = Integer(allow_none=True)
+    number = Int32(allow_none=True)
     title = Localized(TITLE_MAX, required=True)
     host_city = Text(required=True, max_length=16, metadata={"description": "member city code"})
     venue = Localized(TITLE_MAX)
@@ -42,7 +42,7 @@ class AssemblyIn(Schema):
     status = String(validate=OneOf([s.value for s in AssemblyStatus]))
 
 class AssemblyPatch(Schema):
-    number = Integer(allow_none=True)
+    number = Int32(allow_none=True)
     title = Localized(TITLE_MAX)
     host_city = Text(max_length=16)
     venue = Localized(TITLE_MAX)

@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import OneOf
 from flask import send_file, url_for
 from werkzeug.wrappers import Response
 
@@ -23,16 +23,16 @@ from services.checkin.desk import (
 )
 from services.checkin.staff import require_check_in
 from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Instant, Localized
+from webapp.api.schemas import Instant, Int32, Localized, Text
 from webapp.extensions import db
 
 DOOR = [Role.SECRETARIAT.value, Role.STAFF.value]
 
 
 class CheckInIn(Schema):
-    code = String(validate=Length(min=1, max=64),
+    code = Text(min_length=1, max_length=64,
                   metadata={"description": "the badge code (what the QR code carries)"})
-    delegate = Integer(validate=Range(min=1),
+    delegate = Int32(minimum=1,
                        metadata={"description": "a delegate id (found by the search)"})
     # When the scan was made (a phone that was offline sends its own time); default: now.
     at = Instant()
@@ -60,7 +60,7 @@ class CheckInOut(Schema):
 
 
 class SearchQuery(Schema):
-    q = String(required=True, validate=Length(min=1, max=200),
+    q = Text(required=True, min_length=1, max_length=200,
                metadata={"description": "any part of a name, in any script, or a city"})
 
 
@@ -86,8 +86,8 @@ class BadgesIn(Schema):
     layout = String(load_default="sheet", validate=OneOf([v.value for v in BadgeLayout]),
                     metadata={"description": "sheet: A4, four with cut marks; single: one "
                                              "badge per page"})
-    city = String(metadata={"description": "only this city's delegates"})
-    delegates = List(Integer(), metadata={"description": "only these delegates"})
+    city = Text(max_length=16, metadata={"description": "only this city's delegates"})
+    delegates = List(Int32(minimum=0), metadata={"description": "only these delegates"})
 
 
 class BadgeJobOut(Schema):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Integer, String
+from apiflask.fields import DateTime, Function, Integer, String
 from apiflask.validators import OneOf, Regexp
 from sqlalchemy import select
 
-from models import MemberCity
+from models import InvitationState, MemberCity
 from models.languages import LANGUAGES
 from models.text import CITY_NAME_MAX
 from services.cities import create_city, find_city, update_city
@@ -46,6 +46,9 @@ class InvitationOut(Schema):
     email = String(required=True)
     expires_at = DateTime(required=True)
     accepted_at = DateTime(allow_none=True)
+    state = Function(lambda invitation: invitation.state().value, required=True,
+                     metadata={"enum": [s.value for s in InvitationState],
+                               "description": "sent, opened, accepted, expired or voided"})
 
 
 @bp.get("/cities")

@@ -24,6 +24,7 @@ from models import (
     Vote,
     VoteChoice,
 )
+from models.text import TITLE_MAX
 from services.assemblies import find_assembly
 from services.cities import find_city
 from services.decisions.lifecycle import (
@@ -44,11 +45,11 @@ from services.decisions.snapshot import DEFAULT_BASIS, PICTURES
 from services.decisions.votes import cast_vote, votes_seen_by
 from services.programme import find_item
 from webapp.api import SECRETARIAT, bp, token_auth
-from webapp.api.schemas import Instant, Localized
+from webapp.api.schemas import Instant, Int32, Localized, Text
 from webapp.extensions import db
 
-TITLE_MAX = 300
-TEXT_MAX = 20000  # a declaration's text, a session's summary
+TEXT_MAX = 20_000  # a declaration's text, a session's summary (longer than a mail's body)
+
 
 # --- schemas ---------------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class DecisionOut(Schema):
     id = Integer(required=True)
     kind = String(required=True, validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(required=True)
-    text = Localized(required=True)
+    text = Localized(TEXT_MAX, multiline=True, required=True)
     item = Integer(allow_none=True)
     method = String(required=True, validate=OneOf([m.value for m in DecisionMethod]))
     majority = String(required=True, validate=OneOf([m.value for m in Majority]))
@@ -122,13 +123,17 @@ class DecisionOut(Schema):
                                                           "its own city's; the public: none"})
     signatories = List(Nested(SignatoryOut))
 
+# The document says these answer without a token too (the public sees adopted decisions).
+PUBLIC_OR_TOKEN = [{}, {"BearerAuth": []}]
+
+
 class DecisionIn(Schema):
     kind = String(load_default=DecisionKind.RESOLUTION.value,
                   validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(TITLE_MAX, required=True, validate=Length(min=1),
                       metadata={"example": {"en": "Tomsk Declaration", "ja": "トムスク宣言"}})
     text = Localized(TEXT_MAX, multiline=True, load_default=dict)
-    item = Integer(allow_none=True, load_default=None,
+    item = Int32(minimum=0, allow_none=True, load_default=None,
                    metadata={"description": "the programme item it is taken under"})
     method = String(load_default=DecisionMethod.VOTE.value,
                     validate=OneOf([m.value for m in DecisionMethod]))
@@ -141,7 +146,7 @@ class DecisionPatch(Schema):
     kind = String(validate=OneOf([k.value for k in DecisionKind]))
     title = Localized(TITLE_MAX, validate=Length(min=1))
     text = Localized(TEXT_MAX, multiline=True)
-    item = Integer(allow_none=True)
+    item = Int32(minimum=0, allow_none=True)
     method = String(validate=OneOf([m.value for m in DecisionMethod]))
     majority = String(validate=OneOf([m.value for m in Majority]))
     status = String(validate=OneOf([DecisionStatus.WITHDRAWN.value]))
@@ -151,14 +156,15 @@ class MomentIn(Schema):
     at = Instant()
 
 class OpenIn(MomentIn):
-    basis = String(load_default=DEFAULT_BASIS, metadata={
+    basis = Text(max_length=64, load_default=DEFAULT_BASIS, metadata={
         "description": "the attendance picture to freeze: " + ", ".join(PICTURES)})
 
 class VoteIn(Schema):
     choice = String(required=True, validate=OneOf([c.value for c in VoteChoice]))
 
 class SignatoryIn(Schema):
-    delegate = Integer(required=True, metadata={"description": "a delegate of a present city"})
+    delegate = Int32(minimum=0, required=True,
+                     metadata={"description": "a delegate of a present city"})
     at = Instant()
 
 class SpeakerOut(Schema):
@@ -173,17 +179,18 @@ class PointIO(Schema):
                   validate=OneOf([k.value for k in MinutesPointKind]))
     title = Localized(TITLE_MAX, load_default=dict)
     text = Localized(TEXT_MAX, multiline=True, load_default=dict)
-    cities = List(String(), load_default=list,
+    cities = List(Text(max_length=16), load_default=list,
                   metadata={"description": "member city codes: a report's presenting cities"})
 
 class MinutesIn(Schema):
     summary = Localized(TEXT_MAX, multiline=True, load_default=dict)
-    speakers = List(Integer(), load_default=list, metadata={"description": "delegate ids"})
+    speakers = List(Int32(minimum=0), load_default=list,
+                    metadata={"description": "delegate ids"})
     points = List(Nested(PointIO), load_default=list)
 
 class MinutesOut(Schema):
     item = Integer(required=True)
-    summary = Localized(required=True)
+    summary = Localized(TEXT_MAX, multiline=True, required=True)
     speakers = List(Nested(SpeakerOut), required=True)
     points = List(Nested(PointIO), required=True)
     updated_at = DateTime(allow_none=True)
@@ -240,7 +247,7 @@ def decision_out(decision: Decision) -> dict[str, Any]:
 @bp.auth_required(token_auth, optional="true")
 @bp.output(DecisionOut(many=True))
 @bp.doc(summary="Decisions (the public: adopted ones; a liaison: those put to the assembly, "
-                "with its own city's votes)", responses=[404])
+                "with its own city's votes)", responses=[404], security=PUBLIC_OR_TOKEN)
 def list_decisions(slug: str) -> Any:
     return [decision_out(d) for d in decisions_of(db.session, _assembly(slug), _viewer())]
 
@@ -265,7 +272,7 @@ def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
 @bp.auth_required(token_auth, optional="true")
 @bp.output(DecisionOut)
 @bp.doc(summary="One decision with its frozen attendance, tally and signatories",
-        responses=[404])
+        responses=[404], security=PUBLIC_OR_TOKEN)
 def get_decision(slug: str, decision_id: int) -> Any:
     return decision_out(_decision(_assembly(slug), decision_id))
 
@@ -356,7 +363,7 @@ def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 @bp.auth_required(token_auth, optional="true")
 @bp.output(SignedOut(many=True))
 @bp.doc(summary="Who signed the declaration, with name and title as of that day",
-        responses=[404])
+        responses=[404], security=PUBLIC_OR_TOKEN)
 def list_signatories(slug: str, decision_id: int) -> Any:
     return decision_out(_decision(_assembly(slug), decision_id))["signatories"]
 

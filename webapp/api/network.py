@@ -9,10 +9,11 @@ from apiflask import Schema
 from apiflask.fields import Email, String
 from apiflask.validators import Length
 
+from models.text import CITY_NAME_MAX
 from services.cities import the_network
 from services.network import update_network
 from webapp.api import SECRETARIAT, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Localized, Text
 from webapp.extensions import db
 
 
@@ -26,10 +27,10 @@ class NetworkOut(Schema):
 
 
 class NetworkPatch(Schema):
-    name = Localized()
-    home_timezone = String(validate=Length(1, 64))
+    name = Localized(CITY_NAME_MAX)
+    home_timezone = Text(min_length=1, max_length=64)
     secretariat_email = Email(validate=Length(3, 254))
-    sender_name = String(validate=Length(0, 120))
+    sender_name = Text(max_length=120)
 
 
 @bp.get("/network")

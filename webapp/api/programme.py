@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Float, Integer, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import OneOf, Range
 from sqlalchemy import select
 
 from models import Assembly, Delegate, ItemKind, ItemStatus, ProgrammeItem
@@ -23,7 +23,7 @@ from services.programme import (
     update_item,
 )
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized
+from webapp.api.schemas import Int32, Localized
 from webapp.extensions import db
 
 TIME_HELP = ("ISO 8601. With an offset (2014-09-04T16:00:00+07:00) it is that instant; "
@@ -51,7 +51,7 @@ class ProgrammeItemOut(Schema):
 
 
 class ProgrammeItemIn(Schema):
-    title = Localized(TITLE_MAX, required=True, validate=Length(min=1),
+    title = Localized(TITLE_MAX, required=True,
                       metadata={"example": {"en": "Opening ceremony", "ja": "開会式"}})
     starts_at = DateTime(required=True, metadata={"description": TIME_HELP,
                                                   "example": "2014-09-05T09:30"})
@@ -60,7 +60,7 @@ class ProgrammeItemIn(Schema):
     location = Localized(TITLE_MAX, load_default=dict)
     latitude = Float(allow_none=True, load_default=None, validate=Range(-90, 90))
     longitude = Float(allow_none=True, load_default=None, validate=Range(-180, 180))
-    capacity = Integer(allow_none=True, load_default=None, validate=Range(min=0))
+    capacity = Int32(minimum=0, allow_none=True, load_default=None)
     all_day = Boolean(load_default=False)
     status = String(validate=OneOf([s.value for s in ItemStatus]))
 
@@ -68,14 +68,14 @@ class ProgrammeItemIn(Schema):
 class ProgrammeItemPatch(Schema):
     """Only the fields given change; `status` cancels or restores."""
 
-    title = Localized(TITLE_MAX, validate=Length(min=1))
+    title = Localized(TITLE_MAX)
     starts_at = DateTime(metadata={"description": TIME_HELP})
     ends_at = DateTime(metadata={"description": TIME_HELP})
     kind = String(validate=OneOf([k.value for k in ItemKind]))
     location = Localized(TITLE_MAX)
     latitude = Float(allow_none=True, validate=Range(-90, 90))
     longitude = Float(allow_none=True, validate=Range(-180, 180))
-    capacity = Integer(allow_none=True, validate=Range(min=0))
+    capacity = Int32(minimum=0, allow_none=True)
     all_day = Boolean()
     status = String(validate=OneOf([s.value for s in ItemStatus]))
 

@@ -19,7 +19,7 @@ from services.reminders.editing import update_reminder as update
 from services.reminders.sweep import reminders_of
 from services.reminders.timing import due_at
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Localized, Text
+from webapp.api.schemas import Int32, Localized, Text
 from webapp.extensions import db
 
 EDITABLE = [ReminderStatus.ACTIVE.value, ReminderStatus.PAUSED.value]
@@ -27,7 +27,7 @@ EDITABLE = [ReminderStatus.ACTIVE.value, ReminderStatus.PAUSED.value]
 
 class ReminderIn(Schema):
     anchor = String(required=True, validate=OneOf([a.value for a in ReminderAnchor]))
-    item = Integer(allow_none=True, load_default=None,
+    item = Int32(minimum=0, allow_none=True, load_default=None,
                    metadata={"description": "programme item id, for anchor item_start"})
     offset = Text(required=True, min_length=1, max_length=40,
                     metadata={"description": "ISO 8601 duration; negative is before",
@@ -43,7 +43,7 @@ class ReminderIn(Schema):
 
 class ReminderPatch(Schema):
     anchor = String(validate=OneOf([a.value for a in ReminderAnchor]))
-    item = Integer(allow_none=True)
+    item = Int32(minimum=0, allow_none=True)
     offset = Text(min_length=1, max_length=40)
     audience = String(validate=OneOf([a.value for a in ReminderAudience]))
     subject = Localized(SUBJECT_MAX)

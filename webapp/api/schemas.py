@@ -19,7 +19,7 @@ from apiflask.fields import (
     Raw,
     String,
 )
-from apiflask.validators import Length, OneOf
+from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
 from models import AssemblyStatus, Quorum
@@ -52,11 +52,30 @@ class Text(String):
             raise ValidationError(text_message(error)) from None
 
 
+# PostgreSQL `integer`: what an integer field of the API may carry (larger is a 422 on it).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def Int32(*, minimum: int = INT_MIN, **kwargs: Any) -> Integer:  # noqa: N802
+    return Integer(validate=Range(min=minimum, max=INT_MAX), **kwargs)
+
+
+_LOCALIZED: dict[tuple[int | None, bool], type[Schema]] = {}
+
+
 def Localized(max_length: int | None = None, multiline: bool = False,  # noqa: N802
-              **kwargs: Any) -> Dict:
-    """Text per language: {"en": "Tokyo", "ja": "東京"} (any language Sokai speaks)."""
-    return Dict(keys=String(validate=OneOf(LANGUAGES)),
-                values=Text(max_length=max_length, multiline=multiline), **kwargs)
+              **kwargs: Any) -> Nested:
+    """Text per language: {"en": "Tokyo", "ja": "東京"}. An object with one property per
+    language Sokai speaks and no other (the document says so: additionalProperties false),
+    each a Text under the rule."""
+    key = (max_length, multiline)
+    if key not in _LOCALIZED:
+        name = f"Localized{max_length or ''}{'Lines' if multiline else ''}"
+        fields: dict[str, Any] = {lang: Text(max_length=max_length, multiline=multiline)
+                                  for lang in LANGUAGES}
+        _LOCALIZED[key] = type(name, (Schema,), {
+            **fields, "__doc__": "Text per language (ISO 639-1 codes)."})
+    return Nested(_LOCALIZED[key], **kwargs)
 
 
 ZONE_REQUIRED = ("Give the instant with its offset or zone, e.g. 2014-09-01T18:00:00+07:00 "

@@ -53,6 +53,7 @@ from services.decisions.votes import cast_vote, voices
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.forms import (
+    Form,
     PerLanguage,
     attempt,
     localized_data,
@@ -64,7 +65,7 @@ bp = Blueprint("decisions", __name__)
 
 
 @per_language
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     title = PerLanguage(_l("Title"))
     text = PerLanguage(_l("Text"), max_length=100_000, textarea=True)
     kind = SelectField(_l("Kind"), choices=[
@@ -236,7 +237,7 @@ def sign(slug: str, decision_id: int) -> Response:
 
 
 @per_language
-class MinutesForm(FlaskForm):
+class MinutesForm(Form):
     summary = PerLanguage(_l("Summary"), max_length=100_000, textarea=True)
     speakers = SelectMultipleField(_l("Speakers, in speaking order"), coerce=int,
                                    validators=[Optional()])
