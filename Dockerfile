@@ -16,6 +16,15 @@ RUN apt-get update \
        fonts-nanum fonts-ipaexfont-gothic fonts-arphic-uming fonts-hanazono \
     && rm -rf /var/lib/apt/lists/*
 
+# `sokai backup` / `sokai restore` run pg_dump / pg_restore, which must be at least the
+# server's version (postgres:16 in docker-compose.yml): the client from the PostgreSQL
+# project's own apt repository, set up by Debian's postgresql-common script.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-common ca-certificates \
+    && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+    && apt-get install -y --no-install-recommends postgresql-client-16 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system sokai \
     && useradd --system --gid sokai --home-dir /var/lib/sokai --no-create-home \
        --shell /usr/sbin/nologin sokai

@@ -71,6 +71,14 @@ _.spaceBefore  # unused attribute (services/summaries/files.py:184)
 _.keepWithNext  # unused attribute (services/summaries/files.py:185)
 _.keepWithNext  # unused attribute (services/summaries/files.py:247)
 _.spaceBefore  # unused attribute (services/summaries/files.py:247)
+LeasedScheduler  # named by string in config.celery_config (beat_scheduler)
+worker_seen_by  # template-only (secretariat/dashboard.html)
+_started  # Celery signal handlers (tasks/metrics.py)
+_finished
+_succeeded
+_failed
+_retried
+_.collect  # prometheus_client collector hook (webapp/metrics.py)
 _.sokai_reader_language  # flask.g: the language of a page addressed to one person (webapp.i18n.read_by)
 _._value  # WTForms field protocol (webapp/registration/forms.py DateListField)
 _.process_formdata  # WTForms field protocol (DateListField)

@@ -31,7 +31,10 @@ SMTP_SCHEMES = {"smtp", "smtps"}
 TUNING_VARIABLES = frozenset({
     "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_CAP_SECONDS",
     "MAIL_STALE_CLAIM_SECONDS", "MAIL_RESEND_AFTER_SECONDS", "MAIL_BATCH_SIZE",
-    "MAIL_FLUSH_EVERY", "SOKAI_SUMMARY_STAGE_DELAY",
+    "MAIL_FLUSH_EVERY", "SOKAI_SUMMARY_STAGE_DELAY", "SOKAI_SWEEP_SECONDS",
+    "SOKAI_BEAT_LEASE_SECONDS", "SOKAI_TASK_QUEUE",
+    # Optional operations settings: off unless set.
+    "METRICS_TOKEN", "LOG_FORMAT",
 })
 
 
@@ -70,6 +73,16 @@ class Settings:
     # A test hook (SOKAI_SUMMARY_STAGE_DELAY): seconds each summary stage waits, so that a
     # test can kill a worker in the middle of a job.
     summary_stage_delay: float = 0.0
+    # How often beat sends the sweep, and how long its lease lasts without renewal (a second
+    # beat takes over after that when the first one died).
+    sweep_seconds: float = 60.0
+    beat_lease_seconds: float = 30.0
+    # The broker queue of this installation (two installations may share one Redis).
+    task_queue: str = "sokai"
+    # Bearer token for /metrics; empty: /metrics answers 404.
+    metrics_token: str = ""
+    # "json": one JSON object per log line (with the request id); anything else: plain text.
+    log_format: str = "text"
 
     @property
     def message_id_domain(self) -> str:
@@ -116,10 +129,15 @@ class Settings:
             "enable_utc": True,
             "broker_connection_retry_on_startup": True,
             "worker_hijack_root_logger": False,
-            "task_default_queue": "sokai",
+            "task_default_queue": self.task_queue,
             "beat_schedule": {
-                "sweep": {"task": "sokai.sweep", "schedule": 60.0},
+                "sweep": {"task": "sokai.sweep", "schedule": self.sweep_seconds},
+                # Personal data past its network's retention period (services.retention).
+                "retention": {"task": "sokai.anonymise_expired", "schedule": 3600.0},
             },
+            # Only the beat holding the database lease sends (two beats stay exactly-once).
+            "beat_scheduler": "tasks.scheduling:LeasedScheduler",
+            "beat_max_loop_interval": max(1.0, self.beat_lease_seconds / 3),
         }
         if self.broker_is_embedded:
             folder = str(self.broker_folder)
@@ -276,6 +294,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_batch_size=_number(env, "MAIL_BATCH_SIZE", 200, int, 1),
         mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 25, int, 1),
         summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
+        sweep_seconds=_number(env, "SOKAI_SWEEP_SECONDS", 60.0, float, 0.5),
+        beat_lease_seconds=_number(env, "SOKAI_BEAT_LEASE_SECONDS", 30.0, float, 1),
+        task_queue=get("SOKAI_TASK_QUEUE") or "sokai",
+        metrics_token=get("METRICS_TOKEN") or "",
+        log_format=(get("LOG_FORMAT") or "text").lower(),
         trusted_proxies=_number(env, "SOKAI_TRUSTED_PROXIES", 0, int, 0),
     )
 

@@ -1,6 +1,7 @@
 """Sokai's domain model: SQLAlchemy 2 typed models, one module per aggregate."""
 
 from models.assembly import Assembly, AssemblyStatus, Quorum
+from models.audit import AuditEntry
 from models.base import Base, UnknownTimeZoneError, localized, utcnow, validate_timezone
 from models.calendar import FeedState, FeedToken, ItemFragment, StoredFeed
 from models.checkin import (
@@ -36,6 +37,7 @@ from models.delegation import (
     participant_counts,
 )
 from models.invitation import Invitation, InvitationKind, InvitationState
+from models.lease import Lease
 from models.mail import MailStatus, OutboxMessage
 from models.network import MemberCity, Network
 from models.programme import ItemKind, ItemStatus, ProgrammeItem, Signup
@@ -58,6 +60,7 @@ from models.user import ApiToken, Role, User
 from models.worker import Heartbeat, WorkerCheck
 
 __all__ = [
+    "AuditEntry", "Lease",
     "FeedState", "FeedToken", "ItemFragment", "StoredFeed",
     "ACTIVE_PROXY_STATUSES", "MailStatus", "OutboxMessage", "ProxyLetter", "ProxyLetterEvent",
     "ProxyStatus", "Signup",

@@ -86,6 +86,8 @@ class Delegate(Base):
                                                    default=DelegateStatus.REGISTERED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when the personal data was removed (retention period over, or erased on request).
+    anonymised_at: Mapped[datetime | None]
 
     delegation: Mapped[Delegation] = relationship(back_populates="delegates")
 

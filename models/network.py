@@ -22,6 +22,9 @@ class Network(Base):
     sender_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     home_timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Months after an assembly's last day (once it is closed) that delegates' personal data
+    # is kept; then the retention job anonymises it (services.retention).
+    retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
 
     cities: Mapped[list[MemberCity]] = relationship(back_populates="network",
                                                    order_by="MemberCity.code")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import ApiToken, MemberCity, Role, User, utcnow
 from models.errors import DomainError
 from models.user import MIN_PASSWORD, burn_password_check, hash_token, normalise_email
+from services.audit import record
 from services.i18n import _
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -74,7 +75,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user is None or not user.is_active:
         burn_password_check(password)
         return None
-    return user if user.check_password(password) else None
+    ok = user.check_password(password)
+    if user.role is Role.SECRETARIAT:  # the trail keeps the secretariat's logins
+        record(session, "login.succeeded" if ok else "login.failed", f"user:{user.email}",
+               None, None, user)
+    return user if ok else None
 
 
 def user_for_token(session: Session, secret: str) -> User | None:

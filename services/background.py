@@ -32,6 +32,7 @@ DELIVER_MAIL = "sokai.deliver_mail"
 DELIVER_MAIL_BATCH = "sokai.deliver_mail_batch"
 RENDER_SUMMARY = "sokai.render_summary"
 ANSWER_WORKER_CHECK = "sokai.answer_worker_check"
+ANONYMISE_EXPIRED = "sokai.anonymise_expired"
 BUILD_BADGES = "sokai.build_badges"
 
 

@@ -6,6 +6,7 @@ caller owns the transaction (commit or roll back).
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ from models.languages import REGISTRY
 from models.names import NameOrder, default_order
 from models.text import TITLE_MAX, column_limit
 from services.access import require_city_access, user_zone
+from services.audit import record
 from services.i18n import _, instant_in_zone
 from services.programme import release_place, sign_up
 from services.text import checked_localized, checked_text
@@ -102,6 +104,10 @@ def set_delegation_status(session: Session, assembly: Assembly, city: MemberCity
     delegation = delegation_for(session, assembly, city)
     previous = delegation.status
     delegation.status = status
+    if previous is not status:
+        record(session, "delegation.status_changed", f"delegation:{delegation.id}",
+               {"city": city.code, "status": previous.value},
+               {"city": city.code, "status": status.value}, user)
     if status is DelegationStatus.ATTENDING and previous is not DelegationStatus.ATTENDING:
         for letter in session.scalars(select(ProxyLetter).where(
                 ProxyLetter.assembly_id == assembly.id, ProxyLetter.grantor_city_id == city.id,
@@ -196,6 +202,15 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
     return data
 
 
+def delegate_state(delegate: Delegate) -> dict[str, Any]:
+    """A delegate's fields as plain values (the audit trail's before and after)."""
+    state: dict[str, Any] = {}
+    for name in (*DELEGATE_FIELDS, "status"):
+        value = getattr(delegate, name)
+        state[name] = value.value if isinstance(value, enum.Enum) else value
+    return state
+
+
 def _set_fields(delegate: Delegate, data: dict[str, Any]) -> None:
     """Write the given fields (already checked) the way they are kept: text stripped, a
     title per language without empty ones, no empty email."""
@@ -231,6 +246,8 @@ def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
                            **{k: v for k, v in data.items() if k != "language"}})
     session.add(delegate)
     session.flush()
+    record(session, "delegate.added", f"delegate:{delegate.id}", None,
+           delegate_state(delegate), user)
     return delegate
 
 
@@ -241,11 +258,23 @@ def update_delegate(session: Session, delegate: Delegate, data: dict[str, Any],
     require_city_access(user, delegate.delegation.city)
     require_registration_open(assembly, user)
     data = _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    before = delegate_state(delegate)
     _set_fields(delegate, data)
     if data.get("status") in (DelegateStatus.REGISTERED, DelegateStatus.CONFIRMED):
         delegate.status = DelegateStatus(data["status"])
     session.flush()
+    _record_change(session, delegate, before, user)
     return delegate
+
+
+def _record_change(session: Session, delegate: Delegate, before: dict[str, Any],
+                   actor: User | str) -> None:
+    # Only what changed, and nothing when nothing did (a form saved as it was).
+    after = delegate_state(delegate)
+    changed = [k for k in after if after[k] != before[k]]
+    if changed:
+        record(session, "delegate.changed", f"delegate:{delegate.id}",
+               {k: before[k] for k in changed}, {k: after[k] for k in changed}, actor)
 
 
 def cancel_delegate(session: Session, delegate: Delegate, user: User) -> Delegate:
@@ -253,7 +282,11 @@ def cancel_delegate(session: Session, delegate: Delegate, user: User) -> Delegat
     assert assembly is not None
     require_city_access(user, delegate.delegation.city)
     require_registration_open(assembly, user)
+    before = delegate.status.value
     delegate.status = DelegateStatus.CANCELLED
+    if before != delegate.status.value:
+        record(session, "delegate.cancelled", f"delegate:{delegate.id}", {"status": before},
+               {"status": delegate.status.value}, user)
     for signup in session.scalars(select(Signup).where(Signup.delegate_id == delegate.id)):
         release_place(session, delegate, signup.item)
     session.flush()
@@ -292,8 +325,11 @@ def confirm_own_registration(session: Session, delegate: Delegate, data: dict[st
     assert assembly is not None
     data = {k: v for k, v in data.items() if k in DELEGATE_FIELDS and k != "role"}
     data = _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
+    before = delegate_state(delegate)
     _set_fields(delegate, data)
     delegate.status = DelegateStatus.CONFIRMED
+    # The delegate acts through their personal link: named by their address, or id.
+    _record_change(session, delegate, before, delegate.email or f"delegate:{delegate.id}")
     mine = {s.item_id: s.item for s in session.scalars(
         select(Signup).where(Signup.delegate_id == delegate.id))}
     for item_id, item in mine.items():

@@ -38,6 +38,7 @@ from models.errors import DomainError
 from models.languages import language_or_default
 from models.text import column_limit, strip_unstorable
 from services.access import require_city_access, require_secretariat, user_zone
+from services.audit import record
 from services.delegations import delegation_for
 from services.i18n import N_, _, gettext, in_language, instant_in_zone, salutation
 from services.mail.outbox import queue_message
@@ -295,6 +296,10 @@ def submit_letter(session: Session, assembly: Assembly, grantor: MemberCity,
     except IntegrityError:  # a concurrent letter from the same grantor won
         raise DomainError(_("Another letter from your city was recorded at the same moment; "
                           "reload and try again."), code="conflict") from None
+    record(session, "proxy.submitted", f"proxy_letter:{letter.id}",
+           None if previous is None else {"supersedes": previous.id},
+           {"grantor": grantor.code, "holder": holder.code if holder else "chair",
+            "status": letter.status.value, "sha256": digest}, user)
     return letter
 
 
@@ -311,6 +316,8 @@ def verify_letter(session: Session, letter: ProxyLetter, user: User) -> ProxyLet
                           "is %(status)s).", status=letter.status.value), code="not_submitted")
     letter.change_status(ProxyStatus.VERIFIED, user, "verified")
     letter.decided_by_id, letter.decided_at = user.id, utcnow()
+    record(session, "proxy.verified", f"proxy_letter:{letter.id}",
+           {"status": ProxyStatus.SUBMITTED.value}, {"status": letter.status.value}, user)
     _tell_liaisons(session, letter)
     session.flush()
     return letter
@@ -325,8 +332,11 @@ def reject_letter(session: Session, letter: ProxyLetter, user: User, reason: str
     if letter.status not in ACTIVE_PROXY_STATUSES:
         raise DomainError(_("This letter is no longer active (it is %(status)s).",
                           status=letter.status.value), code="not_active")
+    before = letter.status.value
     letter.change_status(ProxyStatus.REJECTED, user, "rejected", {"reason": reason})
     letter.rejection_reason = reason
+    record(session, "proxy.rejected", f"proxy_letter:{letter.id}", {"status": before},
+           {"status": letter.status.value, "reason": reason}, user)
     letter.decided_by_id, letter.decided_at = user.id, utcnow()
     _tell_liaisons(session, letter)
     session.flush()

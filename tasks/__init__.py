@@ -8,6 +8,9 @@ truth, the message only says "go look at row N" (and the sweep repairs a lost me
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from typing import TYPE_CHECKING, Any
 
 import flask
@@ -17,9 +20,14 @@ from celery.signals import worker_process_init
 
 from models.db import db
 from services import background
+from services.audit import set_origin
+from services.observability import configure_logging, request_id
+from services.operations import note_worker_alive
 
 if TYPE_CHECKING:
     from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 def init_celery(app: Flask) -> Celery:
@@ -28,7 +36,11 @@ def init_celery(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
-                return self.run(*args, **kwargs)
+                set_origin("worker")  # the audit trail's "from where" for background work
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    _note_alive()
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.config_from_object(settings.celery_config())
@@ -36,6 +48,7 @@ def init_celery(app: Flask) -> Celery:
         settings.broker_folder.mkdir(parents=True, exist_ok=True)
         settings.broker_control_folder.mkdir(parents=True, exist_ok=True)
     celery.set_default()
+    configure_logging(settings.log_format)
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_kwargs: Any) -> None:
@@ -43,11 +56,13 @@ def init_celery(app: Flask) -> Celery:
         with app.app_context():
             db.engine.dispose(close=False)
 
-    # Import the task modules so that the worker knows them.
+    # Import the task modules so that the worker knows them (and count what they do).
     import tasks.calendar
     import tasks.checkin
     import tasks.housekeeping
     import tasks.mail
+    import tasks.metrics
+    import tasks.retention
     import tasks.summaries  # noqa: F401
 
     app.extensions["celery"] = celery
@@ -59,4 +74,16 @@ def _send(name: str, args: tuple[Any, ...], countdown: float | None) -> None:
     # The Celery app of the Flask app in use (tests run several), else the last one made.
     celery = (flask.current_app.extensions["celery"] if flask.has_app_context()
               else default_celery)
-    celery.send_task(name, args=list(args), countdown=countdown)
+    # The request (or task) that caused this job travels with it, for the logs.
+    rid = request_id()
+    celery.send_task(name, args=list(args), countdown=countdown,
+                     headers={"request_id": rid} if rid else None)
+
+
+def _note_alive() -> None:
+    # The worker heartbeat on the dashboard and /metrics; never fails the task itself.
+    try:
+        note_worker_alive(db.session, f"{socket.gethostname()}:{os.getpid()}")
+    except Exception:
+        db.session.rollback()
+        log.warning("could not note the worker heartbeat", exc_info=True)

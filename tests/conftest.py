@@ -145,6 +145,10 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+    # A command run in-process (CliRunner) builds another app, whose Celery app becomes the
+    # default: the in-thread worker would then run tasks in that app's context (its settings,
+    # not the ones a test patched). The test app's Celery app is the default again.
+    app.extensions["celery"].set_default()
 
 
 @pytest.fixture
@@ -221,9 +225,10 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (no browser download). Missing chromium skips
-    the test on a developer machine and fails it in CI."""
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver for the session (a second sync driver cannot start inside the
+    first one's event loop): every browser of the tests is launched from it. Missing
+    chromium skips the test on a developer machine and fails it in CI."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
@@ -231,12 +236,18 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (no browser download)."""
+    chromium = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"])
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

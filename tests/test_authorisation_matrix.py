@@ -72,6 +72,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("public.assembly", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("health.healthz", "GET"): ((OK, 503),) * 5,
+    ("metrics.metrics", "GET"): (404,) * 5,  # only with METRICS_TOKEN (test_operations)
     ("i18n.switch_language", "GET"): (REDIRECT,) * 5,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,  # the form again, with what is wrong
@@ -80,6 +81,10 @@ EXPECTED: dict[tuple[str, str], tuple[Any, ...]] = {
     ("api_docs.docs", "GET"): EVERYONE,
     ("secretariat.dashboard", "GET"): SEC_PAGE,
     ("secretariat.worker_check", "POST"): SEC_POST_ACTION,
+    ("secretariat.audit", "GET"): SEC_PAGE,
+    ("api.list_audit", "GET"): API_SEC,
+    ("api.export_personal_data", "GET"): API_SEC,
+    ("api.erase_personal_data", "DELETE"): API_SEC_DELETE,
     ("registration_admin.cities", "GET"): SEC_PAGE,
     ("registration_admin.cities", "POST"): SEC_POST_FORM,
     ("registration_admin.edit_city", "GET"): SEC_PAGE,
@@ -259,6 +264,7 @@ STAFF: dict[tuple[str, str], Any] = {
     ("checkin.board", "GET"): 403,
     ("checkin.board_json", "GET"): 403,
     ("auth.logout", "POST"): REDIRECT,
+    ("metrics.metrics", "GET"): 403,  # staff are kept to the door pages before any route
     # Adopted decisions are public; a staff token still reaches only the check-in.
     ("api.list_decisions", "GET"): 403,
     ("api.get_decision", "GET"): 403,
@@ -378,6 +384,8 @@ def _url(app: Flask, endpoint: str, rule: Any, world: dict[str, Any]) -> str:
         values["job_id"] = world["badges"]
     if endpoint == "api.delete_reminder":
         values["reminder_id"] = world["spare_reminder"]
+    if endpoint == "api.erase_personal_data":
+        values["delegate_id"] = world["spare"]
     if endpoint == "registration_admin.invitation_action":
         values["invitation_id"], values["action"] = world["invitation"], "void"
     if endpoint == "registration.accept_invitation":

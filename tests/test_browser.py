@@ -30,6 +30,7 @@ def test_secretariat_logs_in_and_switches_language(app: Flask, page: Any,
     counts = page.get_by_test_id("counts-anmc21-tomsk-2014")
     assert counts.locator('[data-count="participants"]').inner_text() == "107"
     assert counts.locator('[data-count="attending"]').inner_text() == "6"
+    page.get_by_test_id("language-menu").click()  # the languages are in a menu
     page.get_by_role("link", name="日本語").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "ja"

@@ -75,23 +75,19 @@ def printed_badge_video(app: Flask, family_name: str, folder: Path) -> Path:
 
 
 @pytest.fixture
-def camera_browser(app: Flask, make_user: Callable[..., User]) -> Iterator[tuple[Any, Path]]:
+def camera_browser(app: Flask, make_user: Callable[..., User],
+                   playwright_driver: Any) -> Iterator[tuple[Any, Path]]:
     """Chromium with a fake camera that films Masuzoe's printed badge."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
     tomsk_venue(app, make_user)
     with tempfile.TemporaryDirectory() as folder:
         video = printed_badge_video(app, "MASUZOE", Path(folder))
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
-                      "--use-fake-device-for-media-stream",
-                      f"--use-file-for-fake-video-capture={video}"])
-            yield chromium, video
-            chromium.close()
+        chromium = playwright_driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
+                  "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-video-capture={video}"])
+        yield chromium, video
+        chromium.close()
 
 
 def test_the_camera_checks_a_delegate_in(app: Flask, live_server: str,

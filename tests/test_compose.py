@@ -7,8 +7,6 @@ app relies on must be healthy before it starts.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -132,36 +130,45 @@ def test_app_services_share_the_instance_volume() -> None:
     assert mounts["web"] in (compose.get("volumes") or {}), "instance volume must be named"
 
 
-def test_web_command_gunicorn_app_exists(tmp_path: Path) -> None:
+def sokai_command(words: list[str], name: str) -> list[str]:
+    """The words of `sokai NAME …` in a command, checked to be a real `sokai` command."""
+    from webapp.cli import main
+
+    starts = [i for i in range(len(words) - 1) if words[i] == "sokai" and words[i + 1] == name]
+    assert starts, f"no `sokai {name}` in {' '.join(words)!r}"
+    assert name in main.commands, f"`sokai {name}` is not a command"
+    return words[starts[-1]:]
+
+
+def test_web_command_runs_sokai_web_over_a_wsgi_app(tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
 
-    words = command_words("web")
-    assert "gunicorn" in words
-    targets = [w for w in words[words.index("gunicorn"):] if re.fullmatch(r"[\w.]+:\w+", w)]
-    assert targets, "gunicorn is given no module:attr"
-    module_name, attr = targets[-1].split(":")
-    # In a fresh interpreter, as gunicorn does: importing the WSGI module builds an app (and
-    # its Celery app), which must not replace the test session's own.
-    check = (f"import importlib; m = importlib.import_module({module_name!r}); "
-             f"assert callable(getattr(m, {attr!r}))")
+    words = sokai_command(command_words("web"), "web")
+    assert words[words.index("--bind") + 1] == "0.0.0.0:8000"
+    # `sokai web` execs gunicorn on webapp.wsgi:app. In a fresh interpreter, as gunicorn
+    # does: importing the WSGI module builds an app (and its Celery app), which must not
+    # replace the test session's own.
+    check = ("import importlib; m = importlib.import_module('webapp.wsgi'); "
+             "assert callable(m.app)")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL",
                                                              "REDIS_URL", "SMTP_URL")}
     env.update(SOKAI_INSTANCE_PATH=str(tmp_path), SECRET_KEY="x")
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"{targets[-1]} is not a WSGI callable: {done.stderr[-2000:]}"
+    assert done.returncode == 0, f"webapp.wsgi:app is not a WSGI callable: {done.stderr[-2000:]}"
 
 
 def test_web_command_runs_migrations_before_gunicorn() -> None:
     words = command_words("web")
     joined = " ".join(words)
     assert "sokai db upgrade" in joined
-    assert joined.index("sokai db upgrade") < joined.index("gunicorn")
-    # `a; b` would start gunicorn on a failed migration; `a && b` does not.
-    between = joined[joined.index("sokai db upgrade"):joined.index("gunicorn")]
+    assert joined.index("sokai db upgrade") < joined.index("sokai web")
+    # `a; b` would start the server on a failed migration; `a && b` does not.
+    between = joined[joined.index("sokai db upgrade"):joined.index("sokai web")]
     assert "&&" in between
+    assert "exec sokai web" in joined, "exec: the server must be PID 1 and get SIGTERM"
 
 
 def test_web_command_sokai_db_upgrade_exists() -> None:
@@ -172,14 +179,19 @@ def test_web_command_sokai_db_upgrade_exists() -> None:
     assert "upgrade" in getattr(db, "commands", {}), "`sokai db upgrade` is not a command"
 
 
-@pytest.mark.parametrize(("name", "role"), [("worker", "worker"), ("beat", "beat")])
-def test_celery_command_app_exists(name: str, role: str) -> None:
-    words = command_words(name)
-    assert words[0] == "celery"
-    assert role in words
-    app_module = words[words.index("-A") + 1]
-    assert app_module == "tasks.worker"
-    assert importlib.util.find_spec(app_module) is not None
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_worker_and_beat_run_their_sokai_command(name: str) -> None:
+    words = sokai_command(command_words(name), name)
+    assert words[:2] == ["sokai", name]
+    # The command's options are ones it accepts.
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    for option in (w for w in words[2:] if w.startswith("--")):
+        assert option in result.output, f"`sokai {name}` has no option {option}"
 
 
 def test_beat_schedule_lives_in_the_instance_volume() -> None:

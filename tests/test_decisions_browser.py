@@ -38,7 +38,12 @@ def _demo(app: Flask) -> dict[str, int]:
 
 
 def _fits(page: Any) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    if not fits:  # name what sticks out, for the failure message
+        print(page.evaluate("""[...document.querySelectorAll('body *')].filter(
+            e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(
+            e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""))
+    return bool(fits)
 
 
 def test_a_vote_with_a_proxy_at_the_podium(app: Flask, browser: Any, live_server: str,

@@ -120,6 +120,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(checkin.bp)
     api.init_app(app)
     security.init_app(app)  # login rate limits
+    from webapp import metrics
+
+    metrics.init_app(app)  # /metrics, request timing and ids
     # Feeds this process holds are answered before Flask (webapp/calendar/fast.py).
     app.wsgi_app = FeedFastPath(app.wsgi_app)  # type: ignore[method-assign]
     # Outermost: a NUL byte in the URL never reaches the fast path or a view.

@@ -1,4 +1,5 @@
-"""The `sokai` command: run, demo, init, setup-link, db upgrade, users create, tokens create."""
+"""The `sokai` command: web, worker, beat, run, demo, init, setup-link, backup, restore,
+retention, db upgrade, users create, tokens create."""
 
 from __future__ import annotations
 
@@ -57,9 +58,11 @@ def _base_url_overrides(host: str, port: int) -> dict[str, str]:
 
 @contextmanager
 def _app_context(settings: Settings) -> Iterator[Flask]:
+    from services.audit import set_origin
     from webapp import create_app
 
     app = create_app(settings)
+    set_origin("cli")  # what a command changes is "from the command line" in the audit trail
     with app.app_context():
         yield app
 
@@ -79,19 +82,16 @@ def main() -> None:
 
 
 def _children(settings: Settings, host: str, port: int) -> list[tuple[str, list[str]]]:
-    py = sys.executable
+    # `sokai run` is the three commands below side by side (each execs its server).
+    cli = [sys.executable, "-m", "webapp.cli"]
     return [
-        ("web", [py, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                 "--threads", "4", "--access-logfile", "-",
+        ("web", [*cli, "web", "--bind", f"{host}:{port}",
                  # Runtime files in the instance folder: two instances never share one.
                  "--pid", str(settings.instance_path / "gunicorn.pid"),
-                 "--worker-tmp-dir", str(_runtime_dir(settings)),
-                 *_control_socket(settings), "webapp.wsgi:app"]),
+                 "--worker-tmp-dir", str(_runtime_dir(settings))]),
         # The port in the node name: two instances on one host sharing a broker stay apart.
-        ("worker", [py, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", "INFO",
-                    "--concurrency", "2", "--hostname", f"sokai-{port}@%h"]),
-        ("beat", [py, "-m", "celery", "-A", "tasks.worker", "beat", "--loglevel", "INFO",
-                  "--schedule", str(settings.instance_path / "celerybeat-schedule")]),
+        ("worker", [*cli, "worker", "--name", f"sokai-{port}"]),
+        ("beat", [*cli, "beat"]),
     ]
 
 
@@ -243,6 +243,79 @@ def _serve(settings: Settings, host: str, port: int, notes: tuple[str, ...] = ()
     raise SystemExit(0)
 
 
+# --- the processes, one command each (what compose and process managers run) ----------------
+
+
+def _metrics_folder(settings: Settings) -> None:
+    # Every web and worker process writes its counters here; /metrics adds them up.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = settings.instance_path / "metrics"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def _exec(argv: list[str]) -> None:
+    # Replace this process: the server gets the signals (PID 1 in a container) directly.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *argv])
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:5000", show_default=True,
+              help="HOST:PORT to listen on (0.0.0.0:8000 in a container).")
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Threads per worker process.")
+@click.option("--pid", "pid_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write gunicorn's process id here.")
+@click.option("--worker-tmp-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="gunicorn's heartbeat files (default: its own choice).")
+def web(bind: str, workers: int, threads: int, pid_file: Path | None,
+        worker_tmp_dir: Path | None) -> None:
+    """The web server (gunicorn over webapp.wsgi:app). Run as many as you like behind a
+    load balancer; they share nothing but the database, Redis and the instance folder."""
+    settings = _settings()  # a configuration error stops here, naming the variable
+    _metrics_folder(settings)
+    # With LOG_FORMAT=json the app logs each request as JSON; no text access log then.
+    access_log = [] if settings.log_format == "json" else ["--access-logfile", "-"]
+    extra = [*(["--pid", str(pid_file)] if pid_file else []),
+             *(["--worker-tmp-dir", str(worker_tmp_dir)] if worker_tmp_dir else []),
+             *_control_socket(settings)]
+    _exec(["-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--threads",
+           str(threads), *access_log, *extra, "webapp.wsgi:app"])
+
+
+@main.command()
+@click.option("--concurrency", default=2, show_default=True, type=int,
+              help="Tasks run at once by this worker.")
+@click.option("--name", default="sokai", show_default=True,
+              help="Node name (NAME@host); give each worker on one machine its own.")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, name: str, loglevel: str) -> None:
+    """A Celery worker running the background jobs (mail, reports, calendars, the sweep).
+    Run as many as the load needs, on any machine reaching the broker and the database."""
+    _metrics_folder(_settings())
+    _exec(["-m", "celery", "-A", "tasks.worker", "worker", "--loglevel", loglevel,
+           "--concurrency", str(concurrency), "--hostname", f"{name}@%h"])
+
+
+@main.command()
+@click.option("--schedule", "schedule", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where beat keeps its state [default: INSTANCE/celerybeat-schedule].")
+@click.option("--loglevel", default="INFO", show_default=True)
+def beat(schedule: Path | None, loglevel: str) -> None:
+    """The scheduler (Celery beat) that sends the sweep every minute. One is enough; a
+    second one started by mistake stands by (a lease in the database) and takes over when
+    the first stops."""
+    settings = _settings()
+    state = schedule or settings.instance_path / "celerybeat-schedule"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    _exec(["-m", "celery", "-A", "tasks.worker", "beat", "--loglevel", loglevel,
+           "--schedule", str(state)])
+
+
 def _announce(settings: Settings, host: str, port: int, notes: tuple[str, ...]) -> None:
     click.echo(f"\nSokai is running on {_local_url(host, port)}/  (health: /healthz; "
                "a worker round trip shows on the secretariat dashboard). Ctrl-C stops it.")
@@ -373,6 +446,62 @@ def db_revision(message: str) -> None:
     from models.migrate import new_revision
 
     new_revision(_settings().database_url, message)
+
+
+# --- backup and restore --------------------------------------------------------------------
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write one archive (.tar.gz) with the database and the instance folder's files."""
+    from services.backup import BackupError, backup
+
+    try:
+        summary = backup(_settings(), path)
+    except BackupError as exc:
+        click.echo(f"sokai: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"backed up the {summary.database} database (revision {summary.revision}) "
+               f"and {summary.files} files to {path}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Bring a `sokai backup` archive back into an empty database and instance folder."""
+    from services.backup import BackupError, restore
+
+    settings = _settings()
+    try:
+        summary = restore(settings, path)
+    except BackupError as exc:
+        click.echo(f"sokai: {exc}", err=True)
+        raise SystemExit(1) from None
+    _upgrade(settings)  # an archive from an older version gets today's schema
+    click.echo(f"restored the {summary.database} database (revision {summary.revision}) "
+               f"and {summary.files} files from {path}")
+
+
+@main.command("retention")
+@click.argument("network_code")
+@click.argument("months", type=click.IntRange(1, 240))
+def retention_command(network_code: str, months: int) -> None:
+    """Keep delegates' personal data MONTHS months after a closed assembly's last day."""
+    from models import Network
+    from services.retention import set_retention
+
+    with _app_context(_settings()):
+        from webapp.extensions import db as database
+
+        network = database.session.scalar(select(Network).where(
+            Network.code == network_code))
+        if network is None:
+            click.echo(f"sokai: no network {network_code!r}", err=True)
+            raise SystemExit(2)
+        set_retention(database.session, network, months)
+        database.session.commit()
+        click.echo(f"{network.code}: personal data kept {months} months after an assembly")
 
 
 # --- users and tokens ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from models import (
 )
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
+from services.audit import record
 from services.checkin.board import announce_change
 from services.i18n import _, show_time, utc_offset
 
@@ -120,6 +121,8 @@ def check_in(session: Session, assembly: Assembly, user: User | None, *,
                          action=CheckInAction.CHECK_IN, by_user_id=by)
     session.add(event)
     session.flush()
+    record(session, "checkin.recorded", f"delegate:{delegate.id}", {"checked_in_at": None},
+           {"checked_in_at": scanned.isoformat(), "via": via}, user)
     announce_change(session, assembly.id, event.id)
     shown = describe(session, assembly, delegate, row, already=False)
     session.commit()
@@ -133,11 +136,14 @@ def undo_check_in(session: Session, assembly: Assembly, user: User | None,
     if row is None:
         raise DomainError(_("%(name)s is not checked in.", name=delegate.full_name),
                           code="not_checked_in", status=404, field="delegate")
+    checked_in_at = row.checked_in_at
     session.delete(row)
     event = CheckInEvent(assembly_id=assembly.id, delegate_id=delegate.id,
                          action=CheckInAction.UNDO, by_user_id=user.id if user else None)
     session.add(event)
     session.flush()
+    record(session, "checkin.undone", f"delegate:{delegate.id}",
+           {"checked_in_at": checked_in_at.isoformat()}, {"checked_in_at": None}, user)
     announce_change(session, assembly.id, event.id)
     session.commit()
     return delegate

@@ -25,6 +25,7 @@ from models import (
 )
 from models.errors import DomainError
 from services.access import require_secretariat
+from services.audit import record
 from services.decisions.snapshot import DEFAULT_BASIS, PICTURES, take_snapshot
 from services.i18n import _
 from services.text import checked_localized
@@ -135,6 +136,10 @@ def open_decision(session: Session, decision: Decision, user: User,
     decision.opened_at = moment
     decision.status = DecisionStatus.OPEN
     session.flush()
+    record(session, "decision.opened", f"decision:{decision.id}",
+           {"status": DecisionStatus.DRAFT.value},
+           {"status": decision.status.value, "basis": basis, "opened_at": moment.isoformat(),
+            "quorum": quorum}, user)
     return decision
 
 
@@ -163,6 +168,9 @@ def close_vote(session: Session, decision: Decision, user: User,
     decision.status = DecisionStatus.ADOPTED if adopted else DecisionStatus.REJECTED
     decision.decided_at = at or utcnow()
     session.flush()
+    record(session, "decision.closed", f"decision:{decision.id}",
+           {"status": DecisionStatus.OPEN.value},
+           {"status": decision.status.value, "tally": counts}, user)
     return decision
 
 
@@ -182,6 +190,8 @@ def adopt_by_consensus(session: Session, decision: Decision, user: User,
     decision.status = DecisionStatus.ADOPTED
     decision.decided_at = at or utcnow()
     session.flush()
+    record(session, "decision.adopted", f"decision:{decision.id}",
+           {"status": DecisionStatus.OPEN.value}, {"status": decision.status.value}, user)
     return decision
 
 
@@ -190,8 +200,11 @@ def withdraw_decision(session: Session, decision: Decision, user: User) -> Decis
     if decision.status not in (DecisionStatus.DRAFT, DecisionStatus.OPEN):
         raise DomainError(_("A decided decision cannot be withdrawn."),
                           code="decision_decided", status=409, field="status")
+    before = decision.status.value
     decision.status = DecisionStatus.WITHDRAWN
     session.flush()
+    record(session, "decision.withdrawn", f"decision:{decision.id}", {"status": before},
+           {"status": decision.status.value}, user)
     return decision
 
 

@@ -25,6 +25,7 @@ from models import (
 )
 from models.errors import DomainError
 from services.access import may_act_for, require_secretariat
+from services.audit import record
 from services.i18n import _
 
 
@@ -69,6 +70,9 @@ def cast_vote(session: Session, decision: Decision, city: MemberCity, choice: Vo
     if voice.holder is not None:
         cast_by = session.scalar(select(MemberCity).where(
             MemberCity.network_id == city.network_id, MemberCity.code == voice.holder))
+    prior = session.scalar(select(Vote.choice).where(Vote.decision_id == decision.id,
+                                                     Vote.city_id == city.id))
+    before = None if prior is None else {"city": city.code, "choice": prior.value}
     vote = _vote_row(session, decision, city, choice)
     vote.choice = choice
     vote.cast_by = cast_by
@@ -77,6 +81,9 @@ def cast_vote(session: Session, decision: Decision, city: MemberCity, choice: Vo
     vote.recorded_by_id = user.id
     vote.cast_at = utcnow()
     session.flush()
+    record(session, "decision.voted", f"decision:{decision.id}", before,
+           {"city": city.code, "choice": choice.value,
+            "cast_by": cast_by.code if cast_by else None, "by_proxy": vote.by_proxy}, user)
     return vote
 
 

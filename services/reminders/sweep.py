@@ -19,6 +19,7 @@ from config import Settings
 from models import Assembly, AssemblyStatus, Reminder, ReminderDelivery, ReminderStatus, utcnow
 from models.base import localized
 from models.mail import new_message_id
+from services.audit import SYSTEM, record
 from services.calendar.tokens import current_secrets
 from services.i18n import in_language
 from services.mail.outbox import Draft, checked_draft, failed_draft, queue_messages
@@ -94,6 +95,11 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
                         error=f"the message could not be built: {type(exc).__name__}: {exc}")
                 drafts.append(draft)
     queue_messages(session, drafts)
+    if drafts:
+        record(session, "reminder.triggered", f"reminder:{reminder.id}",
+               {"status": reminder.status.value},
+               {"status": ReminderStatus.SENT.value, "recipients": len(drafts),
+                "anchor": None if anchor is None else anchor.isoformat()}, SYSTEM)
     # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
     session.execute(update(Reminder).where(Reminder.id == reminder.id).values(
         status=ReminderStatus.SENT, sent_at=func.coalesce(Reminder.sent_at, now),

@@ -27,6 +27,7 @@ from models import (
 from models.base import affected
 from models.errors import DomainError
 from models.languages import REGISTRY, language_or_default
+from services.audit import record
 from services.background import RENDER_SUMMARY, enqueue_after_commit
 from services.i18n import _
 from services.summaries.report import data_version
@@ -72,6 +73,8 @@ def request_summary(session: Session, assembly: Assembly, user: User,
             return request_summary(session, assembly, user, language)
         session.commit()
         return existing, False
+    record(session, "summary.triggered", f"summary_job:{job.id}", None,
+           {"assembly": assembly.slug, "language": language, "data_version": version}, user)
     enqueue_after_commit(session, RENDER_SUMMARY, job.id)
     session.commit()
     return job, True
@@ -96,6 +99,9 @@ def retry_summary(session: Session, job: SummaryJob, user: User) -> tuple[Summar
     if existing is not None:
         session.commit()
         return existing, False
+    record(session, "summary.triggered", f"summary_job:{job.id}",
+           {"status": job.status.value, "data_version": job.data_version},
+           {"status": SummaryStatus.QUEUED.value, "data_version": version, "retry": True}, user)
     job.data_version = version
     job.requested_by_id = user.id
     _requeue(job)

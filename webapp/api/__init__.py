@@ -95,6 +95,7 @@ def init_app(app: Flask) -> None:
 from webapp.api import (  # noqa: E402, F401
     assemblies,
     attendance,
+    audit,
     checkin,
     cities,
     decisions,
@@ -103,5 +104,6 @@ from webapp.api import (  # noqa: E402, F401
     programme,
     proxies,
     reminders,
+    retention,
     summaries,
 )

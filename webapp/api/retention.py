@@ -1,0 +1,39 @@
+"""A delegate's personal data on request: export (JSON) and erasure, for the secretariat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import abort
+
+from models import Delegate
+from services.retention import erase_delegate, export_delegate
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
+from webapp.extensions import db
+
+
+def _delegate(slug: str, delegate_id: int) -> Delegate:
+    assembly = assembly_or_404(slug)
+    delegate = db.session.get(Delegate, delegate_id)
+    if delegate is None or delegate.assembly_id != assembly.id:
+        abort(404, f"no delegate {delegate_id} in {slug!r}")
+    return delegate
+
+
+@bp.get("/assemblies/<slug>/delegates/<int:delegate_id>/personal-data")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.doc(summary="Everything held about one delegate (a subject access request), as JSON",
+        responses=[403, 404])
+def export_personal_data(slug: str, delegate_id: int) -> Any:
+    return export_delegate(db.session, _delegate(slug, delegate_id), api_user())
+
+
+@bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>/personal-data")
+@bp.auth_required(token_auth, roles=SECRETARIAT)
+@bp.output({}, status_code=204)
+@bp.doc(summary="Erase one delegate's personal data (counts and reports keep their numbers)",
+        responses=[403, 404, 409])
+def erase_personal_data(slug: str, delegate_id: int) -> Any:
+    erase_delegate(db.session, _delegate(slug, delegate_id), api_user())
+    db.session.commit()
+    return ""
