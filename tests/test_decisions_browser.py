@@ -42,7 +42,8 @@ def _fits(page: Any) -> bool:
     if not fits:  # name what sticks out, for the failure message
         print(page.evaluate("""[...document.querySelectorAll('body *')].filter(
             e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(
-            e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""))
+            e => e.tagName + '.' + e.className + ' '
+                 + Math.round(e.getBoundingClientRect().right))"""))
     return bool(fits)
 
 
