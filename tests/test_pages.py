@@ -216,8 +216,8 @@ def test_destructive_actions_ask_first_and_a_cancelled_delegate_can_be_restored(
     page.goto(f"/secretariat/assemblies/{SLUG}/attendance")
     page.get_by_role("button", name="Close registration").click()
     assert "count as absent" in dialog.inner_text()
-    dialog.get_by_role("button", name="Close registration").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the answer to the POST, not the page before it
+        dialog.get_by_role("button", name="Close registration").click()
     assert page.get_by_test_id("quorum").locator('[data-count="undecided"]').count() == 0
     assert page.locator('tr[data-city="DEL"]').get_attribute("data-presence") == "absent"
 

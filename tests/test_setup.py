@@ -214,25 +214,24 @@ def test_migration_0015_up_and_down(tmp_path: Any) -> None:
 
 
 def test_runtime_files_of_two_instances_stay_apart(tmp_path: Any) -> None:
-    """Everything `sokai run` leaves on disk is in its instance folder, and the worker's node
+    """Everything `sokai run` leaves on disk is in its instance folder (gunicorn's pid file,
+    heartbeat files and control socket; beat's schedule by default), and the worker's node
     name carries the port: two instances on one host do not collide."""
     from config import load_settings
-    from webapp.cli import _children
+    from webapp.cli import _children, _control_socket
 
     argvs = []
     for name, port in (("one", 5001), ("two", 5002)):
         settings = load_settings({"SOKAI_INSTANCE_PATH": str(tmp_path / name),
                                   "SECRET_KEY": "x"})
         children = dict(_children(settings, "127.0.0.1", port))
-        web, worker, beat = children["web"], children["worker"], children["beat"]
+        web, worker = children["web"], children["worker"]
         paths = [web[web.index(flag) + 1] for flag in ("--pid", "--worker-tmp-dir")]
-        paths.append(beat[beat.index("--schedule") + 1])
-        if "--control-socket" in web:
-            paths.append(web[web.index("--control-socket") + 1])
-        else:
-            assert "--no-control-socket" in web or not any("control" in w for w in web)
+        socket = _control_socket(settings)
+        if "--control-socket" in socket:
+            paths.append(socket[1])
         assert all(p.startswith(str(tmp_path / name)) for p in paths), paths
-        assert worker[worker.index("--hostname") + 1] == f"sokai-{port}@%h"
+        assert worker[worker.index("--name") + 1] == f"sokai-{port}"
         argvs.append(paths)
     assert not set(argvs[0]) & set(argvs[1])
 

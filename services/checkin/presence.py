@@ -6,14 +6,16 @@ absent; a letter still counts when its holder is here). Importing this module re
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models import Assembly, CheckIn, Delegation, DelegationStatus
 from models.errors import DomainError
-from services.attendance import Attendance, Presence, compute_attendance
+from services.attendance import Attendance, compute_attendance
 from services.checkin.desk import checked_in_per_city, checked_in_representatives
-from services.decisions.snapshot import Picture, Proxy, register_picture
+from services.decisions.snapshot import Picture, picture_of, register_picture
 from services.i18n import _
 
 BASES = ("registration", "checkin")
@@ -63,19 +65,8 @@ def checkin_picture(session: Session, assembly: Assembly) -> Picture:
     """The "checkin" basis of a decision's frozen attendance (services.decisions.snapshot):
     who is at the venue; refused (409) before check-in has started."""
     picture = attendance_on(session, assembly, "checkin")
-    present, represented, absent = [], [], []
-    for row in picture.rows:
-        if row.presence is Presence.PRESENT:
-            present.append(row.city.code)
-        elif row.presence is Presence.REPRESENTED and row.letter is not None:
-            represented.append(Proxy(city=row.city.code,
-                                     holder=row.holder.code if row.holder else None,
-                                     letter=row.letter.id,
-                                     instructions=row.letter.instructions))
-        else:
-            absent.append(row.city.code)
-    return Picture(present=present, represented=represented, absent=absent,
-                   extra={"checked_in": picture.participants})
+    # The lists as any basis freezes them, and how many people were at the door.
+    return replace(picture_of(picture), extra={"checked_in": picture.participants})
 
 
 register_picture("checkin", checkin_picture)

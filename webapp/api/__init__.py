@@ -35,10 +35,7 @@ def _roles(user: User) -> list[str]:
 # Door staff (webapp/api/checkin.py) may search, scan and check in, and reach nothing else,
 # not even what every other token may read.
 STAFF_ENDPOINTS = frozenset({"api.create_checkin", "api.delete_checkin", "api.list_checkins",
-                             "api.search_checkins",
-                             # public to anybody, so to door staff too
-                             "api.list_decisions", "api.get_decision",
-                             "api.list_signatories"})
+                             "api.search_checkins"})
 
 
 @token_auth.verify_token
