@@ -10,6 +10,7 @@ from apiflask.validators import OneOf, Range
 
 from services.audit import ACTIONS, entries, parse_filter
 from webapp.api import SECRETARIAT, bp, token_auth
+from webapp.api.schemas import Int32
 from webapp.extensions import db
 
 
@@ -21,7 +22,7 @@ class AuditQuery(Schema):
     since = String(metadata={"description": "a day (UTC) or an instant with its offset",
                              "example": "2014-09-04T16:00+07:00"})
     until = String(metadata={"description": "as since; entries before it"})
-    before = Integer(metadata={"description": "page back: entries older than this id"})
+    before = Int32(minimum=0, metadata={"description": "page back: entries older than this id"})
     limit = Integer(load_default=100, validate=Range(1, 500))
 
 

@@ -23,7 +23,9 @@ def _delegate(slug: str, delegate_id: int) -> Delegate:
 @bp.get("/assemblies/<slug>/delegates/<int:delegate_id>/personal-data")
 @bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.doc(summary="Everything held about one delegate (a subject access request), as JSON",
-        responses=[403, 404])
+        responses={200: "The delegate's data: the assembly, the person, the mail and the "
+                        "audit entries about them", 403: "Not the secretariat",
+                   404: "No such delegate in this assembly"})
 def export_personal_data(slug: str, delegate_id: int) -> Any:
     return export_delegate(db.session, _delegate(slug, delegate_id), api_user())
 
