@@ -146,7 +146,8 @@ def test_1_a_bad_name_already_stored_fails_alone_and_the_sweep_goes_on(
         bad = [m for m in rows if m.to_address == "crlf@example.org"]
         assert len(bad) == 2 and {m.status for m in bad} == {MailStatus.FAILED}
         assert all("HeaderInjectionError" in m.last_error for m in bad)
-        good = [m for m in rows if m.status is MailStatus.PENDING]
+        # Queued for delivery (a running worker may already have sent some of them).
+        good = [m for m in rows if m.status is not MailStatus.FAILED]
         assert queued == len(rows) and len(good) == len(rows) - 2 > 100
         statuses = {r.id: r.status for r in db.session.scalars(select(Reminder).where(
             Reminder.id.in_([first, second])))}
