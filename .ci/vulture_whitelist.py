@@ -103,3 +103,5 @@ by_user_id  # a column: who checked a person in or undid it (models/checkin.py)
 attendance_for_decision  # the check-in basis the decisions area registers (services/checkin/presence.py)
 checked_in_at_text  # API schema field (webapp/api/checkin.py)
 download  # API schema field (webapp/api/checkin.py)
+_._schema  # marshmallow's Nested cache, reset when the languages change (webapp/api/schemas.py)
+_.nested  # marshmallow's Nested target, set for the languages registered now
