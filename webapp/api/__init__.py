@@ -32,10 +32,12 @@ def _roles(user: User) -> list[str]:
     return [user.role.value]
 
 
-# Door staff (webapp/api/checkin.py) may search, scan and check in, and reach nothing else,
-# not even what every other token may read.
+# Door staff (webapp/api/checkin.py) may search, scan and check in, and read what anybody
+# may read without a token (adopted decisions); nothing else, not even what every other
+# token may read.
 STAFF_ENDPOINTS = frozenset({"api.create_checkin", "api.delete_checkin", "api.list_checkins",
-                             "api.search_checkins"})
+                             "api.search_checkins",
+                             "api.list_decisions", "api.get_decision", "api.list_signatories"})
 
 
 @token_auth.verify_token
