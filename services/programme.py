@@ -69,8 +69,10 @@ def as_instant(value: datetime, zone: str, field: str = "starts_at") -> datetime
     try:
         if value.tzinfo is None or value.utcoffset() is None:
             return local_instant(value, zone, field)
-        return value.astimezone(UTC)
-    except OverflowError:  # year 1 or 9999 moved into UTC leaves what datetime can hold
+        instant = value.astimezone(UTC)
+        instant.astimezone(ZoneInfo(zone))  # the answers show it in host time: it must fit
+        return instant
+    except OverflowError:  # year 1 or 9999 moved into UTC or host time leaves datetime
         raise DomainError(_("The time is out of range."), code="out_of_range", status=422,
                           field=field) from None
 

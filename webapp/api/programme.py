@@ -23,7 +23,7 @@ from services.programme import (
     update_item,
 )
 from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
-from webapp.api.schemas import Int32, Localized
+from webapp.api.schemas import Int32, Localized, in_zone
 from webapp.extensions import db
 
 TIME_HELP = ("ISO 8601. With an offset (2014-09-04T16:00:00+07:00) it is that instant; "
@@ -84,7 +84,7 @@ def item_out(item: ProgrammeItem, assembly: Assembly) -> dict[str, Any]:
     zone = assembly.zone
     return {
         "id": item.id, "uid": item.uid, "title": item.title,
-        "starts_at": item.starts_at.astimezone(zone), "ends_at": item.ends_at.astimezone(zone),
+        "starts_at": in_zone(item.starts_at, zone), "ends_at": in_zone(item.ends_at, zone),
         "timezone": assembly.timezone, "location": item.location, "latitude": item.latitude,
         "longitude": item.longitude, "kind": item.kind.value, "status": item.status.value,
         "sequence": item.sequence, "all_day": item.all_day, "capacity": item.capacity,

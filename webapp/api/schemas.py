@@ -3,7 +3,7 @@ document. Each area's own schemas live with its operations (webapp/api/<area>.py
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from apiflask import Schema
@@ -118,6 +118,17 @@ class _Instant(AwareDateTime):
         except OverflowError:
             raise ValidationError(OUT_OF_RANGE) from None
         return instant
+
+
+def in_zone(moment: datetime, zone: tzinfo) -> datetime:
+    """The instant with `zone`'s offset, as RFC 3339 can write it. Before standard time a
+    zone keeps local mean time (Asia/Tomsk: +05:39:51 until 1919), an offset with seconds
+    that no `date-time` allows; that offset is rounded to the minute, the instant unchanged."""
+    local = moment.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is None or not offset.seconds % 60:
+        return local
+    return moment.astimezone(timezone(timedelta(minutes=round(offset.total_seconds() / 60))))
 
 
 def Instant(**kwargs: object) -> AwareDateTime:  # noqa: N802 - reads as a field type
