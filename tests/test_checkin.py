@@ -69,6 +69,9 @@ def test_badge_qr_codes_decode_and_check_the_right_people_in(
     masuzoe = delegate_id(app, "MASUZOE")
     assert client.delete(f"/api/v1/assemblies/{venue.slug}/delegates/{masuzoe}/badge",
                          headers=venue.sec).status_code == 204
+    # Idempotent, like every DELETE: no live code left, nothing to do, 204 again.
+    assert client.delete(f"/api/v1/assemblies/{venue.slug}/delegates/{masuzoe}/badge",
+                         headers=venue.sec).status_code == 204
     gone = client.post(f"/api/v1/assemblies/{venue.slug}/checkins", headers=venue.staff,
                        json={"code": tokyo["MASUZOE"]})
     assert gone.status_code == 404 and gone.get_json()["error"]["fields"] == {

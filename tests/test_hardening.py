@@ -284,6 +284,20 @@ def test_3_instants_out_of_range_and_integers_out_of_range_are_422(
         "title": {"en": "Dawn"}, "starts_at": "0001-01-01T00:00:00",
         "ends_at": "0001-01-01T01:00:00"})
     assert response.status_code == 422
+    # In UTC it fits, in host time (UTC+7) it is past year 9999: refused, not a 500.
+    response = client.post(f"{api}/programme", headers=sec, json={
+        "title": {"en": "Dusk"}, "starts_at": "9999-12-31T20:00:00Z",
+        "ends_at": "9999-12-31T21:00:00Z"})
+    assert response.status_code == 422 and "starts_at" in response.get_json()["error"]["fields"]
+    # Tomsk kept local mean time (+05:39:51) until 1919; a date-time offset has no seconds,
+    # so the answer gives it to the minute and the instant stays the same.
+    response = client.post(f"{api}/programme", headers=sec, json={
+        "title": {"en": "Founding"}, "starts_at": "1900-09-11T16:32:39Z",
+        "ends_at": "1900-09-11T17:32:39Z"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["starts_at"] == "1900-09-11T22:12:39+05:40"
+    listed = client.get(f"{api}/programme", headers=sec).get_json()
+    assert listed[0]["starts_at"] == "1900-09-11T22:12:39+05:40"
     response = client.patch(api, headers=sec, json={"number": 2**40})
     assert response.status_code == 422, response.get_json()
 

@@ -75,16 +75,13 @@ def live_badges(session: Session, assembly: Assembly,
     return found
 
 
-def revoke_badge(session: Session, assembly: Assembly, delegate: Delegate,
-                 missing_ok: bool = False) -> Badge | None:
-    """The delegate's live code stops working (a lost badge); returns the revoked badge."""
+def revoke_badge(session: Session, assembly: Assembly, delegate: Delegate) -> Badge | None:
+    """The delegate's live code stops working (a lost badge); returns the revoked badge, or
+    None when there was none: revoking is idempotent, like every DELETE of the API."""
     badge = session.scalar(select(Badge).where(Badge.delegate_id == delegate.id,
                                                Badge.revoked_at.is_(None)))
     if badge is None:
-        if missing_ok:
-            return None
-        raise DomainError(_("%(name)s has no badge to revoke.", name=delegate.full_name),
-                          code="no_badge", status=404, field="delegate")
+        return None
     badge.revoked_at = utcnow()
     session.flush()
     return badge
@@ -92,7 +89,7 @@ def revoke_badge(session: Session, assembly: Assembly, delegate: Delegate,
 
 def reissue_badge(session: Session, assembly: Assembly, delegate: Delegate) -> Badge:
     """Revoke the live code (if any) and issue a new one."""
-    revoke_badge(session, assembly, delegate, missing_ok=True)
+    revoke_badge(session, assembly, delegate)
     return live_badges(session, assembly, [delegate])[delegate.id]
 
 

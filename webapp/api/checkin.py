@@ -235,7 +235,8 @@ def reissue_badge_api(slug: str, delegate_id: int) -> Any:
 @bp.delete("/assemblies/<slug>/delegates/<int:delegate_id>/badge")
 @bp.auth_required(token_auth, roles=SECRETARIAT)
 @bp.output({}, status_code=204)
-@bp.doc(summary="Revoke a delegate's badge code (a scan of it then answers 404)",
+@bp.doc(summary="Revoke a delegate's badge code (a scan of it then answers 404; "
+                "idempotent: 204 when none is live)",
         responses=[403, 404])
 def revoke_badge_api(slug: str, delegate_id: int) -> Any:
     assembly = assembly_or_404(slug)
