@@ -230,11 +230,12 @@ def build_badges(session: Session, job_id: int, settings: Settings) -> str:
         session.commit()
         final.parent.mkdir(parents=True, exist_ok=True)
         total = len(people)
-        count = write_badges(
-            partial, _faces(assembly, people, badges), job.layout, total,
-            lambda done: _set(session, job_id, started,
-                              progress=max(1, min(99, done * 100 // total))),
-            title=f"{assembly.slug} badges")
+
+        def progress(done: int) -> None:
+            _set(session, job_id, started, progress=max(1, min(99, done * 100 // total)))
+
+        count = write_badges(partial, _faces(assembly, people, badges), job.layout, total,
+                             progress, title=f"{assembly.slug} badges")
         os.replace(partial, final)
         finished = _set(session, job_id, started, status=BadgeJobStatus.DONE, progress=100,
                         badges=count, path=str(final), size=final.stat().st_size,
