@@ -9,7 +9,7 @@ decision records keep their numbers; only the names read "Anonymised". The mail 
 audit trail lose the person's address and values, never their entries. Stored files with the
 names go too: the badge PDFs that may show the person (built again without the name after an
 erasure, deleted by the retention job) and the mail drop's copies of their messages. Summary
-files are left as they were made (generate the summary again).
+files stay as they were made (docs/deploy.md: generate the summary again).
 """
 
 from __future__ import annotations
