@@ -5,7 +5,8 @@ city's votes; the public reads adopted decisions."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
@@ -25,7 +26,6 @@ from models import (
     VoteChoice,
 )
 from models.text import TITLE_MAX
-from services.assemblies import find_assembly
 from services.cities import find_city
 from services.decisions.lifecycle import (
     DecisionDraft,
@@ -44,7 +44,7 @@ from services.decisions.signatories import add_signatory
 from services.decisions.snapshot import DEFAULT_BASIS, PICTURES
 from services.decisions.votes import cast_vote, votes_seen_by
 from services.programme import find_item
-from webapp.api import SECRETARIAT, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Instant, Int32, Localized, Text
 from webapp.extensions import db
 
@@ -203,18 +203,22 @@ def _viewer() -> User | None:
     return token_auth.current_user  # type: ignore[return-value]
 
 
-def _assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, _viewer())
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
-
-
 def _decision(assembly: Assembly, decision_id: int) -> Decision:
     decision = find_decision(db.session, assembly, decision_id, _viewer())
     if decision is None:
         abort(404, f"no decision {decision_id} in {assembly.slug!r}")
     return decision
+
+
+Done = TypeVar("Done")
+
+
+def _write(slug: str, decision_id: int, step: Callable[[Decision, User], Done]) -> Done:
+    """Every write on one decision: load it from this assembly (404 when the caller may not
+    see it), run the use case as the caller, commit, and hand back what the use case made."""
+    done = step(_decision(assembly_or_404(slug), decision_id), api_user())
+    db.session.commit()
+    return done
 
 
 def vote_out(vote: Vote) -> dict[str, Any]:
@@ -249,7 +253,7 @@ def decision_out(decision: Decision) -> dict[str, Any]:
 @bp.doc(summary="Decisions (the public: adopted ones; a liaison: those put to the assembly, "
                 "with its own city's votes)", responses=[404], security=PUBLIC_OR_TOKEN)
 def list_decisions(slug: str) -> Any:
-    return [decision_out(d) for d in decisions_of(db.session, _assembly(slug), _viewer())]
+    return [decision_out(d) for d in decisions_of(db.session, assembly_or_404(slug), _viewer())]
 
 
 @bp.post("/assemblies/<slug>/decisions")
@@ -258,12 +262,12 @@ def list_decisions(slug: str) -> Any:
 @bp.output(DecisionOut, status_code=201)
 @bp.doc(summary="Draft a decision (secretariat)", responses=[403, 404, 422])
 def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     draft = DecisionDraft(
         title=data["title"], text=data["text"], kind=DecisionKind(data["kind"]),
         method=DecisionMethod(data["method"]), majority=Majority(data["majority"]),
         item=find_item_of(db.session, assembly, data["item"]))
-    decision = create_decision(db.session, assembly, draft, _viewer())  # type: ignore[arg-type]
+    decision = create_decision(db.session, assembly, draft, api_user())
     db.session.commit()
     return decision_out(decision)
 
@@ -274,7 +278,7 @@ def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
 @bp.doc(summary="One decision with its frozen attendance, tally and signatories",
         responses=[404], security=PUBLIC_OR_TOKEN)
 def get_decision(slug: str, decision_id: int) -> Any:
-    return decision_out(_decision(_assembly(slug), decision_id))
+    return decision_out(_decision(assembly_or_404(slug), decision_id))
 
 
 @bp.patch("/assemblies/<slug>/decisions/<int:decision_id>")
@@ -284,9 +288,9 @@ def get_decision(slug: str, decision_id: int) -> Any:
 @bp.doc(summary="Change the wording (until decided) or the method (while a draft), or "
                 "withdraw (secretariat)", responses=[403, 404, 409, 422])
 def update_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     decision = _decision(assembly, decision_id)
-    user: User = _viewer()  # type: ignore[assignment]
+    user = api_user()
     changes: dict[str, Any] = {k: v for k, v in data.items() if k in ("title", "text")}
     if "item" in data:
         changes["item"] = find_item_of(db.session, assembly, data["item"])
@@ -310,11 +314,8 @@ def update_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any
                 "the counts when the quorum is not reached (secretariat)",
         responses=[403, 404, 409, 422])
 def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    open_decision(db.session, decision, _viewer(), data.get("at"),  # type: ignore[arg-type]
-                  data["basis"])
-    db.session.commit()
-    return decision_out(decision)
+    return decision_out(_write(slug, decision_id, lambda decision, user: open_decision(
+        db.session, decision, user, data.get("at"), data["basis"])))
 
 
 @bp.put("/assemblies/<slug>/decisions/<int:decision_id>/votes/<city>")
@@ -325,12 +326,9 @@ def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
                 "cast by its letter's holder (`cast_by`) (secretariat)",
         responses=[403, 404, 409, 422])
 def put_vote(slug: str, decision_id: int, city: str, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    member = find_city(db.session, city, "city")
-    vote = cast_vote(db.session, decision, member, VoteChoice(data["choice"]),
-                     _viewer())  # type: ignore[arg-type]
-    db.session.commit()
-    return vote_out(vote)
+    return vote_out(_write(slug, decision_id, lambda decision, user: cast_vote(
+        db.session, decision, find_city(db.session, city, "city"), VoteChoice(data["choice"]),
+        user)))
 
 
 @bp.post("/assemblies/<slug>/decisions/<int:decision_id>/close")
@@ -340,10 +338,8 @@ def put_vote(slug: str, decision_id: int, city: str, data: dict[str, Any]) -> An
 @bp.doc(summary="Close the vote: tally and adopted or rejected by the majority rule "
                 "(secretariat)", responses=[403, 404, 409, 422])
 def close_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    close_vote(db.session, decision, _viewer(), data.get("at"))  # type: ignore[arg-type]
-    db.session.commit()
-    return decision_out(decision)
+    return decision_out(_write(slug, decision_id, lambda decision, user: close_vote(
+        db.session, decision, user, data.get("at"))))
 
 
 @bp.post("/assemblies/<slug>/decisions/<int:decision_id>/adopt")
@@ -353,10 +349,8 @@ def close_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Adopt by consensus, without a tally (a draft is put to the assembly first) "
                 "(secretariat)", responses=[403, 404, 409, 422])
 def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    adopt_by_consensus(db.session, decision, _viewer(), data.get("at"))  # type: ignore[arg-type]
-    db.session.commit()
-    return decision_out(decision)
+    return decision_out(_write(slug, decision_id, lambda decision, user: adopt_by_consensus(
+        db.session, decision, user, data.get("at"))))
 
 
 @bp.get("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
@@ -365,7 +359,7 @@ def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Who signed the declaration, with name and title as of that day",
         responses=[404], security=PUBLIC_OR_TOKEN)
 def list_signatories(slug: str, decision_id: int) -> Any:
-    return decision_out(_decision(_assembly(slug), decision_id))["signatories"]
+    return decision_out(_decision(assembly_or_404(slug), decision_id))["signatories"]
 
 
 @bp.post("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
@@ -375,11 +369,8 @@ def list_signatories(slug: str, decision_id: int) -> Any:
 @bp.doc(summary="Add a signatory: a delegate of a city present, one per city (secretariat)",
         responses=[403, 404, 409, 422])
 def add_signatory_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    add_signatory(db.session, decision, data["delegate"], _viewer(),  # type: ignore[arg-type]
-                  data.get("at"))
-    db.session.commit()
-    return decision_out(decision)["signatories"]
+    return decision_out(_write(slug, decision_id, lambda decision, user: add_signatory(
+        db.session, decision, data["delegate"], user, data.get("at"))))["signatories"]
 
 
 # --- minutes ---------------------------------------------------------------------------------
@@ -411,7 +402,7 @@ def _item(assembly: Assembly, item_id: int) -> Any:
 @bp.output(MinutesOut)
 @bp.doc(summary="The minutes of a programme item", responses=[404])
 def get_minutes(slug: str, item_id: int) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     return minutes_out(item_id, minutes_of(db.session, _item(assembly, item_id)))
 
 
@@ -423,12 +414,12 @@ def get_minutes(slug: str, item_id: int) -> Any:
                 "points such as project reports with their presenting cities (secretariat)",
         responses=[403, 404, 422])
 def put_minutes(slug: str, item_id: int, data: dict[str, Any]) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     item = _item(assembly, item_id)
     draft = MinutesDraft(summary=data["summary"], speakers=data["speakers"], points=[
         PointDraft(kind=MinutesPointKind(p["kind"]), title=p["title"], text=p["text"],
                    cities=p["cities"]) for p in data["points"]])
-    minutes = write_minutes(db.session, item, draft, _viewer())  # type: ignore[arg-type]
+    minutes = write_minutes(db.session, item, draft, api_user())
     db.session.commit()
     return minutes_out(item_id, minutes)
 
