@@ -6,11 +6,13 @@ city's votes; the public reads adopted decisions."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf
+from sqlalchemy.orm import Session
 
 from models import (
     Assembly,
@@ -221,6 +223,30 @@ def _write(slug: str, decision_id: int, step: Callable[[Decision, User], Done]) 
     return done
 
 
+def _at_moment(step: Callable[[Session, Decision, User, datetime | None], Decision], slug: str,
+               decision_id: int, data: dict[str, Any]) -> Any:
+    """A step that takes only the moment it happened (closing, adopting)."""
+    return decision_out(_write(slug, decision_id, lambda decision, user: step(
+        db.session, decision, user, data.get("at"))))
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def _step(action: str, schema: type[Schema], summary: str) -> Callable[[View], View]:
+    """Declares one of the secretariat's steps on a decision (open, close, adopt): POST
+    …/<action> with a moment, answering the decision; 409 when the step does not apply now."""
+
+    def declare(view: View) -> View:
+        view = bp.doc(summary=summary, responses=[403, 404, 409, 422])(view)
+        view = bp.output(DecisionOut)(view)
+        view = bp.input(schema, arg_name="data")(view)
+        view = bp.auth_required(token_auth, roles=SECRETARIAT)(view)
+        return bp.post(f"/assemblies/<slug>/decisions/<int:decision_id>/{action}")(view)
+
+    return declare
+
+
 def vote_out(vote: Vote) -> dict[str, Any]:
     return {"city": vote.city.code, "choice": vote.choice.value,
             "cast_by": vote.cast_by.code if vote.cast_by else None, "by_proxy": vote.by_proxy,
@@ -306,13 +332,8 @@ def update_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any
     return decision_out(decision)
 
 
-@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/open")
-@bp.auth_required(token_auth, roles=SECRETARIAT)
-@bp.input(OpenIn, arg_name="data")
-@bp.output(DecisionOut)
-@bp.doc(summary="Put to the assembly: freezes the attendance picture (`snapshot`); 409 with "
-                "the counts when the quorum is not reached (secretariat)",
-        responses=[403, 404, 409, 422])
+@_step("open", OpenIn, "Put to the assembly: freezes the attendance picture (`snapshot`); 409 "
+                       "with the counts when the quorum is not reached (secretariat)")
 def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
     return decision_out(_write(slug, decision_id, lambda decision, user: open_decision(
         db.session, decision, user, data.get("at"), data["basis"])))
@@ -331,26 +352,16 @@ def put_vote(slug: str, decision_id: int, city: str, data: dict[str, Any]) -> An
         user)))
 
 
-@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/close")
-@bp.auth_required(token_auth, roles=SECRETARIAT)
-@bp.input(MomentIn, arg_name="data")
-@bp.output(DecisionOut)
-@bp.doc(summary="Close the vote: tally and adopted or rejected by the majority rule "
-                "(secretariat)", responses=[403, 404, 409, 422])
+@_step("close", MomentIn, "Close the vote: tally and adopted or rejected by the majority rule "
+                         "(secretariat)")
 def close_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    return decision_out(_write(slug, decision_id, lambda decision, user: close_vote(
-        db.session, decision, user, data.get("at"))))
+    return _at_moment(close_vote, slug, decision_id, data)
 
 
-@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/adopt")
-@bp.auth_required(token_auth, roles=SECRETARIAT)
-@bp.input(MomentIn, arg_name="data")
-@bp.output(DecisionOut)
-@bp.doc(summary="Adopt by consensus, without a tally (a draft is put to the assembly first) "
-                "(secretariat)", responses=[403, 404, 409, 422])
+@_step("adopt", MomentIn, "Adopt by consensus, without a tally (a draft is put to the assembly "
+                         "first) (secretariat)")
 def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    return decision_out(_write(slug, decision_id, lambda decision, user: adopt_by_consensus(
-        db.session, decision, user, data.get("at"))))
+    return _at_moment(adopt_by_consensus, slug, decision_id, data)
 
 
 @bp.get("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
