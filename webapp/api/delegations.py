@@ -50,7 +50,9 @@ class DelegationOut(Schema):
     status = String(required=True)
     participants = Integer(required=True)
 
-class DelegatePatch(Schema):
+class DelegateFields(Schema):
+    """What a delegate's registration says, to register one or to change one."""
+
     family_name = Text(min_length=1, max_length=100)
     given_name = Text(max_length=100)
     name_local = Text(max_length=200)
@@ -63,18 +65,16 @@ class DelegatePatch(Schema):
     role = String(validate=OneOf([r.value for r in DelegateRole]))
     email = Text(allow_none=True, max_length=254)
     language = String(validate=OneOf(LANGUAGES))
-    status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
-                                    DelegateStatus.CONFIRMED.value]))
 
-# The new delegate's fields are the patch's (same order in the document), the family name
-# required, the city instead of the status.
-class DelegateIn(DelegatePatch):
-    class Meta:
-        exclude = ("status",)
-
+# The subclasses keep these fields' order in the OpenAPI document (a redefined one stays put).
+class DelegateIn(DelegateFields):
     family_name = Text(required=True, min_length=1, max_length=100)
     city = Text(max_length=16, metadata={"description": "member city code; a liaison's own "
                                                         "city when left out"})
+
+class DelegatePatch(DelegateFields):
+    status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
+                                    DelegateStatus.CONFIRMED.value]))
 
 class DelegateOut(Schema):
     id = Integer(required=True)
