@@ -10,7 +10,6 @@ folder without those files, and checks every file's SHA-256 against the manifest
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -28,6 +27,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from config import Settings
+from services.digests import sha256_of
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -50,14 +50,6 @@ class Summary:
     database: str  # "sqlite" or "postgresql"
     files: int
     revision: str | None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def instance_files(settings: Settings) -> list[Path]:
@@ -133,8 +125,8 @@ def backup(settings: Settings, archive: Path) -> Summary:
         manifest: dict[str, Any] = {
             "format": FORMAT, "created_at": datetime.now(UTC).isoformat(),
             "database": kind, "database_member": dump.name,
-            "database_sha256": _sha256(dump), "revision": _revision(settings.database_url),
-            "files": {str(p): _sha256(settings.instance_path / p) for p in files},
+            "database_sha256": sha256_of(dump), "revision": _revision(settings.database_url),
+            "files": {str(p): sha256_of(settings.instance_path / p) for p in files},
         }
         partial = archive.with_name(archive.name + ".partial")
         with tarfile.open(partial, "w:gz") as tar:
@@ -195,10 +187,10 @@ def restore(settings: Settings, archive: Path) -> Summary:
         tar.extractall(tmp, filter="data")
         staged = Path(tmp)
         dump = staged / manifest["database_member"]
-        if _sha256(dump) != manifest["database_sha256"]:
+        if sha256_of(dump) != manifest["database_sha256"]:
             raise BackupError("the database copy in the archive is damaged (SHA-256)")
         for name, digest in manifest["files"].items():
-            if _sha256(staged / FILES / name) != digest:
+            if sha256_of(staged / FILES / name) != digest:
                 raise BackupError(f"{name} in the archive is damaged (SHA-256)")
         _load_database(settings, dump, backend)
         for name in manifest["files"]:

@@ -18,7 +18,7 @@ from services.reminders.editing import create_reminder as create
 from services.reminders.editing import update_reminder as update
 from services.reminders.sweep import reminders_of
 from services.reminders.timing import due_at
-from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, assembly_or_404, bp, row_or_404, token_auth
 from webapp.api.schemas import Int32, Localized, Text
 from webapp.extensions import db
 
@@ -75,10 +75,8 @@ class ReminderOut(Schema):
 
 
 def _reminder(assembly: Assembly, reminder_id: int) -> Reminder:
-    reminder = db.session.get(Reminder, reminder_id)
-    if reminder is None or reminder.assembly_id != assembly.id:
-        abort(404, f"no reminder {reminder_id} in {assembly.slug!r}")
-    return reminder
+    return row_or_404(Reminder, reminder_id, f"no reminder {reminder_id} in {assembly.slug!r}",
+                      lambda r: r.assembly_id == assembly.id)
 
 
 def _out(reminder: Reminder) -> dict[str, Any]:

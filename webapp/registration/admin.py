@@ -63,14 +63,18 @@ def cities() -> Response | tuple[str, int]:
     form = CityForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
-            create_city(db.session, code=form.code.data or "", country=form.country.data or "",
-                        name=localized_data(form, "name"),
-                        timezone=(form.timezone.data or "").strip())
+            create_city(db.session, code=form.code.data or "", **_city_data(form))
             db.session.commit()
         if not tried.refused:
             flash(_("The city is added."), "success")
             return redirect(url_for("registration_admin.cities"))
     return _render_cities(form=form, status=422 if form.errors else 200)
+
+
+def _city_data(form: CityForm) -> dict[str, Any]:
+    """What the city form says, for adding a city and for changing one."""
+    return {"country": form.country.data or "", "name": localized_data(form, "name"),
+            "timezone": (form.timezone.data or "").strip()}
 
 
 def _render_cities(form: CityForm | None = None, import_form: CityImportForm | None = None,
@@ -160,9 +164,7 @@ def edit_city(code: str) -> Response | tuple[str, int]:
     form = CityForm(obj=city, **localized_defaults("name", city.name))
     if form.validate_on_submit():
         with attempt(form) as tried:
-            update_city(db.session, city, country=form.country.data or "",
-                        name=localized_data(form, "name"),
-                        timezone=(form.timezone.data or "").strip())
+            update_city(db.session, city, **_city_data(form))
             db.session.commit()
         if not tried.refused:
             flash(_("Saved."), "success")
