@@ -54,13 +54,9 @@ def _script_of(char: str) -> str | None:
     return next((script for low, high, script in _BLOCKS if low <= code <= high), "Latn")
 
 
-def scripts_of(text: str) -> set[str]:
+@lru_cache(maxsize=8192)  # pages name thousands of people
+def scripts_of(text: str) -> frozenset[str]:
     """The scripts a text is written in (letters only; Latin as "Latn")."""
-    return set(_scripts_of(text))
-
-
-@lru_cache(maxsize=8192)  # pages name thousands of people; most names repeat their scripts
-def _scripts_of(text: str) -> frozenset[str]:
     return frozenset(script for char in text if (script := _script_of(char)) is not None)
 
 
@@ -72,7 +68,7 @@ def _scripts_read_by(reader_language: str) -> frozenset[str]:
 def reads(reader_language: str, text: str) -> bool:
     """Whether a reader of this language reads the text's script (a Japanese reader reads
     kanji and kana; a Korean reader Hangul; nobody is assumed to read another's script)."""
-    scripts = _scripts_of(text)
+    scripts = scripts_of(text)
     return bool(scripts) and scripts <= _scripts_read_by(reader_language)
 
 
