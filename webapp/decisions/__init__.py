@@ -264,7 +264,7 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
     lang = _lang()
     cities = {c.id: c.display_name(lang) for c in db.session.scalars(
         select(MemberCity).where(MemberCity.network_id == assembly.network_id))}
-    people = db.session.execute(
+    people = db.session.connection().execute(  # Core rows: cheaper than ORM rows
         select(Delegate.id, Delegation.city_id, Delegate.given_name, Delegate.family_name,
                Delegate.name_local, Delegate.name_order)
         .join(Delegation, Delegate.delegation_id == Delegation.id)

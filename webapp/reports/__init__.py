@@ -178,7 +178,7 @@ def report(slug: str) -> str:
                            lang_arg=request.args.get("lang") or None)
 
 
-PARTICIPANTS_PAGE = 500
+PARTICIPANTS_PAGE = 250
 
 
 # --- side events ----------------------------------------------------------------------------
