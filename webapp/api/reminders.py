@@ -13,7 +13,7 @@ from marshmallow.exceptions import ValidationError
 
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
 from models.text import BODY_MAX, SUBJECT_MAX
-from services.reminders.audience import recipients
+from services.reminders.audience import audience_size
 from services.reminders.editing import create_reminder as create
 from services.reminders.editing import update_reminder as update
 from services.reminders.sweep import reminders_of
@@ -84,7 +84,7 @@ def _out(reminder: Reminder) -> dict[str, Any]:
         "id", "anchor", "item_id", "offset", "audience", "subject", "body", "attach_programme",
         "status", "sent_at", "recipient_count", "note")},
         "due_at": due_at(db.session, reminder),
-        "audience_size": len(recipients(db.session, reminder))}
+        "audience_size": audience_size(db.session, reminder)}
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from services.attendance import compute_attendance
 from services.cities import check_zone, create_city, find_city, update_city
 from services.city_import import import_cities
 from services.invitations import (
-    invitations_of,
+    invitations_by_city,
     invite_liaison,
     invite_liaisons,
     resend_liaison_invitation,
@@ -84,7 +84,7 @@ def _render_cities(form: CityForm | None = None, import_form: CityImportForm | N
     rows = db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
     liaisons = {u.city_id: u for u in db.session.scalars(
         select(User).where(User.role == Role.LIAISON))}
-    invited = {city.id: invitations_of(db.session, city) for city in rows}
+    invited = invitations_by_city(db.session, rows)
     return render_template("registration/cities.html", cities=rows, form=form or CityForm(),
                            liaisons=liaisons, invited=invited, invite_form=InviteForm(),
                            import_form=import_form or CityImportForm(),
