@@ -197,7 +197,33 @@ def restore(settings: Settings, archive: Path) -> Summary:
             target = settings.instance_path / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(staged / FILES / name, target)
+    _forget_cached_state(settings)
     return Summary(backend, len(manifest["files"]), manifest.get("revision"))
+
+
+# What Redis holds beside the broker is derived from the database: the check-in boards'
+# versions (which never go backwards, so a restored, older database would freeze open boards)
+# and the built feeds (which would be served as they were before the restore). Both are
+# rebuilt from the database when missing.
+CACHED_STATE = ("sokai:checkin:version:*", "sokai:feed:*")
+
+
+def _forget_cached_state(settings: Settings) -> None:
+    if not settings.redis_url:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+    try:
+        for pattern in CACHED_STATE:
+            for key in client.scan_iter(match=pattern, count=500):
+                client.delete(key)
+    except redis.RedisError as exc:
+        raise BackupError(f"restored, but the cached state in Redis ({settings.redis_url}) "
+                          f"could not be cleared: {exc}; clear the keys {', '.join(CACHED_STATE)} "
+                          "before starting Sokai") from exc
+    finally:
+        client.close()
 
 
 def _load_database(settings: Settings, dump: Path, backend: str) -> None:
