@@ -10,6 +10,11 @@ first city), serves it with gunicorn as `sokai run` does, logs in as each role a
 every GET page of that role's area (taken from the app's URL map, so new pages are measured
 without editing this file) --requests times, one after the other. Target: p95 ≤ 300 ms per
 page. Figures go to docs/benchmarks.md.
+
+    python bench/pages.py --in-process --requests 3 --only minutes   # find slow pages cheaply
+
+--in-process times the pages with Flask's test client in this process (no gunicorn, no
+figures written); --only keeps the pages whose path contains one of the given strings.
 """
 
 from __future__ import annotations
@@ -133,12 +138,45 @@ def login(base: str, email: str) -> requests.Session:
     return client
 
 
+def in_process(env: dict[str, str], values: dict[str, str], repeat: int,
+               only: list[str]) -> int:
+    """Each page's median and worst time through Flask's test client, with its size."""
+    from config import load_settings
+    from webapp import create_app
+
+    app = create_app(load_settings(env))
+    app.config["WTF_CSRF_ENABLED"] = False
+    clients = {}
+    for role, email in (("secretariat", "sec@example.org"),
+                        ("liaison", "liaison.c000@example.org")):
+        clients[role] = app.test_client()
+        clients[role].post("/login", data={"email": email, "password": PASSWORD})
+    for role, paths in pages(values).items():
+        for path in paths:
+            if only and not any(part in path for part in only):
+                continue
+            client, timings = clients[role], []
+            answer = client.get(path)  # warm
+            for _ in range(repeat):
+                started = time.perf_counter()
+                answer = client.get(path)
+                timings.append((time.perf_counter() - started) * 1000)
+            print(f"{role:12} {path:70} {answer.status_code} median "
+                  f"{statistics.median(timings):6.1f} ms  max {max(timings):6.1f} ms  "
+                  f"{len(answer.data) // 1024} KB", flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cities", type=int, default=200)
     parser.add_argument("--delegates", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--in-process", action="store_true",
+                        help="Flask test client instead of gunicorn; writes nothing")
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="only the pages whose path contains one of these")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="sokai-pages-"))
     env = {"SOKAI_INSTANCE_PATH": str(instance), "SECRET_KEY": "pages",
@@ -148,6 +186,8 @@ def main() -> int:
         if os.environ.get(name):
             env[name] = os.environ[name]
     values = prepare(env, args.cities, args.delegates)
+    if args.in_process:
+        return in_process(env, values, args.requests, args.only)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -166,6 +206,8 @@ def main() -> int:
                    "liaison": login(base, "liaison.c000@example.org")}
         for role, paths in pages(values).items():
             for path in paths:
+                if args.only and not any(part in path for part in args.only):
+                    continue
                 client, timings, status = clients[role], [], 0
                 client.get(base + path)  # warm
                 for _ in range(args.requests):
@@ -197,7 +239,7 @@ def main() -> int:
     ]
     text = "\n".join(lines)
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.only:  # a partial table never replaces the full one
         begin, end = f"<!-- bench/pages.py {backend}: begin -->", \
             f"<!-- bench/pages.py {backend}: end -->"
         current = DOC.read_text()

@@ -141,6 +141,8 @@ class Settings:
         }
         if self.broker_is_embedded:
             folder = str(self.broker_folder)
+            # kombu's filesystem transport, with messages written atomically (tasks/broker.py).
+            conf["broker_transport"] = "tasks.broker:Transport"
             conf["broker_transport_options"] = {
                 "data_folder_in": folder,
                 "data_folder_out": folder,

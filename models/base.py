@@ -7,9 +7,18 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import JSON, CursorResult, DateTime, Enum, MetaData, Result, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    DateTime,
+    Enum,
+    ForeignKey,
+    MetaData,
+    Result,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names so that Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -57,6 +66,15 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, str]: JSON(),
     }
+
+
+class OfAssembly:
+    """A row of one assembly, found by it (indexed) and deleted with it. The two columns come
+    first in the table, as the migrations wrote them (sort_order)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
+                                             index=True, sort_order=-1)
 
 
 def affected(result: Result[Any]) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
-from models.base import Base, enum_column, utcnow
+from models.base import Base, OfAssembly, enum_column, utcnow
 from models.delegation import Delegate
 from models.user import User
 
@@ -25,7 +25,7 @@ def new_badge_code() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Badge(Base):
+class Badge(OfAssembly, Base):
     __tablename__ = "badges"
     __table_args__ = (
         # One live badge per delegate; revoked ones stay (a scan of one answers 404).
@@ -33,9 +33,6 @@ class Badge(Base):
               sqlite_where=_ACTIVE_BADGE, postgresql_where=_ACTIVE_BADGE),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     delegate_id: Mapped[int] = mapped_column(ForeignKey("delegates.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64), unique=True, default=new_badge_code)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -44,15 +41,12 @@ class Badge(Base):
     delegate: Mapped[Delegate] = relationship()
 
 
-class CheckIn(Base):
+class CheckIn(OfAssembly, Base):
     """A delegate at the venue: at most one row per delegate (the unique key makes two
     simultaneous scans one check-in)."""
 
     __tablename__ = "checkins"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     delegate_id: Mapped[int] = mapped_column(ForeignKey("delegates.id", ondelete="CASCADE"),
                                              unique=True)
     # When the badge was scanned (a phone that was offline sends its own time), and when the
@@ -70,14 +64,11 @@ class CheckInAction(enum.StrEnum):
     UNDO = "undo"
 
 
-class CheckInEvent(Base):
+class CheckInEvent(OfAssembly, Base):
     """Append-only history of check-ins and undos; its newest id is the board's version."""
 
     __tablename__ = "checkin_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     delegate_id: Mapped[int] = mapped_column(ForeignKey("delegates.id", ondelete="CASCADE"))
     action: Mapped[CheckInAction] = mapped_column(enum_column(CheckInAction, "checkin_action"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,12 +87,9 @@ class BadgeJobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class BadgeJob(Base):
+class BadgeJob(OfAssembly, Base):
     __tablename__ = "badge_jobs"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[BadgeJobStatus] = mapped_column(

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
-from models.base import Base, Localized, enum_column, localized, utcnow
+from models.base import Base, Localized, OfAssembly, enum_column, localized, utcnow
 from models.delegation import Delegate
 from models.network import MemberCity
 from models.programme import ProgrammeItem
@@ -63,12 +63,9 @@ class VoteChoice(enum.StrEnum):
     ABSTAIN = "abstain"
 
 
-class Decision(Base):
+class Decision(OfAssembly, Base):
     __tablename__ = "decisions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("programme_items.id", ondelete="SET NULL"))
     kind: Mapped[DecisionKind] = mapped_column(enum_column(DecisionKind, "decision_kind"),
@@ -163,15 +160,12 @@ class MinutesPointKind(enum.StrEnum):
     OTHER = "other"
 
 
-class Minutes(Base):
+class Minutes(OfAssembly, Base):
     """The record of one programme item: a summary per language, the speakers, and its
     points (statements, project reports with their presenting cities)."""
 
     __tablename__ = "minutes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     item_id: Mapped[int] = mapped_column(
         ForeignKey("programme_items.id", ondelete="CASCADE"), unique=True)
     summary: Mapped[Localized] = mapped_column(default=dict)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from functools import lru_cache
 
 from models.languages import language as language_of
 from models.languages import language_or_default
@@ -45,23 +46,30 @@ _BLOCKS: tuple[tuple[int, int, str], ...] = (
 )
 
 
-def scripts_of(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _script_of(char: str) -> str | None:
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    code = ord(char)
+    return next((script for low, high, script in _BLOCKS if low <= code <= high), "Latn")
+
+
+@lru_cache(maxsize=8192)  # pages name thousands of people
+def scripts_of(text: str) -> frozenset[str]:
     """The scripts a text is written in (letters only; Latin as "Latn")."""
-    found: set[str] = set()
-    for char in text:
-        if not unicodedata.category(char).startswith("L"):
-            continue
-        code = ord(char)
-        found.add(next((script for low, high, script in _BLOCKS if low <= code <= high),
-                       "Latn"))
-    return found
+    return frozenset(script for char in text if (script := _script_of(char)) is not None)
+
+
+@lru_cache(maxsize=64)
+def _scripts_read_by(reader_language: str) -> frozenset[str]:
+    return frozenset(language_of(reader_language).scripts)
 
 
 def reads(reader_language: str, text: str) -> bool:
     """Whether a reader of this language reads the text's script (a Japanese reader reads
     kanji and kana; a Korean reader Hangul; nobody is assumed to read another's script)."""
     scripts = scripts_of(text)
-    return bool(scripts) and scripts <= set(language_of(reader_language).scripts)
+    return bool(scripts) and scripts <= _scripts_read_by(reader_language)
 
 
 def name_for(reader_language: str, *, given: str, family: str, local: str,

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
-from models.base import Base, Localized, enum_column, localized, utcnow
+from models.base import Base, Localized, OfAssembly, enum_column, localized, utcnow
 
 
 class ItemKind(enum.StrEnum):
@@ -36,7 +36,7 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@sokai"
 
 
-class ProgrammeItem(Base):
+class ProgrammeItem(OfAssembly, Base):
     __tablename__ = "programme_items"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -44,9 +44,6 @@ class ProgrammeItem(Base):
         CheckConstraint("capacity IS NULL OR signup_count <= capacity", name="within_capacity"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     uid: Mapped[str] = mapped_column(String(64), unique=True, default=new_uid)
     title: Mapped[Localized]
     starts_at: Mapped[datetime]

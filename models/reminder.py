@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
-from models.base import Base, Localized, enum_column, utcnow
+from models.base import Base, Localized, OfAssembly, enum_column, utcnow
 from models.programme import ProgrammeItem
 
 
@@ -35,16 +35,13 @@ class ReminderStatus(enum.StrEnum):
     FAILED = "failed"  # could not be turned into messages; note says why (others went out)
 
 
-class Reminder(Base):
+class Reminder(OfAssembly, Base):
     __tablename__ = "reminders"
     __table_args__ = (
         CheckConstraint("(anchor = 'item_start') = (item_id IS NOT NULL)",
                         name="item_for_item_anchor"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     anchor: Mapped[ReminderAnchor] = mapped_column(enum_column(ReminderAnchor, "reminder_anchor"))
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("programme_items.id", ondelete="CASCADE"))

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
-from models.base import Base, Localized, enum_column, localized, utcnow
+from models.base import Base, Localized, OfAssembly, enum_column, localized, utcnow
 from models.network import MemberCity
 
 
@@ -22,16 +22,13 @@ class SideEventKind(enum.StrEnum):
     OTHER = "other"
 
 
-class SideEvent(Base):
+class SideEvent(OfAssembly, Base):
     __tablename__ = "side_events"
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
                         name="dates_in_order"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     kind: Mapped[SideEventKind] = mapped_column(enum_column(SideEventKind, "side_event_kind"),
                                                 default=SideEventKind.OTHER)
     title: Mapped[Localized]

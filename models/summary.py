@@ -11,7 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assembly import Assembly
-from models.base import Base, enum_column, utcnow
+from models.base import Base, OfAssembly, enum_column, utcnow
 from models.delegation import Delegate
 from models.user import User
 
@@ -29,7 +29,7 @@ _ACTIVE_SQL = text("status IN ('queued', 'running')")
 SUMMARY_FORMATS = ("csv", "xlsx", "pdf")
 
 
-class SummaryJob(Base):
+class SummaryJob(OfAssembly, Base):
     __tablename__ = "summary_jobs"
     __table_args__ = (
         # One job in flight per assembly, data version and language: a second click (even at
@@ -39,9 +39,6 @@ class SummaryJob(Base):
         Index("ix_summary_jobs_status", "status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"),
-                                             index=True)
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[SummaryStatus] = mapped_column(enum_column(SummaryStatus, "summary_status"),

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -156,18 +156,29 @@ def city_presences(session: Session, assembly: Assembly) -> dict[int, Presence]:
             for city_id in cities}
 
 
-def registered_representatives(session: Session, assembly: Assembly) -> dict[int, Delegate]:
-    """The first registered representative of each city (by city id)."""
+def delegates_by_city() -> Select[int, Delegate]:
+    """(city id, delegate) rows, to narrow with an assembly and a picture."""
+    return (select(Delegation.city_id, Delegate)
+            .join(Delegate, Delegate.delegation_id == Delegation.id))
+
+
+def first_representatives(session: Session,
+                          among: Select[int, Delegate]) -> dict[int, Delegate]:
+    """The first counted representative of each city (by city id) among `among`, rows of
+    delegates_by_city(): one rule for the registration and the check-in pictures."""
     representatives: dict[int, Delegate] = {}
     for city_id, delegate in session.execute(
-            select(Delegation.city_id, Delegate)
-            .join(Delegate, Delegate.delegation_id == Delegation.id)
-            .where(Delegation.assembly_id == assembly.id,
-                   Delegate.role == DelegateRole.REPRESENTATIVE,
-                   Delegate.status.in_(COUNTED_STATUSES))
+            among.where(Delegate.role == DelegateRole.REPRESENTATIVE,
+                        Delegate.status.in_(COUNTED_STATUSES))
             .order_by(Delegate.id)):
         representatives.setdefault(city_id, delegate)
     return representatives
+
+
+def registered_representatives(session: Session, assembly: Assembly) -> dict[int, Delegate]:
+    """The first registered representative of each city (by city id)."""
+    return first_representatives(
+        session, delegates_by_city().where(Delegation.assembly_id == assembly.id))
 
 
 def compute_attendance(session: Session, assembly: Assembly, *,

@@ -30,7 +30,7 @@ from models import (
 )
 from models.base import utcnow
 from services.attendance import Presence, city_presences
-from services.reminders.audience import recipients
+from services.reminders.audience import audience_size
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def empty_audiences(session: Session, assembly: Assembly) -> list[EmptyAudience]
     for reminder in session.scalars(select(Reminder).where(
             Reminder.assembly_id == assembly.id, Reminder.status == ReminderStatus.ACTIVE)
             .order_by(Reminder.id)):
-        if recipients(session, reminder):
+        if audience_size(session, reminder):
             continue
         reason = _why_empty(session, assembly, reminder)
         if reason is not None:

@@ -10,7 +10,6 @@ folder without those files, and checks every file's SHA-256 against the manifest
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -28,6 +27,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from config import Settings
+from services.digests import sha256_of
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -50,14 +50,6 @@ class Summary:
     database: str  # "sqlite" or "postgresql"
     files: int
     revision: str | None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def instance_files(settings: Settings) -> list[Path]:
@@ -133,8 +125,8 @@ def backup(settings: Settings, archive: Path) -> Summary:
         manifest: dict[str, Any] = {
             "format": FORMAT, "created_at": datetime.now(UTC).isoformat(),
             "database": kind, "database_member": dump.name,
-            "database_sha256": _sha256(dump), "revision": _revision(settings.database_url),
-            "files": {str(p): _sha256(settings.instance_path / p) for p in files},
+            "database_sha256": sha256_of(dump), "revision": _revision(settings.database_url),
+            "files": {str(p): sha256_of(settings.instance_path / p) for p in files},
         }
         partial = archive.with_name(archive.name + ".partial")
         with tarfile.open(partial, "w:gz") as tar:
@@ -195,17 +187,43 @@ def restore(settings: Settings, archive: Path) -> Summary:
         tar.extractall(tmp, filter="data")
         staged = Path(tmp)
         dump = staged / manifest["database_member"]
-        if _sha256(dump) != manifest["database_sha256"]:
+        if sha256_of(dump) != manifest["database_sha256"]:
             raise BackupError("the database copy in the archive is damaged (SHA-256)")
         for name, digest in manifest["files"].items():
-            if _sha256(staged / FILES / name) != digest:
+            if sha256_of(staged / FILES / name) != digest:
                 raise BackupError(f"{name} in the archive is damaged (SHA-256)")
         _load_database(settings, dump, backend)
         for name in manifest["files"]:
             target = settings.instance_path / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(staged / FILES / name, target)
+    _forget_cached_state(settings)
     return Summary(backend, len(manifest["files"]), manifest.get("revision"))
+
+
+# What Redis holds beside the broker is derived from the database: the check-in boards'
+# versions (which never go backwards, so a restored, older database would freeze open boards)
+# and the built feeds (which would be served as they were before the restore). Both are
+# rebuilt from the database when missing.
+CACHED_STATE = ("sokai:checkin:version:*", "sokai:feed:*")
+
+
+def _forget_cached_state(settings: Settings) -> None:
+    if not settings.redis_url:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+    try:
+        for pattern in CACHED_STATE:
+            for key in client.scan_iter(match=pattern, count=500):
+                client.delete(key)
+    except redis.RedisError as exc:
+        raise BackupError(f"restored, but the cached state in Redis ({settings.redis_url}) "
+                          f"could not be cleared: {exc}; clear the keys {', '.join(CACHED_STATE)} "
+                          "before starting Sokai") from exc
+    finally:
+        client.close()
 
 
 def _load_database(settings: Settings, dump: Path, backend: str) -> None:

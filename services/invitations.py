@@ -5,6 +5,7 @@ in the same transaction."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select, update
@@ -250,7 +251,14 @@ def delegate_confirmed(session: Session, token: str) -> None:
         session.flush()
 
 
-def invitations_of(session: Session, city: MemberCity) -> list[Invitation]:
-    return list(session.scalars(select(Invitation).where(
-        Invitation.city_id == city.id, Invitation.kind == InvitationKind.LIAISON)
-        .order_by(Invitation.created_at.desc())))
+def invitations_by_city(session: Session, cities: Sequence[MemberCity]
+                        ) -> dict[int, list[Invitation]]:
+    """Each city's liaison invitations, newest first, in one query (the city list shows
+    them all)."""
+    found: dict[int, list[Invitation]] = {city.id: [] for city in cities}
+    for invitation in session.scalars(select(Invitation).where(
+            Invitation.city_id.in_(list(found)), Invitation.kind == InvitationKind.LIAISON)
+            .order_by(Invitation.created_at.desc())):
+        if invitation.city_id is not None:
+            found[invitation.city_id].append(invitation)
+    return found

@@ -6,24 +6,26 @@ closed; then `anonymise_expired` (scheduled hourly) removes it. The secretariat 
 one delegate's data as JSON and erase it on request at any time. Either way the person stays
 a row: delegation, role, status, sign-ups and every count stay as they were, so reports and
 decision records keep their numbers; only the names read "Anonymised". The mail log and the
-audit trail lose the person's address and values, never their entries.
+audit trail lose the person's address and values, never their entries. Stored files with the
+names go too: the badge PDFs that may show the person (built again without the name after an
+erasure, deleted by the retention job) and the mail drop's copies of their messages. Summary
+files stay as they were made (docs/deploy.md: generate the summary again).
 """
 
 from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from config import current_settings
 from models import (
     Assembly,
     AssemblyStatus,
     AuditEntry,
-    BadgeJob,
     Delegate,
     Invitation,
     Network,
@@ -37,8 +39,10 @@ from models import (
 from models.errors import DomainError
 from services.access import require_secretariat
 from services.audit import SYSTEM, record, redact
+from services.checkin.badges import forget_badge_files
 from services.delegations import delegate_state
 from services.i18n import _
+from services.mail.delivery import drop_file
 
 ANONYMISED = "Anonymised"
 PERSONAL_FIELDS = ("family_name", "given_name", "name_local", "honorific", "title", "email")
@@ -97,6 +101,7 @@ def export_delegate(session: Session, delegate: Delegate, user: User) -> dict[st
 
 def _anonymise(session: Session, delegate: Delegate, now: datetime) -> None:
     address, placeholder = delegate.email, placeholder_address(delegate)
+    settings = current_settings()
     if address:
         for message in session.scalars(select(OutboxMessage).where(
                 OutboxMessage.to_address == address,
@@ -104,6 +109,8 @@ def _anonymise(session: Session, delegate: Delegate, now: datetime) -> None:
             message.to_address, message.to_name = placeholder, ""
             message.text_body, message.html_body = REMOVED_TEXT, None
             message.attachments = []
+            # The embedded mode's copy of a sent message (no SMTP_URL) goes with the text.
+            drop_file(settings, message.message_id).unlink(missing_ok=True)
         for delivery in session.scalars(select(ReminderDelivery).where(
                 ReminderDelivery.to_address == address)):
             delivery.to_address = placeholder
@@ -118,14 +125,6 @@ def _anonymise(session: Session, delegate: Delegate, now: datetime) -> None:
     delegate.anonymised_at = now
 
 
-def _drop_badge_files(session: Session, assembly: Assembly) -> None:
-    # Printed badges carry names and nothing else worth keeping once the assembly is over.
-    for job in session.scalars(select(BadgeJob).where(BadgeJob.assembly_id == assembly.id,
-                                                      BadgeJob.path != "")):
-        Path(job.path).unlink(missing_ok=True)
-        job.path = ""
-
-
 def erase_delegate(session: Session, delegate: Delegate, user: User) -> None:
     """On the person's request: remove their personal data now (the caller commits)."""
     require_secretariat(user)
@@ -133,6 +132,8 @@ def erase_delegate(session: Session, delegate: Delegate, user: User) -> None:
         raise DomainError(_("This delegate's personal data was already removed."),
                           code="already_anonymised", status=409)
     _anonymise(session, delegate, utcnow())
+    # The badge PDFs that may show the person are built again, their badge nameless.
+    forget_badge_files(session, delegate.assembly_id, delegate)
     record(session, "delegate.erased", f"delegate:{delegate.id}", None,
            {"anonymised": True}, user)
     session.flush()
@@ -154,7 +155,8 @@ def anonymise_expired(session: Session, now: datetime | None = None) -> int:
         for delegate in people:
             _anonymise(session, delegate, now)
         if people:
-            _drop_badge_files(session, assembly)
+            # Printed badges carry names and nothing else worth keeping once it is over.
+            forget_badge_files(session, assembly.id, rebuild=False)
             record(session, "retention.anonymised", f"assembly:{assembly.slug}", None,
                    {"delegates": len(people), "retention_months": months}, SYSTEM)
             session.commit()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import create_engine, inspect, select, text
@@ -108,3 +109,34 @@ def test_a_damaged_archive_is_refused_before_anything_is_written(
         tar.add(__file__, arcname="something.py")
     result = CliRunner().invoke(main, ["restore", str(bogus)], env=_env(settings))
     assert result.exit_code == 1 and "no manifest.json" in result.output
+
+
+@pytest.mark.skipif("not __import__('os').environ.get('SOKAI_TEST_BROKER_URL', '')"
+                    ".startswith('redis')", reason="needs Redis (SOKAI_TEST_BROKER_URL)")
+def test_a_restore_forgets_what_redis_derived_from_the_old_database(
+        app: Flask, settings: Settings, make_user: Callable[..., User], tmp_path: Path) -> None:
+    """A board version or a built feed kept in Redis from before the restore would freeze the
+    boards (versions never go backwards) or serve feeds of the other database."""
+    import os
+
+    import redis
+
+    url = os.environ["SOKAI_TEST_BROKER_URL"]
+    _world(app, make_user)
+    archive = tmp_path / "sokai.tar.gz"
+    env = {**_env(settings), "REDIS_URL": url}
+    runner = CliRunner()
+    assert runner.invoke(main, ["backup", str(archive)], env=env).exit_code == 0
+    _wipe(app, settings)
+    client = redis.Redis.from_url(url)
+    client.set("sokai:checkin:version:1", 10**9)
+    client.hset("sokai:feed:public:1:en", "etag", "stale")
+    client.set("unrelated:key", "kept")
+    try:
+        result = runner.invoke(main, ["restore", str(archive)], env=env)
+        assert result.exit_code == 0, result.output
+        assert client.get("sokai:checkin:version:1") is None
+        assert not client.exists("sokai:feed:public:1:en")
+        assert client.get("unrelated:key") == b"kept"
+    finally:
+        client.delete("sokai:checkin:version:1", "sokai:feed:public:1:en", "unrelated:key")

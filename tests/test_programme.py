@@ -165,6 +165,40 @@ def test_the_secretariat_issues_and_revokes_delegate_links(
     assert client.get(f"/calendar/p/{secret}.ics").status_code == 404
 
 
+def test_the_delegates_links_come_a_page_at_a_time_and_can_be_searched(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of delegates (bench/pages.py): the list is cut in pages with links, and a
+    name finds one person."""
+    import webapp.programme as programme
+    from models import Delegate
+
+    load_tomsk(app)
+    first, second = first_delegates(app, 2)
+    monkeypatch.setattr(programme, "FEEDS_PAGE", 1)
+    make_user("sec@example.org", Role.SECRETARIAT)
+    login(client, "sec@example.org")
+    page = client.get(f"{EDITOR}/feeds").get_data(as_text=True)
+    rows = re.findall(r'data-delegate="(\d+)"', page)
+    assert len(rows) == 1 and 'class="pagination' in page and "page=2" in page
+    later = client.get(f"{EDITOR}/feeds?page=2").get_data(as_text=True)
+    assert re.findall(r'data-delegate="(\d+)"', later) not in ([], rows)
+    # Past the end is the last page, not an empty one.
+    assert re.findall(r'data-delegate="(\d+)"', client.get(
+        f"{EDITOR}/feeds?page=99999").get_data(as_text=True))
+    with app.app_context():
+        family = db.session.get(Delegate, second).family_name
+    found = client.get(f"{EDITOR}/feeds", query_string={"q": family.lower()})
+    assert str(second) in re.findall(r'data-delegate="(\d+)"', found.get_data(as_text=True))
+    nobody = client.get(f"{EDITOR}/feeds?q=zzzz-nobody").get_data(as_text=True)
+    assert 'data-testid="nobody"' in nobody and "data-delegate=" not in nobody
+    # Revoking from page 2 comes back to page 2.
+    token = {"csrf_token": csrf_token(page)}
+    client.post(f"{EDITOR}/feeds/{first}/issue", data=token)
+    back = client.post(f"{EDITOR}/feeds/{first}/revoke?page=2", data=token)
+    assert back.status_code == 302 and "page=2" in back.headers["Location"]
+
+
 def test_the_programme_api(app: Flask, client: FlaskClient,
                            make_user: Callable[..., User]) -> None:
     load_tomsk(app)

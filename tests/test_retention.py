@@ -1,15 +1,19 @@
 """Personal data kept only as long as needed: the scheduled anonymisation, export and
-erasure on request; every count and report stays as it was apart from the names."""
+erasure on request; every count and report stays as it was apart from the names, and no
+stored badge PDF or mail-drop copy keeps a removed name."""
 
 from __future__ import annotations
 
 import csv
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from config import Settings
 from models import (
@@ -27,10 +31,13 @@ from models import (
 )
 from services.accounts import issue_token
 from services.assemblies import assembly_counts
-from services.background import ANONYMISE_EXPIRED, dispatch
+from services.background import ANONYMISE_EXPIRED, BUILD_BADGES, dispatch
+from services.checkin.badges import badges_folder, build_badges, request_badges
 from services.delegations import add_delegate
 from services.demo import load_tomsk_2014
-from services.retention import ANONYMISED, add_months, anonymise_expired
+from services.mail.delivery import deliver_batch, drop_file
+from services.mail.outbox import queue_message
+from services.retention import ANONYMISED, add_months, anonymise_expired, erase_delegate
 from services.summaries.files import write_csv
 from services.summaries.report import build_report, participant_rows
 from tests.conftest import wait_for
@@ -171,3 +178,147 @@ def test_retention_is_set_per_network(app: Flask, session: Any) -> None:
     assert session.scalar(select(Network)).retention_months == 24
     bad = CliRunner().invoke(main, ["retention", network.code, "0"], env=_env(settings))
     assert bad.exit_code == 2
+
+
+def _text(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _erasure_venue(session: Any, make_user: Any) -> tuple[Assembly, User, Delegate, Delegate]:
+    assembly = load_tomsk_2014(session)
+    assembly.status = AssemblyStatus.OPEN
+    assembly.registration_deadline = assembly.proxy_deadline = utcnow() + timedelta(days=9)
+    session.commit()
+    make_user("ret.sec@example.org", Role.SECRETARIAT)
+    sec = session.scalar(select(User).where(User.email == "ret.sec@example.org"))
+    tokyo, seoul = (session.scalar(select(MemberCity).where(MemberCity.code == code))
+                    for code in ("TYO", "SEL"))
+    person = add_delegate(session, assembly, tokyo, {
+        "family_name": "Zenkoji", "given_name": "Hanako", "name_local": "善光寺 花子",
+        "email": "hanako@example.org"}, sec)
+    other = add_delegate(session, assembly, seoul, {
+        "family_name": "Park", "given_name": "Jiwoo", "name_local": "박지우"}, sec)
+    session.commit()
+    return assembly, sec, person, other
+
+
+@pytest.fixture
+def queued(monkeypatch: Any) -> list[tuple[str, Any]]:
+    """The badge and mail jobs asked for: the test runs them here, one after the other (no
+    worker takes one meanwhile)."""
+    import services.checkin.badges as badges
+    import services.mail.outbox as outbox
+
+    asked: list[tuple[str, Any]] = []
+    for module in (badges, outbox):
+        monkeypatch.setattr(module, "enqueue_after_commit",
+                            lambda _session, task, arg: asked.append((task, arg)))
+    return asked
+
+
+def test_erasure_rebuilds_the_badge_pdfs_that_showed_the_person(
+        app: Flask, settings: Settings, session: Any, make_user: Any,
+        queued: list[tuple[str, Any]]) -> None:
+    assembly, sec, person, other = _erasure_venue(session, make_user)
+    # Badges for everyone, Tokyo, the person, Seoul and the other one: three show her.
+    scopes = {"all": {}, "tokyo": {"city": "TYO"}, "her": {"delegates": [person.id]},
+              "seoul": {"city": "SEL"}, "other": {"delegates": [other.id]}}
+    jobs = {}
+    for name, scope in scopes.items():
+        jobs[name] = request_badges(session, assembly, sec, layout="single", **scope)
+        session.commit()
+        assert build_badges(session, jobs[name].id, settings) == "done"
+    session.expire_all()
+    files = {name: Path(job.path) for name, job in jobs.items()}
+    before = {name: path.read_bytes() for name, path in files.items()}
+    for name, path in files.items():
+        shown = "善光寺" in _text(path) and "Hanako" in _text(path)
+        assert shown == (name in ("all", "tokyo", "her")), name
+    # Her messages' copies in the mail drop (no SMTP_URL here) have her name too.
+    mail = queue_message(session, kind="test", to_address="hanako@example.org",
+                         to_name="Zenkoji Hanako", subject="Your badge", text_body="Hello",
+                         assembly_id=assembly.id)
+    session.commit()
+    deliver_batch(session, [mail.id], settings, "Sokai <sokai@example.org>")
+    dropped = drop_file(settings, mail.message_id)
+    assert "hanako@example.org" in dropped.read_text()
+
+    token = issue_token(session, "ret.sec@example.org")
+    session.commit()
+    answer = app.test_client().delete(
+        f"/api/v1/assemblies/{assembly.slug}/delegates/{person.id}/personal-data",
+        headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 204
+    session.expire_all()
+
+    for name in ("all", "tokyo", "her"):
+        job = session.get(BadgeJob, jobs[name].id)
+        assert not files[name].exists(), name  # the file with her name is gone at once
+        assert (job.status, job.path) == (BadgeJobStatus.QUEUED, ""), name
+        assert (BUILD_BADGES, job.id) in queued
+        # … and built again (by the worker the erasure queued it for): nameless.
+        assert build_badges(session, job.id, settings) == "done"
+        session.refresh(job)
+        text = _text(Path(job.path))
+        assert "善光寺" not in text and "Hanako" not in text and "ZENKOJI" not in text.upper()
+        assert ANONYMISED.upper() in text.upper()
+    for name in ("seoul", "other"):  # never showed her: as they were
+        job = session.get(BadgeJob, jobs[name].id)
+        assert job.status is BadgeJobStatus.DONE and Path(job.path) == files[name]
+        assert files[name].read_bytes() == before[name]
+    assert not dropped.exists()
+
+
+def test_a_badge_build_under_way_when_the_name_is_erased_is_thrown_away(
+        app: Flask, settings: Settings, session: Any, make_user: Any,
+        monkeypatch: Any, queued: list[tuple[str, Any]]) -> None:
+    import services.checkin.printing as printing
+
+    assembly, sec, person, _other = _erasure_venue(session, make_user)
+    job = request_badges(session, assembly, sec, layout="single", city="TYO")
+    session.commit()
+    write = printing.write_badges
+
+    def erase_meanwhile(*args: Any, **kwargs: Any) -> int:
+        # The worker has read the names; the secretariat erases her before the file is done.
+        with Session(session.get_bind()) as other:
+            erase_delegate(other, other.get(Delegate, person.id), other.get(User, sec.id))
+            other.commit()
+        return int(write(*args, **kwargs))
+
+    monkeypatch.setattr(printing, "write_badges", erase_meanwhile)
+    folder = badges_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    there = set(folder.iterdir())  # other tests' files (one instance folder for the run)
+    assert build_badges(session, job.id, settings) == "queued"  # its file thrown away
+    assert queued == [(BUILD_BADGES, job.id)] * 2  # asked for, then again by the erasure
+    monkeypatch.setattr(printing, "write_badges", write)
+    assert set(folder.iterdir()) == there  # neither the PDF nor its partial file
+    assert build_badges(session, job.id, settings) == "done"
+    session.refresh(job)
+    text = _text(Path(job.path))
+    assert "善光寺" not in text and "Hanako" not in text and "MASUZOE" in text
+    assert set(folder.iterdir()) == there | {Path(job.path)}
+
+
+def test_the_retention_job_deletes_real_badge_pdfs(app: Flask, settings: Settings,
+                                                   session: Any, make_user: Any,
+                                                   queued: list[tuple[str, Any]]) -> None:
+    assembly, sec, person, _other = _erasure_venue(session, make_user)
+    folder = badges_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    there = set(folder.iterdir())  # other tests' files (one instance folder for the run)
+    job = request_badges(session, assembly, sec, layout="sheet", city="TYO")
+    session.commit()
+    assert build_badges(session, job.id, settings) == "done"
+    session.refresh(job)
+    path = Path(job.path)
+    assert "善光寺" in _text(path)
+    assembly.status = AssemblyStatus.CLOSED
+    assembly.ends_on = add_months(utcnow().date(), -12) - timedelta(days=1)
+    session.commit()
+    assert anonymise_expired(session) > 0
+    session.expire_all()
+    assert not path.exists() and session.get(BadgeJob, job.id).path == ""
+    assert set(folder.iterdir()) == there  # no badge file of it is left

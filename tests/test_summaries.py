@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -462,6 +463,31 @@ def test_api_trigger_poll_download_and_the_requesters_email(
 
 
 # --- pages ------------------------------------------------------------------------------------
+
+
+def test_the_report_page_cuts_the_participant_list_in_pages(
+        client: FlaskClient, tomsk_2014: str, secretariat: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An assembly of 20,000 (bench/pages.py): the report page lists its participants a page
+    at a time, the overview still counting them all."""
+    import webapp.reports as reports
+
+    login(client, secretariat.email)
+    whole = client.get(f"/secretariat/assemblies/{tomsk_2014}/report").get_data(as_text=True)
+    assert 'class="pagination' not in whole
+    monkeypatch.setattr(reports, "PARTICIPANTS_PAGE", 2)
+    cut = client.get(f"/secretariat/assemblies/{tomsk_2014}/report?lang=ja")
+    html = cut.get_data(as_text=True)
+    total = re.search(r'data-testid="total">([^<]+)<', html)
+    assert cut.status_code == 200 and total is not None
+    assert total.group(1) in client.get(
+        f"/secretariat/assemblies/{tomsk_2014}/report?lang=ja").get_data(as_text=True)
+    section = html[html.index('id="participants"'):]
+    assert section.count("<tr><td>") == 2
+    assert "page=2" in section and "lang=ja" in section and "#participants" in section
+    second = client.get(f"/secretariat/assemblies/{tomsk_2014}/report?lang=ja&page=2")
+    assert second.get_data(as_text=True)[second.get_data(as_text=True).index(
+        'id="participants"'):] != section
 
 
 def test_secretariat_pages_generate_status_report_and_side_events(

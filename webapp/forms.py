@@ -11,8 +11,10 @@ from typing import Any
 from flask import flash
 from flask_babel import LazyString
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import Select, html_params
 
 from models.db import db
 from models.errors import DomainError
@@ -169,3 +171,24 @@ def attempt(form: Any = None, elsewhere: Collection[str] = ()) -> Iterator[Attem
         db.session.rollback()
         show_refusal(form, error, elsewhere)
         result.error = error
+
+
+class ManyOptions(Select):
+    """wtforms' Select for thousands of plain (value, label) choices (every delegate of an
+    assembly): the same markup, built in one join rather than through wtforms' per-choice
+    objects and html_params, several times slower."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        data = field.data if self.multiple else [field.data]
+        chosen = {str(value) for value in data or ()}
+        options = "".join(
+            f'<option {"selected " if str(value) in chosen else ""}value="{escape(value)}">'
+            f"{escape(label)}</option>" for value, label in field.choices or ())
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")

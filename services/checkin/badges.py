@@ -3,14 +3,19 @@
 Every registered delegate gets a badge code (192 random bits, unique for ever: a revoked code
 is never handed out again). The secretariat asks for badges (everyone, one city, or chosen
 people; A4 sheets or one per page); a worker builds the PDF, with progress on the job row.
+
+A badge PDF carries names, so erasure and the retention job remove the files that may show
+the people concerned (`forget_badge_files`). Each build writes its own file and finishes only
+while the job is still its claim, so a build under way when the names go is thrown away.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -187,17 +192,23 @@ def _faces(assembly: Assembly, people: list[tuple[Delegate, MemberCity]],
             title_local=title_local, title_lang=title_lang, dates=dates)
 
 
-def _set(session: Session, job_id: int, **values: Any) -> None:
-    # Progress goes through its own short transaction, so the page can follow along.
-    session.execute(update(BadgeJob).where(BadgeJob.id == job_id).values(**values))
+def _set(session: Session, job_id: int, started: datetime, **values: Any) -> bool:
+    """Update the job while it is still this build's claim (running, started then); False
+    once an erasure gave it back to the queue. Its own short transaction, so the page can
+    follow the progress."""
+    done = affected(session.execute(update(BadgeJob).where(
+        BadgeJob.id == job_id, BadgeJob.status == BadgeJobStatus.RUNNING,
+        BadgeJob.started_at == started).values(**values)))
     session.commit()
+    return bool(done)
 
 
 def build_badges(session: Session, job_id: int, settings: Settings) -> str:
     """The worker's job: issue missing codes, write the PDF; returns the job's status."""
+    started = utcnow()
     claimed = affected(session.execute(
         update(BadgeJob).where(BadgeJob.id == job_id, BadgeJob.status == BadgeJobStatus.QUEUED)
-        .values(status=BadgeJobStatus.RUNNING, started_at=utcnow(), progress=1)))
+        .values(status=BadgeJobStatus.RUNNING, started_at=started, progress=1)))
     session.commit()
     job = session.get(BadgeJob, job_id)
     if job is None:
@@ -206,30 +217,84 @@ def build_badges(session: Session, job_id: int, settings: Settings) -> str:
         return job.status.value  # done, or another worker has it
     from services.checkin.printing import write_badges
 
+    # A name of its own: a rebuild after an erasure may run while this build still writes.
+    final = badges_folder(settings) / f"badges-{job.id}-{secrets.token_hex(4)}.pdf"
+    partial = final.with_suffix(".part")
     try:
         assembly = job.assembly
         people = _people(session, assembly, job.scope)
         badges = live_badges(session, assembly, [d for d, _ in people])
         session.commit()
-        folder = badges_folder(settings)
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"badges-{job.id}.pdf"
-        partial = final.with_suffix(".part")
+        final.parent.mkdir(parents=True, exist_ok=True)
         total = len(people)
-        count = write_badges(
-            partial, _faces(assembly, people, badges), job.layout, total,
-            lambda done: _set(session, job_id, progress=max(1, min(99, done * 100 // total))),
-            title=f"{assembly.slug} badges")
+
+        def progress(done: int) -> None:
+            _set(session, job_id, started, progress=max(1, min(99, done * 100 // total)))
+
+        count = write_badges(partial, _faces(assembly, people, badges), job.layout, total,
+                             progress, title=f"{assembly.slug} badges")
         os.replace(partial, final)
-        _set(session, job_id, status=BadgeJobStatus.DONE, progress=100, badges=count,
-             path=str(final), size=final.stat().st_size, finished_at=utcnow())
+        finished = _set(session, job_id, started, status=BadgeJobStatus.DONE, progress=100,
+                        badges=count, path=str(final), size=final.stat().st_size,
+                        finished_at=utcnow())
     except Exception as exc:
         log.exception("badge job %s failed", job_id)
         session.rollback()
-        _set(session, job_id, status=BadgeJobStatus.FAILED, error=str(exc)[:2000],
+        partial.unlink(missing_ok=True)  # half a file of names
+        _set(session, job_id, started, status=BadgeJobStatus.FAILED, error=str(exc)[:2000],
              finished_at=utcnow())
         return BadgeJobStatus.FAILED.value
+    if not finished:
+        # Names were erased while this build ran: its file may show them; the job was queued
+        # again and is built anew.
+        final.unlink(missing_ok=True)
+        session.expire_all()
+        job = session.get(BadgeJob, job_id)
+        return job.status.value if job is not None else "missing"
     return BadgeJobStatus.DONE.value
+
+
+def _may_show(job: BadgeJob, delegate: Delegate) -> bool:
+    """Whether the job's PDF may carry the delegate (by its scope: at worst, one too many)."""
+    scope = job.scope or {}
+    if scope.get("delegates") and delegate.id not in scope["delegates"]:
+        return False
+    return not scope.get("city") or scope["city"] == delegate.delegation.city.code
+
+
+def forget_badge_files(session: Session, assembly_id: int, delegate: Delegate | None = None,
+                       rebuild: bool = True) -> int:
+    """Names were removed (one delegate's, or everybody's with `delegate` None): delete the
+    badge PDFs that may show them; returns how many jobs it touched. Finished jobs are built
+    again without the names when `rebuild` (an erasure: the others' badges stay at hand),
+    else left without a file (the retention job: the assembly is long over). A build under
+    way goes back to the queue: its worker throws its file away (see `_set`).
+
+    The rows are locked, so a build finishing meanwhile waits and then sees the change. The
+    files go before the commit: a rollback leaves a job without its file, never a file with
+    the names."""
+    jobs = session.scalars(select(BadgeJob).where(
+        BadgeJob.assembly_id == assembly_id,
+        BadgeJob.status.in_((BadgeJobStatus.RUNNING, BadgeJobStatus.DONE)))
+        .order_by(BadgeJob.id).with_for_update()).all()
+    touched = 0
+    for job in jobs:
+        if delegate is not None and not _may_show(job, delegate):
+            continue
+        if job.status is BadgeJobStatus.DONE and not job.path:
+            continue  # its file is already gone
+        if job.path:
+            Path(job.path).unlink(missing_ok=True)
+        touched += 1
+        if job.status is BadgeJobStatus.DONE and not rebuild:
+            job.path, job.size = "", 0
+            continue
+        job.status, job.progress, job.badges, job.path, job.size = (
+            BadgeJobStatus.QUEUED, 0, 0, "", 0)
+        job.started_at = job.finished_at = None
+        enqueue_after_commit(session, BUILD_BADGES, job.id)
+    session.flush()
+    return touched
 
 
 def requeue_badge_jobs(session: Session) -> int:

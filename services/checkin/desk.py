@@ -29,6 +29,7 @@ from models import (
 )
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
+from services.attendance import delegates_by_city, first_representatives
 from services.audit import record
 from services.checkin.board import announce_change
 from services.i18n import _, show_time, utc_offset
@@ -220,17 +221,9 @@ def checked_in_per_city(session: Session, assembly: Assembly) -> dict[int, int]:
 
 
 def checked_in_representatives(session: Session, assembly: Assembly) -> dict[int, Delegate]:
-    found: dict[int, Delegate] = {}
-    for city_id, delegate in session.execute(
-            select(Delegation.city_id, Delegate)
-            .join(Delegate, Delegate.delegation_id == Delegation.id)
-            .join(CheckIn, CheckIn.delegate_id == Delegate.id)
-            .where(CheckIn.assembly_id == assembly.id,
-                   Delegate.role == DelegateRole.REPRESENTATIVE,
-                   Delegate.status.in_(COUNTED_STATUSES))
-            .order_by(Delegate.id)):
-        found.setdefault(city_id, delegate)
-    return found
+    return first_representatives(session, delegates_by_city()
+                                 .join(CheckIn, CheckIn.delegate_id == Delegate.id)
+                                 .where(CheckIn.assembly_id == assembly.id))
 
 
 def _pairs(rows: Any) -> dict[int, int]:

@@ -29,6 +29,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -129,18 +130,24 @@ class Transport(Protocol):
     def send(self, email: Message) -> None: ...
 
 
+def drop_file(settings: Settings, message_id: str) -> Path:
+    """Where the mail drop keeps the message (erasure removes it with the names in it)."""
+    return settings.mail_drop / f"{message_id.strip('<>').replace('@', '_')}.eml"
+
+
 class MailDrop:
     """Embedded mode: each message becomes a file in the instance's mail drop."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.folder = settings.mail_drop
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def send(self, email: Message) -> None:
-        name = email["Message-ID"].strip("<>").replace("@", "_")
-        tmp = self.folder / f".{name}.tmp"
+        final = drop_file(self.settings, email["Message-ID"])
+        tmp = self.folder / f".{final.stem}.tmp"
         tmp.write_bytes(bytes(email))
-        tmp.replace(self.folder / f"{name}.eml")  # atomic: readers never see half a message
+        tmp.replace(final)  # atomic: readers never see half a message
 
 
 class SmtpTransport:

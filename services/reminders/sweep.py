@@ -23,7 +23,7 @@ from services.audit import SYSTEM, record
 from services.calendar.tokens import current_secrets
 from services.i18n import in_language
 from services.mail.outbox import Draft, checked_draft, failed_draft, queue_messages
-from services.reminders.audience import recipients
+from services.reminders.audience import audience_size, recipients
 from services.reminders.messages import (
     compile_texts,
     feed_url,
@@ -162,7 +162,7 @@ class ReminderView:
 
 def reminders_of(session: Session, assembly: Assembly) -> list[ReminderView]:
     """The assembly's reminders in the order they fall due, with their audience size now."""
-    views = [ReminderView(r, due_at(session, r), len(recipients(session, r)))
+    views = [ReminderView(r, due_at(session, r), audience_size(session, r))
              for r in session.scalars(select(Reminder).where(Reminder.assembly_id == assembly.id)
                                       .order_by(Reminder.id))]
     far = datetime.max.replace(tzinfo=UTC)

@@ -9,7 +9,6 @@ requester gets one email with the links.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -28,6 +27,7 @@ from models import Assembly, SummaryJob, SummaryStatus, User, utcnow
 from models.base import affected
 from models.languages import language_or_default
 from services.background import RENDER_SUMMARY, dispatch
+from services.digests import sha256_of
 from services.i18n import _, in_language, salutation, show_instant
 from services.mail.outbox import one_line, queue_message
 from services.summaries.files import write_csv, write_pdf, write_xlsx
@@ -197,7 +197,7 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
                 writer(report, rows, path, tick)
             session.commit()
             files.append({"format": fmt, "filename": path.name, "size": path.stat().st_size,
-                          "sha256": _sha256(path)})
+                          "sha256": sha256_of(path)})
             pause(fmt, last)
     # A retry rebuilds everything: the new files replace the old ones in one step.
     shutil.rmtree(folder, ignore_errors=True)
@@ -207,14 +207,6 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
     for entry in files:
         entry["path"] = str((folder / entry["filename"]).relative_to(settings.instance_path))
     return files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _finish(session: Session, job: SummaryJob, attempt: int, files: list[dict[str, Any]],

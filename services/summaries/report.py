@@ -390,11 +390,27 @@ def _date_span(first: date | None, last: date | None) -> str:
     return f"{show_date(first)} – {show_date(last)}"
 
 
+def _participants(assembly: Assembly) -> Any:
+    return (select(Delegation.city_id, Delegate.role, Delegate.given_name, Delegate.family_name,
+                   Delegate.name_local, Delegate.title, Delegate.language, Delegate.name_order)
+            .join(Delegation, Delegate.delegation_id == Delegation.id)
+            .where(Delegate.assembly_id == assembly.id,
+                   Delegation.status == DelegationStatus.ATTENDING,
+                   Delegate.status.in_(COUNTED_STATUSES)))
+
+
+def participant_count(session: Session, assembly: Assembly) -> int:
+    """How many rows participant_rows() gives, counted by the database."""
+    return session.scalar(select(func.count()).select_from(
+        _participants(assembly).subquery())) or 0
+
+
 def participant_rows(session: Session, assembly: Assembly, language: str,
-                     batch: int = 2000) -> Iterator[PersonLine]:
+                     batch: int = 2000, *, offset: int = 0,
+                     limit: int | None = None) -> Iterator[PersonLine]:
     """Every participant of an attending city, by city (English name, as in the report),
     role (representative first) and registration order; streamed from a server-side cursor
-    in batches."""
+    in batches. offset and limit cut one page of the list (the report page)."""
     cities = sorted(session.scalars(select(MemberCity)
                                     .where(MemberCity.network_id == assembly.network_id)),
                     key=lambda city: (localized(city.name, "en").casefold(), city.code))
@@ -403,13 +419,9 @@ def participant_rows(session: Session, assembly: Assembly, language: str,
                      value=Delegation.city_id, else_=len(cities))
     roles = {role.value: role_label(role) for role in DelegateRole}
     query = (
-        select(Delegation.city_id, Delegate.role, Delegate.given_name, Delegate.family_name,
-               Delegate.name_local, Delegate.title, Delegate.language, Delegate.name_order)
-        .join(Delegation, Delegate.delegation_id == Delegation.id)
-        .where(Delegate.assembly_id == assembly.id,
-               Delegation.status == DelegationStatus.ATTENDING,
-               Delegate.status.in_(COUNTED_STATUSES))
+        _participants(assembly)
         .order_by(city_rank, _role_order, Delegate.id)
+        .offset(offset or None).limit(limit)
         .execution_options(yield_per=batch, stream_results=True)
     )
     for city_id, role, given, family, local, title, person_lang, order in session.execute(query):

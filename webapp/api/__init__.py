@@ -3,7 +3,8 @@ shares; each area's operations live in webapp/api/<area>.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from apiflask import APIBlueprint, HTTPTokenAuth, abort
 from flask import Blueprint, Flask, current_app, render_template, request
@@ -15,6 +16,8 @@ from services.assemblies import find_assembly
 from services.i18n import _
 from webapp.errors import error_body
 from webapp.extensions import csrf, db
+
+Row = TypeVar("Row")
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Sokai")
 token_auth = HTTPTokenAuth(scheme="Bearer", description="`sokai tokens create EMAIL`")
@@ -70,6 +73,16 @@ def assembly_or_404(slug: str) -> Assembly:
     if assembly is None:
         abort(404, f"no assembly {slug!r}")
     return assembly
+
+
+def row_or_404(model: type[Row], row_id: int, missing: str,
+               visible: Callable[[Row], bool] = lambda _row: True) -> Row:
+    """The row with this id, or a JSON 404 saying `missing`: also when `visible` says the
+    caller may not know it exists (another assembly's, another city's)."""
+    row = db.session.get(model, row_id)
+    if row is None or not visible(row):
+        abort(404, missing)
+    return row
 
 
 # The docs page: Swagger UI from webapp/static/vendor (no CDN), started by a script file

@@ -22,7 +22,7 @@ from services.checkin.desk import (
     undo_check_in,
 )
 from services.checkin.staff import require_check_in
-from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, row_or_404, token_auth
 from webapp.api.schemas import Instant, Int32, Localized, Text
 from webapp.extensions import db
 
@@ -194,12 +194,7 @@ def create_badges(slug: str, data: dict[str, Any]) -> Any:
 
 
 def _job(job_id: int) -> BadgeJob:
-    from apiflask import abort
-
-    job = db.session.get(BadgeJob, job_id)
-    if job is None:
-        abort(404, f"no badge job {job_id}")
-    return job
+    return row_or_404(BadgeJob, job_id, f"no badge job {job_id}")
 
 
 @bp.get("/badges/<int:job_id>")

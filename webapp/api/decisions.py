@@ -5,11 +5,14 @@ city's votes; the public reads adopted decisions."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from apiflask import Schema, abort
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf
+from sqlalchemy.orm import Session
 
 from models import (
     Assembly,
@@ -25,7 +28,6 @@ from models import (
     VoteChoice,
 )
 from models.text import TITLE_MAX
-from services.assemblies import find_assembly
 from services.cities import find_city
 from services.decisions.lifecycle import (
     DecisionDraft,
@@ -44,7 +46,7 @@ from services.decisions.signatories import add_signatory
 from services.decisions.snapshot import DEFAULT_BASIS, PICTURES
 from services.decisions.votes import cast_vote, votes_seen_by
 from services.programme import find_item
-from webapp.api import SECRETARIAT, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
 from webapp.api.schemas import Instant, Int32, Localized, Text
 from webapp.extensions import db
 
@@ -203,18 +205,46 @@ def _viewer() -> User | None:
     return token_auth.current_user  # type: ignore[return-value]
 
 
-def _assembly(slug: str) -> Assembly:
-    assembly = find_assembly(db.session, slug, _viewer())
-    if assembly is None:
-        abort(404, f"no assembly {slug!r}")
-    return assembly
-
-
 def _decision(assembly: Assembly, decision_id: int) -> Decision:
     decision = find_decision(db.session, assembly, decision_id, _viewer())
     if decision is None:
         abort(404, f"no decision {decision_id} in {assembly.slug!r}")
     return decision
+
+
+Done = TypeVar("Done")
+
+
+def _write(slug: str, decision_id: int, step: Callable[[Decision, User], Done]) -> Done:
+    """Every write on one decision: load it from this assembly (404 when the caller may not
+    see it), run the use case as the caller, commit, and hand back what the use case made."""
+    done = step(_decision(assembly_or_404(slug), decision_id), api_user())
+    db.session.commit()
+    return done
+
+
+def _at_moment(step: Callable[[Session, Decision, User, datetime | None], Decision], slug: str,
+               decision_id: int, data: dict[str, Any]) -> Any:
+    """A step that takes only the moment it happened (closing, adopting)."""
+    return decision_out(_write(slug, decision_id, lambda decision, user: step(
+        db.session, decision, user, data.get("at"))))
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def _step(action: str, schema: type[Schema], summary: str) -> Callable[[View], View]:
+    """Declares one of the secretariat's steps on a decision (open, close, adopt): POST
+    …/<action> with a moment, answering the decision; 409 when the step does not apply now."""
+
+    def declare(view: View) -> View:
+        view = bp.doc(summary=summary, responses=[403, 404, 409, 422])(view)
+        view = bp.output(DecisionOut)(view)
+        view = bp.input(schema, arg_name="data")(view)
+        view = bp.auth_required(token_auth, roles=SECRETARIAT)(view)
+        return bp.post(f"/assemblies/<slug>/decisions/<int:decision_id>/{action}")(view)
+
+    return declare
 
 
 def vote_out(vote: Vote) -> dict[str, Any]:
@@ -249,7 +279,7 @@ def decision_out(decision: Decision) -> dict[str, Any]:
 @bp.doc(summary="Decisions (the public: adopted ones; a liaison: those put to the assembly, "
                 "with its own city's votes)", responses=[404], security=PUBLIC_OR_TOKEN)
 def list_decisions(slug: str) -> Any:
-    return [decision_out(d) for d in decisions_of(db.session, _assembly(slug), _viewer())]
+    return [decision_out(d) for d in decisions_of(db.session, assembly_or_404(slug), _viewer())]
 
 
 @bp.post("/assemblies/<slug>/decisions")
@@ -258,12 +288,12 @@ def list_decisions(slug: str) -> Any:
 @bp.output(DecisionOut, status_code=201)
 @bp.doc(summary="Draft a decision (secretariat)", responses=[403, 404, 422])
 def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     draft = DecisionDraft(
         title=data["title"], text=data["text"], kind=DecisionKind(data["kind"]),
         method=DecisionMethod(data["method"]), majority=Majority(data["majority"]),
         item=find_item_of(db.session, assembly, data["item"]))
-    decision = create_decision(db.session, assembly, draft, _viewer())  # type: ignore[arg-type]
+    decision = create_decision(db.session, assembly, draft, api_user())
     db.session.commit()
     return decision_out(decision)
 
@@ -274,7 +304,7 @@ def create_decision_op(slug: str, data: dict[str, Any]) -> Any:
 @bp.doc(summary="One decision with its frozen attendance, tally and signatories",
         responses=[404], security=PUBLIC_OR_TOKEN)
 def get_decision(slug: str, decision_id: int) -> Any:
-    return decision_out(_decision(_assembly(slug), decision_id))
+    return decision_out(_decision(assembly_or_404(slug), decision_id))
 
 
 @bp.patch("/assemblies/<slug>/decisions/<int:decision_id>")
@@ -284,9 +314,9 @@ def get_decision(slug: str, decision_id: int) -> Any:
 @bp.doc(summary="Change the wording (until decided) or the method (while a draft), or "
                 "withdraw (secretariat)", responses=[403, 404, 409, 422])
 def update_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     decision = _decision(assembly, decision_id)
-    user: User = _viewer()  # type: ignore[assignment]
+    user = api_user()
     changes: dict[str, Any] = {k: v for k, v in data.items() if k in ("title", "text")}
     if "item" in data:
         changes["item"] = find_item_of(db.session, assembly, data["item"])
@@ -302,19 +332,11 @@ def update_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any
     return decision_out(decision)
 
 
-@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/open")
-@bp.auth_required(token_auth, roles=SECRETARIAT)
-@bp.input(OpenIn, arg_name="data")
-@bp.output(DecisionOut)
-@bp.doc(summary="Put to the assembly: freezes the attendance picture (`snapshot`); 409 with "
-                "the counts when the quorum is not reached (secretariat)",
-        responses=[403, 404, 409, 422])
+@_step("open", OpenIn, "Put to the assembly: freezes the attendance picture (`snapshot`); 409 "
+                       "with the counts when the quorum is not reached (secretariat)")
 def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    open_decision(db.session, decision, _viewer(), data.get("at"),  # type: ignore[arg-type]
-                  data["basis"])
-    db.session.commit()
-    return decision_out(decision)
+    return decision_out(_write(slug, decision_id, lambda decision, user: open_decision(
+        db.session, decision, user, data.get("at"), data["basis"])))
 
 
 @bp.put("/assemblies/<slug>/decisions/<int:decision_id>/votes/<city>")
@@ -325,38 +347,21 @@ def open_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
                 "cast by its letter's holder (`cast_by`) (secretariat)",
         responses=[403, 404, 409, 422])
 def put_vote(slug: str, decision_id: int, city: str, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    member = find_city(db.session, city, "city")
-    vote = cast_vote(db.session, decision, member, VoteChoice(data["choice"]),
-                     _viewer())  # type: ignore[arg-type]
-    db.session.commit()
-    return vote_out(vote)
+    return vote_out(_write(slug, decision_id, lambda decision, user: cast_vote(
+        db.session, decision, find_city(db.session, city, "city"), VoteChoice(data["choice"]),
+        user)))
 
 
-@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/close")
-@bp.auth_required(token_auth, roles=SECRETARIAT)
-@bp.input(MomentIn, arg_name="data")
-@bp.output(DecisionOut)
-@bp.doc(summary="Close the vote: tally and adopted or rejected by the majority rule "
-                "(secretariat)", responses=[403, 404, 409, 422])
+@_step("close", MomentIn, "Close the vote: tally and adopted or rejected by the majority rule "
+                         "(secretariat)")
 def close_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    close_vote(db.session, decision, _viewer(), data.get("at"))  # type: ignore[arg-type]
-    db.session.commit()
-    return decision_out(decision)
+    return _at_moment(close_vote, slug, decision_id, data)
 
 
-@bp.post("/assemblies/<slug>/decisions/<int:decision_id>/adopt")
-@bp.auth_required(token_auth, roles=SECRETARIAT)
-@bp.input(MomentIn, arg_name="data")
-@bp.output(DecisionOut)
-@bp.doc(summary="Adopt by consensus, without a tally (a draft is put to the assembly first) "
-                "(secretariat)", responses=[403, 404, 409, 422])
+@_step("adopt", MomentIn, "Adopt by consensus, without a tally (a draft is put to the assembly "
+                         "first) (secretariat)")
 def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    adopt_by_consensus(db.session, decision, _viewer(), data.get("at"))  # type: ignore[arg-type]
-    db.session.commit()
-    return decision_out(decision)
+    return _at_moment(adopt_by_consensus, slug, decision_id, data)
 
 
 @bp.get("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
@@ -365,7 +370,7 @@ def adopt_decision_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
 @bp.doc(summary="Who signed the declaration, with name and title as of that day",
         responses=[404], security=PUBLIC_OR_TOKEN)
 def list_signatories(slug: str, decision_id: int) -> Any:
-    return decision_out(_decision(_assembly(slug), decision_id))["signatories"]
+    return decision_out(_decision(assembly_or_404(slug), decision_id))["signatories"]
 
 
 @bp.post("/assemblies/<slug>/decisions/<int:decision_id>/signatories")
@@ -375,11 +380,8 @@ def list_signatories(slug: str, decision_id: int) -> Any:
 @bp.doc(summary="Add a signatory: a delegate of a city present, one per city (secretariat)",
         responses=[403, 404, 409, 422])
 def add_signatory_op(slug: str, decision_id: int, data: dict[str, Any]) -> Any:
-    decision = _decision(_assembly(slug), decision_id)
-    add_signatory(db.session, decision, data["delegate"], _viewer(),  # type: ignore[arg-type]
-                  data.get("at"))
-    db.session.commit()
-    return decision_out(decision)["signatories"]
+    return decision_out(_write(slug, decision_id, lambda decision, user: add_signatory(
+        db.session, decision, data["delegate"], user, data.get("at"))))["signatories"]
 
 
 # --- minutes ---------------------------------------------------------------------------------
@@ -411,7 +413,7 @@ def _item(assembly: Assembly, item_id: int) -> Any:
 @bp.output(MinutesOut)
 @bp.doc(summary="The minutes of a programme item", responses=[404])
 def get_minutes(slug: str, item_id: int) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     return minutes_out(item_id, minutes_of(db.session, _item(assembly, item_id)))
 
 
@@ -423,12 +425,12 @@ def get_minutes(slug: str, item_id: int) -> Any:
                 "points such as project reports with their presenting cities (secretariat)",
         responses=[403, 404, 422])
 def put_minutes(slug: str, item_id: int, data: dict[str, Any]) -> Any:
-    assembly = _assembly(slug)
+    assembly = assembly_or_404(slug)
     item = _item(assembly, item_id)
     draft = MinutesDraft(summary=data["summary"], speakers=data["speakers"], points=[
         PointDraft(kind=MinutesPointKind(p["kind"]), title=p["title"], text=p["text"],
                    cities=p["cities"]) for p in data["points"]])
-    minutes = write_minutes(db.session, item, draft, _viewer())  # type: ignore[arg-type]
+    minutes = write_minutes(db.session, item, draft, api_user())
     db.session.commit()
     return minutes_out(item_id, minutes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import Schema, abort
+from apiflask import Schema
 from apiflask.fields import File, Integer, String
 from apiflask.validators import OneOf
 from flask import jsonify
@@ -36,7 +36,7 @@ from services.delegations import (
     update_delegate,
 )
 from services.i18n import _
-from webapp.api import CITY_STAFF, api_user, assembly_or_404, bp, token_auth
+from webapp.api import CITY_STAFF, api_user, assembly_or_404, bp, row_or_404, token_auth
 from webapp.api.schemas import Localized, Text
 from webapp.errors import error_body
 from webapp.extensions import db
@@ -50,23 +50,9 @@ class DelegationOut(Schema):
     status = String(required=True)
     participants = Integer(required=True)
 
-class DelegateIn(Schema):
-    family_name = Text(required=True, min_length=1, max_length=100)
-    given_name = Text(max_length=100)
-    name_local = Text(max_length=200)
-    name_order = String(validate=OneOf([o.value for o in NameOrder]),
-                        metadata={"description": "family_first (LE Hong Son) or given_first "
-                                                 "(Yoichi MASUZOE); default: the city's "
-                                                 "country's custom"})
-    honorific = Text(max_length=40, metadata={"example": "H.E."})
-    title = Localized(TITLE_MAX)
-    role = String(validate=OneOf([r.value for r in DelegateRole]))
-    email = Text(allow_none=True, max_length=254)
-    language = String(validate=OneOf(LANGUAGES))
-    city = Text(max_length=16, metadata={"description": "member city code; a liaison's own "
-                                                        "city when left out"})
+class DelegateFields(Schema):
+    """What a delegate's registration says, to register one or to change one."""
 
-class DelegatePatch(Schema):
     family_name = Text(min_length=1, max_length=100)
     given_name = Text(max_length=100)
     name_local = Text(max_length=200)
@@ -79,6 +65,14 @@ class DelegatePatch(Schema):
     role = String(validate=OneOf([r.value for r in DelegateRole]))
     email = Text(allow_none=True, max_length=254)
     language = String(validate=OneOf(LANGUAGES))
+
+# The subclasses keep these fields' order in the OpenAPI document (a redefined one stays put).
+class DelegateIn(DelegateFields):
+    family_name = Text(required=True, min_length=1, max_length=100)
+    city = Text(max_length=16, metadata={"description": "member city code; a liaison's own "
+                                                        "city when left out"})
+
+class DelegatePatch(DelegateFields):
     status = String(validate=OneOf([DelegateStatus.REGISTERED.value,
                                     DelegateStatus.CONFIRMED.value]))
 
@@ -170,12 +164,10 @@ def create_delegate(slug: str, data: dict[str, Any]) -> Any:
     return delegate
 
 def _delegate(assembly: Assembly, delegate_id: int, user: User) -> Delegate:
-    delegate = db.session.get(Delegate, delegate_id)
     # Another city's delegate is as unknown to a liaison as a missing one.
-    if (delegate is None or delegate.assembly_id != assembly.id
-            or not (user.is_secretariat or delegate.delegation.city_id == user.city_id)):
-        abort(404, f"no delegate {delegate_id} in your delegation")
-    return delegate
+    return row_or_404(Delegate, delegate_id, f"no delegate {delegate_id} in your delegation",
+                      lambda d: d.assembly_id == assembly.id and (
+                          user.is_secretariat or d.delegation.city_id == user.city_id))
 
 @bp.get("/assemblies/<slug>/delegates/<int:delegate_id>")
 @bp.auth_required(token_auth, roles=CITY_STAFF)

@@ -22,7 +22,7 @@ from services.programme import (
     set_status,
     update_item,
 )
-from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, assembly_or_404, bp, row_or_404, token_auth
 from webapp.api.schemas import Int32, Localized, in_zone
 from webapp.extensions import db
 
@@ -156,9 +156,8 @@ def update_programme_item(slug: str, item_id: int, data: dict[str, Any]) -> Any:
         responses=[403, 404])
 def revoke_feed_token(slug: str, delegate_id: int) -> Any:
     assembly = assembly_or_404(slug)
-    delegate = db.session.get(Delegate, delegate_id)
-    if delegate is None or delegate.assembly_id != assembly.id:
-        abort(404, f"no delegate {delegate_id} in {slug!r}")
+    delegate = row_or_404(Delegate, delegate_id, f"no delegate {delegate_id} in {slug!r}",
+                          lambda d: d.assembly_id == assembly.id)
     revoke_token(db.session, delegate)
     db.session.commit()
     return ""

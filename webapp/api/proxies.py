@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import Schema, abort
+from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, File, Integer, List, Nested, String
 from flask import Response
 
@@ -20,7 +20,15 @@ from services.proxies import (
     submit_letter,
     verify_letter,
 )
-from webapp.api import CITY_STAFF, SECRETARIAT, api_user, assembly_or_404, bp, token_auth
+from webapp.api import (
+    CITY_STAFF,
+    SECRETARIAT,
+    api_user,
+    assembly_or_404,
+    bp,
+    row_or_404,
+    token_auth,
+)
 from webapp.api.schemas import Text
 from webapp.extensions import db
 from webapp.registration import send_letter_document
@@ -96,10 +104,8 @@ def create_proxy(slug: str, data: dict[str, Any]) -> Any:
     return letter
 
 def _letter(assembly: Assembly, letter_id: int, user: User) -> ProxyLetter:
-    letter = db.session.get(ProxyLetter, letter_id)
-    if letter is None or letter.assembly_id != assembly.id or not may_see_letter(user, letter):
-        abort(404, f"no proxy letter {letter_id}")
-    return letter
+    return row_or_404(ProxyLetter, letter_id, f"no proxy letter {letter_id}",
+                      lambda x: x.assembly_id == assembly.id and may_see_letter(user, x))
 
 @bp.get("/assemblies/<slug>/proxies/<int:letter_id>")
 @bp.auth_required(token_auth, roles=CITY_STAFF)

@@ -13,12 +13,12 @@ from marshmallow.exceptions import ValidationError
 
 from models import Assembly, Reminder, ReminderAnchor, ReminderAudience, ReminderStatus
 from models.text import BODY_MAX, SUBJECT_MAX
-from services.reminders.audience import recipients
+from services.reminders.audience import audience_size
 from services.reminders.editing import create_reminder as create
 from services.reminders.editing import update_reminder as update
 from services.reminders.sweep import reminders_of
 from services.reminders.timing import due_at
-from webapp.api import SECRETARIAT, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, assembly_or_404, bp, row_or_404, token_auth
 from webapp.api.schemas import Int32, Localized, Text
 from webapp.extensions import db
 
@@ -75,10 +75,8 @@ class ReminderOut(Schema):
 
 
 def _reminder(assembly: Assembly, reminder_id: int) -> Reminder:
-    reminder = db.session.get(Reminder, reminder_id)
-    if reminder is None or reminder.assembly_id != assembly.id:
-        abort(404, f"no reminder {reminder_id} in {assembly.slug!r}")
-    return reminder
+    return row_or_404(Reminder, reminder_id, f"no reminder {reminder_id} in {assembly.slug!r}",
+                      lambda r: r.assembly_id == assembly.id)
 
 
 def _out(reminder: Reminder) -> dict[str, Any]:
@@ -86,7 +84,7 @@ def _out(reminder: Reminder) -> dict[str, Any]:
         "id", "anchor", "item_id", "offset", "audience", "subject", "body", "attach_programme",
         "status", "sent_at", "recipient_count", "note")},
         "due_at": due_at(db.session, reminder),
-        "audience_size": len(recipients(db.session, reminder))}
+        "audience_size": audience_size(db.session, reminder)}
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:

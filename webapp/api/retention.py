@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import abort
-
 from models import Delegate
 from services.retention import erase_delegate, export_delegate
-from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, row_or_404, token_auth
 from webapp.extensions import db
 
 
 def _delegate(slug: str, delegate_id: int) -> Delegate:
     assembly = assembly_or_404(slug)
-    delegate = db.session.get(Delegate, delegate_id)
-    if delegate is None or delegate.assembly_id != assembly.id:
-        abort(404, f"no delegate {delegate_id} in {slug!r}")
-    return delegate
+    return row_or_404(Delegate, delegate_id, f"no delegate {delegate_id} in {slug!r}",
+                      lambda d: d.assembly_id == assembly.id)
 
 
 @bp.get("/assemblies/<slug>/delegates/<int:delegate_id>/personal-data")

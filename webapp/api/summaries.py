@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import Schema, abort
+from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 from flask import send_file, url_for
@@ -20,7 +20,7 @@ from services.summaries.jobs import (
     summary_file,
     summary_history,
 )
-from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, token_auth
+from webapp.api import SECRETARIAT, api_user, assembly_or_404, bp, row_or_404, token_auth
 from webapp.extensions import db
 
 
@@ -77,10 +77,7 @@ def summary_out(job: SummaryJob, joined: bool = False) -> dict[str, Any]:
 
 
 def _job(job_id: int) -> SummaryJob:
-    job = db.session.get(SummaryJob, job_id)
-    if job is None:
-        abort(404, f"no summary {job_id}")
-    return job
+    return row_or_404(SummaryJob, job_id, f"no summary {job_id}")
 
 
 @bp.post("/assemblies/<slug>/summaries")

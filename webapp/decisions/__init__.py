@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import Optional
@@ -34,6 +35,7 @@ from models import (
     localized,
 )
 from models.delegation import COUNTED_STATUSES
+from models.names import name_for
 from services.assemblies import find_assembly
 from services.decisions.lifecycle import (
     DecisionDraft,
@@ -54,6 +56,7 @@ from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.forms import (
     Form,
+    ManyOptions,
     PerLanguage,
     attempt,
     localized_data,
@@ -142,6 +145,7 @@ def _signers(assembly: Assembly, decision: Decision) -> list[Delegate]:
     people = db.session.scalars(
         select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
         .join(MemberCity, MemberCity.id == Delegation.city_id)
+        .options(contains_eager(Delegate.delegation).contains_eager(Delegation.city))
         .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES),
                MemberCity.code.in_(present))
         .order_by(MemberCity.code, Delegate.id))
@@ -240,7 +244,7 @@ def sign(slug: str, decision_id: int) -> Response:
 class MinutesForm(Form):
     summary = PerLanguage(_l("Summary"), max_length=100_000, textarea=True)
     speakers = SelectMultipleField(_l("Speakers, in speaking order"), coerce=int,
-                                   validators=[Optional()])
+                                   validators=[Optional()], widget=ManyOptions(multiple=True))
 
     FIELD_OF = {"speakers.0": "speakers"}
 
@@ -256,16 +260,24 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
     if item is None or item.assembly_id != assembly.id:
         abort(404)
     minutes = minutes_of(db.session, item)
-    people = db.session.scalars(
-        select(Delegate).join(Delegation, Delegate.delegation_id == Delegation.id)
+    # Plain columns, not ORM objects: every delegate of the assembly is a choice.
+    lang = _lang()
+    cities = {c.id: c.display_name(lang) for c in db.session.scalars(
+        select(MemberCity).where(MemberCity.network_id == assembly.network_id))}
+    people = db.session.connection().execute(  # Core rows: cheaper than ORM rows
+        select(Delegate.id, Delegation.city_id, Delegate.given_name, Delegate.family_name,
+               Delegate.name_local, Delegate.name_order)
+        .join(Delegation, Delegate.delegation_id == Delegation.id)
         .join(MemberCity, MemberCity.id == Delegation.city_id)
         .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES))
-        .order_by(MemberCity.code, Delegate.role, Delegate.id)).all()
+        .order_by(MemberCity.code, Delegate.role, Delegate.id))
     form = MinutesForm(data={} if request.method == "POST" else {
         **localized_defaults("summary", minutes.summary if minutes else None),
         "speakers": [s.delegate_id for s in minutes.speakers] if minutes else []})
-    form.speakers.choices = [(p.id, f"{p.delegation.city.display_name(_lang())} — "
-                                    f"{p.name_for(_lang())}") for p in people]
+    form.speakers.choices = [
+        (person_id, f"{cities[city]} — "
+                    f"{name_for(lang, given=given, family=family, local=local, order=order)}")
+        for person_id, city, given, family, local, order in people]
     if form.validate_on_submit():
         points = [PointDraft(kind=p.kind, title=p.title, text=p.text, cities=p.cities)
                   for p in (minutes.points if minutes else [])]

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -50,6 +51,7 @@ from webapp.forms import (
     per_language,
     show_refusal,
 )
+from webapp.paging import paginate, requested_page
 
 bp = Blueprint("programme", __name__)
 
@@ -260,14 +262,28 @@ def change_status(slug: str, item_id: int, action: str) -> Response:
 @bp.get(EDITOR + "/feeds")
 @roles_required(Role.SECRETARIAT)
 def feed_tokens(slug: str) -> str:
+    """The delegates with their link's state, a page at a time (an assembly has thousands),
+    optionally those whose name or address contains ?q=."""
     assembly = _assembly_or_404(slug)
-    delegates = db.session.scalars(
-        select(Delegate).join(Delegation).where(Delegate.assembly_id == assembly.id)
-        .order_by(Delegation.city_id, Delegate.role, Delegate.id)).all()
+    query = (request.args.get("q") or "").strip()[:200]
+    stmt = (select(Delegate).join(Delegate.delegation).join(Delegation.city)
+            .options(contains_eager(Delegate.delegation).contains_eager(Delegation.city))
+            .where(Delegate.assembly_id == assembly.id))
+    if query:
+        stmt = stmt.where(or_(*(column.icontains(query, autoescape=True) for column in (
+            Delegate.family_name, Delegate.given_name, Delegate.name_local, Delegate.email))))
+    page = paginate(db.session, stmt.order_by(Delegation.city_id, Delegate.role, Delegate.id),
+                    FEEDS_PAGE, requested_page())
     tokens = {t.delegate_id: t for t in db.session.scalars(
-        select(FeedToken).where(FeedToken.delegate_id.in_([d.id for d in delegates])))}
-    return render_template("programme/feeds.html", assembly=assembly, delegates=delegates,
-                           tokens=tokens, form=FlaskForm())
+        select(FeedToken).where(FeedToken.delegate_id.in_([d.id for d in page.items])))}
+    anyone = bool(page.total) or db.session.scalar(
+        select(Delegate.id).where(Delegate.assembly_id == assembly.id).limit(1)) is not None
+    return render_template("programme/feeds.html", assembly=assembly, page=page, q=query,
+                           delegates=page.items, anyone=anyone, tokens=tokens,
+                           form=FlaskForm())
+
+
+FEEDS_PAGE = 100
 
 
 @bp.post(EDITOR + "/feeds/all")
@@ -308,7 +324,10 @@ def change_token(slug: str, delegate_id: int, action: str) -> Response | str:
             db.session.commit()
             flash(_("The private link of %(name)s no longer works.", name=delegate.full_name),
                   "success")
-        return redirect(url_for("programme.feed_tokens", slug=slug))
+        # Back to the page of the list the revoke was pressed on.
+        return redirect(url_for("programme.feed_tokens", slug=slug,
+                                page=request.args.get("page", type=int),
+                                q=request.args.get("q") or None))
     secret = new_link(db.session, delegate)
     db.session.commit()
     base = current_settings().base_url.rstrip("/")

@@ -3,6 +3,7 @@ and the proxy letter's document (for the secretariat and the grantor's liaison o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models import (
@@ -31,6 +33,7 @@ from models import (
     MemberCity,
     ProxyLetter,
     Role,
+    User,
     utcnow,
 )
 from models.names import default_order
@@ -240,49 +243,46 @@ def my_edit_delegate(slug: str, delegate_id: int) -> Response | tuple[str, int]:
 @bp.post("/my/<slug>/delegates/<int:delegate_id>/cancel")
 @roles_required(Role.LIAISON, Role.SECRETARIAT)
 def my_cancel_delegate(slug: str, delegate_id: int) -> Response:
-    assembly, city = _my_assembly(slug), _my_city()
-    delegate = _own_delegate(assembly, city, delegate_id)
-    if _csrf_only():
-        with attempt() as tried:
-            cancel_delegate(db.session, delegate, current_user)
-            db.session.commit()
-        if not tried.refused:
-            flash(_("%(name)s is cancelled. To undo, use “Undo: register again” in the list "
-                    "of cancelled people.", name=delegate.full_name), "info")
-    return _back(assembly, city, "#delegation")
+    return _delegate_button(slug, delegate_id, cancel_delegate, lambda delegate: (
+        _("%(name)s is cancelled. To undo, use “Undo: register again” in the list "
+          "of cancelled people.", name=delegate.full_name), "info"))
 
 
 @bp.post("/my/<slug>/delegates/<int:delegate_id>/restore")
 @roles_required(Role.LIAISON, Role.SECRETARIAT)
 def my_restore_delegate(slug: str, delegate_id: int) -> Response:
     """The undo of a cancellation."""
-    assembly, city = _my_assembly(slug), _my_city()
-    delegate = _own_delegate(assembly, city, delegate_id)
-    if _csrf_only():
-        with attempt() as tried:
-            restore_delegate(db.session, delegate, current_user)
-            db.session.commit()
-        if not tried.refused:
-            flash(_("%(name)s is registered again.", name=delegate.full_name), "success")
-    return _back(assembly, city, "#delegation")
+    return _delegate_button(slug, delegate_id, restore_delegate, lambda delegate: (
+        _("%(name)s is registered again.", name=delegate.full_name), "success"))
 
 
 def _csrf_only() -> bool:
     return FlaskForm().validate_on_submit()
 
 
-@bp.post("/my/<slug>/delegates/<int:delegate_id>/invite")
-@roles_required(Role.LIAISON, Role.SECRETARIAT)
-def my_invite_delegate(slug: str, delegate_id: int) -> Response:
+def _delegate_button(slug: str, delegate_id: int,
+                     use_case: Callable[[Session, Delegate, User], object],
+                     done: Callable[[Delegate], tuple[str, str]]) -> Response:
+    """A button on one of the city's delegates: run the use case, flash `done` (message,
+    category) when it went through (attempt() flashes a refusal); back to the list either
+    way."""
     assembly, city = _my_assembly(slug), _my_city()
     delegate = _own_delegate(assembly, city, delegate_id)
     if _csrf_only():
         with attempt() as tried:
-            invite_delegate(db.session, delegate, current_user)  # the token goes by mail
+            use_case(db.session, delegate, current_user)
             db.session.commit()
         if not tried.refused:
-            flash(_("An invitation was sent to %(email)s.", email=delegate.email), "success")
+            flash(*done(delegate))
     return _back(assembly, city, "#delegation")
+
+
+@bp.post("/my/<slug>/delegates/<int:delegate_id>/invite")
+@roles_required(Role.LIAISON, Role.SECRETARIAT)
+def my_invite_delegate(slug: str, delegate_id: int) -> Response:
+    # The invitation's token goes by mail, never on the page.
+    return _delegate_button(slug, delegate_id, invite_delegate, lambda delegate: (
+        _("An invitation was sent to %(email)s.", email=delegate.email), "success"))
 
 
 @bp.post("/my/<slug>/import")

@@ -31,7 +31,7 @@ from services.attendance import compute_attendance
 from services.cities import check_zone, create_city, find_city, update_city
 from services.city_import import import_cities
 from services.invitations import (
-    invitations_of,
+    invitations_by_city,
     invite_liaison,
     invite_liaisons,
     resend_liaison_invitation,
@@ -63,14 +63,18 @@ def cities() -> Response | tuple[str, int]:
     form = CityForm()
     if form.validate_on_submit():
         with attempt(form) as tried:
-            create_city(db.session, code=form.code.data or "", country=form.country.data or "",
-                        name=localized_data(form, "name"),
-                        timezone=(form.timezone.data or "").strip())
+            create_city(db.session, code=form.code.data or "", **_city_data(form))
             db.session.commit()
         if not tried.refused:
             flash(_("The city is added."), "success")
             return redirect(url_for("registration_admin.cities"))
     return _render_cities(form=form, status=422 if form.errors else 200)
+
+
+def _city_data(form: CityForm) -> dict[str, Any]:
+    """What the city form says, for adding a city and for changing one."""
+    return {"country": form.country.data or "", "name": localized_data(form, "name"),
+            "timezone": (form.timezone.data or "").strip()}
 
 
 def _render_cities(form: CityForm | None = None, import_form: CityImportForm | None = None,
@@ -80,7 +84,7 @@ def _render_cities(form: CityForm | None = None, import_form: CityImportForm | N
     rows = db.session.scalars(select(MemberCity).order_by(MemberCity.code)).all()
     liaisons = {u.city_id: u for u in db.session.scalars(
         select(User).where(User.role == Role.LIAISON))}
-    invited = {city.id: invitations_of(db.session, city) for city in rows}
+    invited = invitations_by_city(db.session, rows)
     return render_template("registration/cities.html", cities=rows, form=form or CityForm(),
                            liaisons=liaisons, invited=invited, invite_form=InviteForm(),
                            import_form=import_form or CityImportForm(),
@@ -160,9 +164,7 @@ def edit_city(code: str) -> Response | tuple[str, int]:
     form = CityForm(obj=city, **localized_defaults("name", city.name))
     if form.validate_on_submit():
         with attempt(form) as tried:
-            update_city(db.session, city, country=form.country.data or "",
-                        name=localized_data(form, "name"),
-                        timezone=(form.timezone.data or "").strip())
+            update_city(db.session, city, **_city_data(form))
             db.session.commit()
         if not tried.refused:
             flash(_("Saved."), "success")

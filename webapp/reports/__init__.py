@@ -20,12 +20,18 @@ from models.languages import REGISTRY
 from services.assemblies import find_assembly
 from services.side_events import save_contribution, save_side_event, side_events
 from services.summaries.jobs import request_summary, retry_summary, summary_history
-from services.summaries.report import build_report, participant_rows, side_event_kind_label
+from services.summaries.report import (
+    build_report,
+    participant_count,
+    participant_rows,
+    side_event_kind_label,
+)
 from webapp.api.summaries import summary_file_response
 from webapp.auth import roles_required, visible_assembly_or_404
 from webapp.extensions import db
 from webapp.forms import Form, PerLanguage, attempt, fill_localized, localized_data, per_language
 from webapp.i18n import current_language
+from webapp.paging import Page, requested_page
 
 bp = Blueprint("reports", __name__, url_prefix="/secretariat")
 
@@ -158,8 +164,21 @@ def report(slug: str) -> str:
     assembly = _assembly(slug)
     lang = current_language()
     content = build_report(db.session, assembly, lang)
+    # The participant list is cut in pages: an assembly may have tens of thousands; the
+    # summaries' files hold it whole.
+    total = participant_count(db.session, assembly)
+    pages = max((total + PARTICIPANTS_PAGE - 1) // PARTICIPANTS_PAGE, 1)
+    number = min(requested_page(), pages)
+    rows = list(participant_rows(db.session, assembly, lang,
+                                 offset=(number - 1) * PARTICIPANTS_PAGE,
+                                 limit=PARTICIPANTS_PAGE))
     return render_template("reports/report.html", assembly=assembly, report=content,
-                           participants=participant_rows(db.session, assembly, lang))
+                           participants=rows,
+                           page=Page(items=rows, number=number, pages=pages, total=total),
+                           lang_arg=request.args.get("lang") or None)
+
+
+PARTICIPANTS_PAGE = 250
 
 
 # --- side events ----------------------------------------------------------------------------
