@@ -161,7 +161,10 @@ def main() -> int:
     ratio = bare_seconds / real_seconds
     ok = (real_lost == 0 and real_dupes == 0 and bare_ok
           and statuses.get(MailStatus.SENT) == args.messages)
-    print(f"ratio real/bare: {ratio:.2f} (target >= 0.5); "
+    # Issue 16's targets: 0.8 on PostgreSQL + Redis, 0.6 on the embedded default.
+    target = 0.6 if settings.broker_is_embedded else 0.8
+    print(f"ratio real/bare: {ratio:.2f} (target >= {target}, "
+          f"{'met' if ratio >= target else 'MISSED'}); "
           f"{'zero lost, zero duplicated' if ok else 'FAILED'}")
     if not args.no_write:
         write_results(args, settings, real_seconds, bare_seconds, ratio, real_lost, real_dupes)
@@ -261,9 +264,9 @@ def write_results(args: Any, settings: Any, real: float, bare: float, ratio: flo
         "so it includes the fan-out (rendering 10,000 bilingual messages and writing 20,000 "
         "rows in one transaction, about 3–4 s on PostgreSQL). The machine was shared with "
         "other work while measuring: on PostgreSQL + Redis, repeated runs gave ratios from "
-        "0.5 to 0.9; the latest is recorded. The embedded setup (SQLite, one writer at a time, "
-        "and kombu's filesystem transport polling once a second) is for trying Sokai out and "
-        "stays below the target.\n\n"
+        "0.5 to 0.9 as the other work came and went; the latest is recorded. Targets: ≥ 0.8 on "
+        "PostgreSQL + Redis, ≥ 0.6 on the embedded default (SQLite, one writer at a time, and "
+        "the filesystem broker polled every 0.1 s).\n\n"
         "| date | database + broker | messages | real path | bare smtplib | ratio | lost | "
         "duplicated |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
     text = docs.read_text()
