@@ -179,7 +179,8 @@ def test_the_reminder_link_is_the_delegates_working_feed(
         response = client.get(path)
         assert response.status_code == 200
         calendar = check_feed(response.data)
-        assert delegate.full_name in str(calendar["X-WR-CALNAME"])
+        # Named as the delegate reads it: 山崎 七海 in Japanese, YAMAZAKI Nanami in English.
+        assert delegate.name_for(delegate.language) in str(calendar["X-WR-CALNAME"])
         assert hash_feed_token(path.split("/")[-1][:-4]) == tokens[delegate.id].token_hash
 
     # Rotating the link on the delegate's page: the mailed link stops working.
