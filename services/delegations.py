@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     ACTIVE_PROXY_STATUSES,
@@ -82,7 +83,12 @@ def delegation_for(session: Session, assembly: Assembly, city: MemberCity) -> De
     """The city's delegation, created undecided the first time it is needed."""
     delegation = session.scalar(select(Delegation).where(Delegation.assembly_id == assembly.id,
                                                          Delegation.city_id == city.id))
-    if delegation is None:
+    if delegation is not None:
+        # Both ends are in hand: a later `delegation.city` (a delegate's answer) costs no
+        # query even when the caller has let go of `city`.
+        set_committed_value(delegation, "city", city)
+        set_committed_value(delegation, "assembly", assembly)
+    else:
         try:
             with session.begin_nested():
                 delegation = Delegation(assembly=assembly, city=city)

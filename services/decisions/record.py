@@ -151,8 +151,10 @@ def decision_line(decision: Decision, lang: str, names: dict[str, str]) -> Decis
 
 
 def published_decisions(session: Session, assembly: Assembly, lang: str,
-                        statuses: tuple[DecisionStatus, ...] = PUBLISHED) -> list[DecisionLine]:
-    names = _names(session, assembly, lang)
+                        statuses: tuple[DecisionStatus, ...] = PUBLISHED,
+                        names: dict[str, str] | None = None) -> list[DecisionLine]:
+    """`names` (city code → name in `lang`) when the caller has them (the report does)."""
+    names = names if names is not None else _names(session, assembly, lang)
     decisions = session.scalars(
         select(Decision).where(Decision.assembly_id == assembly.id,
                                Decision.status.in_(statuses))
@@ -171,8 +173,9 @@ def _point(point: MinutesPoint, lang: str, names: dict[str, str]) -> PointLine:
                      text=localized(point.text, lang), cities=cities, note=note)
 
 
-def minutes_lines(session: Session, assembly: Assembly, lang: str) -> list[MinutesLine]:
-    names = _names(session, assembly, lang)
+def minutes_lines(session: Session, assembly: Assembly, lang: str,
+                  names: dict[str, str] | None = None) -> list[MinutesLine]:
+    names = names if names is not None else _names(session, assembly, lang)
     lines = []
     for minutes in session.scalars(
             select(Minutes).join(Minutes.item).where(Minutes.assembly_id == assembly.id)

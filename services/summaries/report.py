@@ -9,7 +9,7 @@ the writers never hold an assembly's delegates in memory.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -291,24 +291,26 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
     # The report lists the member cities by their English names (Bangkok … Yangon).
     attendance = replace(attendance, rows=sorted(attendance.rows, key=_city_order))
     lang = language
+    names = {row.city.id: row.city.display_name(lang) for row in attendance.rows}
+    by_code = {row.city.code: names[row.city.id] for row in attendance.rows}
     cities = []
     for row in attendance.rows:
         holder = ""
         if row.letter is not None:
             holder = (row.holder.display_name(lang) if row.holder is not None
                       else _("the chair") if row.letter.to_chair else "")
-        cities.append(CityLine(code=row.city.code, name=row.city.display_name(lang),
+        cities.append(CityLine(code=row.city.code, name=names[row.city.id],
                                presence=row.presence, participants=row.participants,
                                mark=city_mark(row), holder=holder))
+    representative = role_label(DelegateRole.REPRESENTATIVE)
     representatives = [
-        PersonLine(city_code=row.city.code, city=row.city.display_name(lang),
-                   role=role_label(DelegateRole.REPRESENTATIVE),
+        PersonLine(city_code=row.city.code, city=names[row.city.id], role=representative,
                    name=row.representative.full_name,
                    name_local=row.representative.name_local,
                    title=localized(row.representative.title, lang),
                    lang=row.representative.language)
         if row.representative is not None else
-        PersonLine(city_code=row.city.code, city=row.city.display_name(lang), role="",
+        PersonLine(city_code=row.city.code, city=names[row.city.id], role="",
                    name="", name_local="", title=city_mark(row) or _("No representative named"))
         for row in attendance.rows
     ]
@@ -323,7 +325,6 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
                                     .where(ProgrammeItem.assembly_id == assembly.id)
                                     .order_by(ProgrammeItem.starts_at, ProgrammeItem.id))
     ]
-    names = {row.city.id: row.city.display_name(lang) for row in attendance.rows}
     proxies = [
         ProxyLine(grantor=names.get(letter.grantor_city_id, "?"),
                   holder=(names.get(letter.holder_city_id, "?") if letter.holder_city_id
@@ -361,8 +362,8 @@ def build_report(session: Session, assembly: Assembly, language: str) -> Report:
         cities=cities, attendance=attendance, representatives=representatives,
         roll=[roll_entry(row, lang) for row in attendance.rows],
         programme=programme, proxies=proxies, side_events=side_events,
-        minutes=minutes_lines(session, assembly, lang),
-        decisions=published_decisions(session, assembly, lang),
+        minutes=minutes_lines(session, assembly, lang, by_code),
+        decisions=published_decisions(session, assembly, lang, names=by_code),
         at_venue=venue_lines(session, assembly, lang))
 
 
@@ -406,14 +407,16 @@ def participant_count(session: Session, assembly: Assembly) -> int:
 
 
 def participant_rows(session: Session, assembly: Assembly, language: str,
-                     batch: int = 2000, *, offset: int = 0,
-                     limit: int | None = None) -> Iterator[PersonLine]:
+                     batch: int = 2000, *, offset: int = 0, limit: int | None = None,
+                     cities: Sequence[MemberCity] | None = None) -> Iterator[PersonLine]:
     """Every participant of an attending city, by city (English name, as in the report),
     role (representative first) and registration order; streamed from a server-side cursor
-    in batches. offset and limit cut one page of the list (the report page)."""
-    cities = sorted(session.scalars(select(MemberCity)
-                                    .where(MemberCity.network_id == assembly.network_id)),
-                    key=lambda city: (localized(city.name, "en").casefold(), city.code))
+    in batches. offset and limit cut one page of the list (the report page); `cities`, the
+    network's cities in that order, when the caller has them (a built report's rows)."""
+    if cities is None:
+        cities = sorted(session.scalars(select(MemberCity)
+                                        .where(MemberCity.network_id == assembly.network_id)),
+                        key=lambda city: (localized(city.name, "en").casefold(), city.code))
     names = {city.id: (city.code, city.display_name(language)) for city in cities}
     city_rank = case({city.id: rank for rank, city in enumerate(cities)},
                      value=Delegation.city_id, else_=len(cities))

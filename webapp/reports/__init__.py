@@ -171,7 +171,8 @@ def report(slug: str) -> str:
     number = min(requested_page(), pages)
     rows = list(participant_rows(db.session, assembly, lang,
                                  offset=(number - 1) * PARTICIPANTS_PAGE,
-                                 limit=PARTICIPANTS_PAGE))
+                                 limit=PARTICIPANTS_PAGE,
+                                 cities=[row.city for row in content.attendance.rows]))
     return render_template("reports/report.html", assembly=assembly, report=content,
                            participants=rows,
                            page=Page(items=rows, number=number, pages=pages, total=total),
