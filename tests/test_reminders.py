@@ -288,6 +288,54 @@ def test_two_sweeps_at_once_send_nothing_twice(app: Flask, session: object) -> N
         OutboxMessage, OutboxMessage.message_id == ReminderDelivery.message_id)) == expected
 
 
+def test_a_large_audience_is_written_in_chunks_and_a_crash_part_way_resumes(
+        app: Flask, session: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first mails leave while the rest are written; a sweep that dies part-way has sent
+    the chunks it committed, and sending the reminder again reaches only the others."""
+    import services.reminders.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "FAN_OUT_CHUNK", 7)
+    assembly = open_assembly(session)
+    reminder = create_reminder(
+        session, assembly, anchor=ReminderAnchor.REGISTRATION_DEADLINE, offset="-P30D",
+        audience=ReminderAudience.DELEGATES, subject={"en": "Hello", "ja": "こんにちは"},
+        body={"en": "Dear {{ recipient_name }}", "ja": "{{ recipient_name }} 様"})
+    assembly.registration_deadline = utcnow() + timedelta(days=30)
+    session.commit()
+    expected = len(recipients(session, reminder))
+    assert expected > 21
+    written = sweep_module.queue_messages
+    calls: list[int] = []
+
+    def dies_on_the_third_chunk(s: object, drafts: list[object]) -> list[int]:
+        calls.append(len(drafts))
+        if len(calls) == 3:
+            raise ConnectionError("the database went away")
+        return written(s, drafts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweep_module, "queue_messages", dies_on_the_third_chunk)
+    send_due_reminders(session, settings_of(app))
+    session.expire_all()
+    failed = session.get(Reminder, reminder.id)
+    assert failed.status is ReminderStatus.FAILED and "went away" in failed.note
+    assert failed.recipient_count == 14
+    assert session.scalar(select(func.count(OutboxMessage.id))) == 14
+    assert session.scalar(select(func.count(ReminderDelivery.id))) == 14
+
+    monkeypatch.setattr(sweep_module, "queue_messages", written)
+    failed.status = ReminderStatus.ACTIVE  # sent again
+    session.commit()
+    assert send_due_reminders(session, settings_of(app)) == expected - 14
+    session.expire_all()
+    done = session.get(Reminder, reminder.id)
+    assert done.status is ReminderStatus.SENT and done.recipient_count == expected
+    assert session.scalar(select(func.count(OutboxMessage.id))) == expected
+    assert session.scalar(select(func.count(func.distinct(OutboxMessage.to_address)))) == expected
+    # Each recipient once, and every delivery has its outbox row.
+    assert session.scalar(select(func.count(ReminderDelivery.id)).join(
+        OutboxMessage, OutboxMessage.message_id == ReminderDelivery.message_id)) == expected
+
+
 def test_absent_without_proxy_follows_the_attendance_rule_when_the_holder_drops_out(
         app: Flask, session: object) -> None:
     """Tokyo holds Jakarta's verified letter, then declares itself absent: the letter

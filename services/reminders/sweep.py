@@ -1,7 +1,8 @@
 """The reminder sweep: a due reminder becomes one ReminderDelivery per recipient (unique in
 the database, inserted with ON CONFLICT DO NOTHING) and one outbox row per delivery actually
-inserted, in the sweep's transaction: two sweeps at once, or a sweep after a crash, add nothing
-twice. A reminder whose moment passed more than GRACE ago is skipped, not sent late.
+inserted, in the same transaction (a chunk of recipients at a time): two sweeps at once, or a
+sweep after a crash, add nothing twice. A reminder whose moment passed more than GRACE ago is
+skipped, not sent late.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from services.audit import SYSTEM, record
 from services.calendar.tokens import current_secrets
 from services.i18n import in_language
 from services.mail.outbox import Draft, checked_draft, failed_draft, queue_messages
-from services.reminders.audience import audience_size, recipients
+from services.reminders.audience import Recipient, audience_size, recipients
 from services.reminders.messages import (
     compile_texts,
     feed_url,
@@ -55,14 +56,49 @@ def _insert_deliveries(session: Session, reminder_id: int,
             if mine.get(address) == message_id}
 
 
+# Recipients written per transaction: the first batches are delivered while the rest are
+# still being written (10,000 recipients take seconds to render), and a crash part-way leaves
+# the committed chunks sent and the rest to the next sweep (the deliveries are unique).
+FAN_OUT_CHUNK = 1000
+
+
 def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datetime) -> int:
-    """Turn a due reminder into deliveries and outbox rows (in the caller's transaction)."""
+    """Turn a due reminder into deliveries and outbox rows, committing every FAN_OUT_CHUNK
+    recipients; the reminder is marked sent in the caller's transaction, after the last."""
     compile_texts(reminder)  # a broken template fails the reminder, before any delivery row
     people = recipients(session, reminder)
+    anchor = anchor_instant(session, reminder)
+    reminder_id, status_before = reminder.id, reminder.status.value
+    queued = 0
+    for start in range(0, len(people), FAN_OUT_CHUNK):
+        if start:
+            session.commit()
+        count = _fan_out_chunk(session, reminder, people[start:start + FAN_OUT_CHUNK],
+                               settings, anchor)
+        # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
+        session.execute(update(Reminder).where(Reminder.id == reminder_id).values(
+            sent_at=func.coalesce(Reminder.sent_at, now),
+            recipient_count=Reminder.recipient_count + count)
+            .execution_options(synchronize_session=False))
+        queued += count
+    if queued:
+        record(session, "reminder.triggered", f"reminder:{reminder_id}",
+               {"status": status_before},
+               {"status": ReminderStatus.SENT.value, "recipients": queued,
+                "anchor": None if anchor is None else anchor.isoformat()}, SYSTEM)
+    session.execute(update(Reminder).where(Reminder.id == reminder_id).values(
+        status=ReminderStatus.SENT, sent_at=func.coalesce(Reminder.sent_at, now), note="")
+        .execution_options(synchronize_session=False))
+    return queued
+
+
+def _fan_out_chunk(session: Session, reminder: Reminder, people: list[Recipient],
+                   settings: Settings, anchor: datetime | None) -> int:
+    """The deliveries and outbox rows of these recipients (in the caller's transaction)."""
+    now = utcnow()
     inserted = _insert_deliveries(session, reminder.id, [
         {"reminder_id": reminder.id, "to_address": p.address,
          "message_id": new_message_id(), "created_at": now} for p in people]) if people else {}
-    anchor = anchor_instant(session, reminder)
     # Each delegate's working feed link (issued if they had none), for all of them at once,
     # when the texts carry it.
     secrets = current_secrets(session, [p.delegate_id for p in people
@@ -95,16 +131,6 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
                         error=f"the message could not be built: {type(exc).__name__}: {exc}")
                 drafts.append(draft)
     queue_messages(session, drafts)
-    if drafts:
-        record(session, "reminder.triggered", f"reminder:{reminder.id}",
-               {"status": reminder.status.value},
-               {"status": ReminderStatus.SENT.value, "recipients": len(drafts),
-                "anchor": None if anchor is None else anchor.isoformat()}, SYSTEM)
-    # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
-    session.execute(update(Reminder).where(Reminder.id == reminder.id).values(
-        status=ReminderStatus.SENT, sent_at=func.coalesce(Reminder.sent_at, now),
-        recipient_count=Reminder.recipient_count + len(drafts), note="")
-        .execution_options(synchronize_session=False))
     return len(drafts)
 
 
@@ -117,8 +143,9 @@ def send_due_reminders(session: Session, settings: Settings, now: datetime | Non
         Reminder.status == ReminderStatus.ACTIVE, Assembly.status == AssemblyStatus.OPEN)
         .order_by(Reminder.id)).all()
     session.commit()
-    # One transaction per reminder: a reminder that cannot be sent is marked failed with the
-    # reason and the sweep goes on; it never rolls back the others' messages.
+    # Transactions per reminder (a chunk of recipients each): a reminder that cannot be sent
+    # is marked failed with the reason (the chunks already written still go) and the sweep
+    # goes on; it never rolls back the others' messages.
     for reminder_id in reminder_ids:
         try:
             queued += _sweep_one(session, reminder_id, settings, now, grace)
