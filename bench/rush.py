@@ -8,12 +8,14 @@ Prepares an open assembly of 200 member cities (one liaison account each, deadli
 with 2,000 invited delegates and five optional visits, starts `sokai run` (gunicorn, a Celery
 worker and beat, as in production) and lets Locust (headless, in this machine's other
 processes) play the people: each liaison logs in, opens My city, declares, adds delegates or
-imports a file, or (one city in ten) declares absent and uploads a proxy letter, then keeps
-My city open; each delegate opens the personal link, confirms and picks a visit. Then it
-measures the delegate-registration API call back to back against a bare Flask app on the same
-stack (gunicorn with the same workers and threads, the same database) doing one INSERT per
-request. Targets: 0 errors, p95 ≤ 300 ms for every page and call, registration ≥ 0.5× the
-floor. Figures go to docs/benchmarks.md. THE DATABASE IS WIPED: use a scratch one.
+imports a file, or (one city in ten) declares absent and uploads a proxy letter, then looks
+at My city again every 10–30 s; each delegate opens the personal link, confirms and picks a
+visit. Then it measures the delegate-registration API call back to back against the floor of
+the same stack (Sokai's app under the same gunicorn settings with one extra endpoint doing one
+INSERT per request through Sokai's session) and, for comparison, a separate bare Flask app
+doing the same INSERT (bench/rush_floor.py). Targets: 0 errors, p95 ≤ 300 ms for every page
+and call, registration ≥ 0.5× the floor. Figures go to docs/benchmarks.md. THE DATABASE IS
+WIPED: use a scratch one.
 """
 
 from __future__ import annotations
