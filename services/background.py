@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +53,40 @@ def dispatch(task: str, *args: Any, countdown: float | None = None) -> None:
 
 
 def enqueue_after_commit(session: Session, task: str, *args: Any) -> None:
-    """Send `task` once `session` commits; drop it if the transaction rolls back."""
-    session.info.setdefault(_PENDING, []).append((task, args))
+    """Send `task` once `session` commits; drop it if the transaction rolls back.
+
+    Within a SAVEPOINT (`begin_nested`) it waits for the outermost commit: SQLAlchemy fires
+    `after_commit` when a savepoint is released too, and a task sent then could run before
+    its rows are visible (and find nothing to do). A savepoint rolled back drops only what
+    was announced inside it."""
+    target = session() if isinstance(session, scoped_session) else session
+    within = target.get_nested_transaction() or target.get_transaction()
+    target.info.setdefault(_PENDING, []).append((within, task, args))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
-    for task, args in session.info.pop(_PENDING, []):
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
+    for _within, task, args in session.info.pop(_PENDING, []):
         dispatch(task, *args)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _inside(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if previous_transaction.parent is None:  # the whole transaction: nothing goes
+        session.info.pop(_PENDING, None)
+        return
+    session.info[_PENDING] = [entry for entry in pending
+                              if not _inside(entry[0], previous_transaction)]

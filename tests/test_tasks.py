@@ -68,6 +68,32 @@ def test_a_task_enqueued_after_commit_runs_on_the_worker_and_sees_the_row(
     assert check.round_trip_seconds is not None and check.round_trip_seconds >= 0
 
 
+def test_a_task_announced_inside_a_savepoint_waits_for_the_outer_commit(
+        app: Flask, celery_worker: object, received: list[str]) -> None:
+    """SQLAlchemy fires after_commit when a SAVEPOINT is released: a task sent then ran before
+    its row was visible (five liaisons invited in bulk, two invitations never mailed). A
+    savepoint rolled back drops what it announced, and only that."""
+    with app.app_context():
+        outer = request_worker_check(db.session)
+        with db.session.begin_nested():
+            inner = request_worker_check(db.session)  # released: still the outer's to commit
+        savepoint = db.session.begin_nested()
+        dropped = request_worker_check(db.session)
+        dropped_id = dropped.id
+        savepoint.rollback()
+        time.sleep(0.5)
+        assert not [name for name in received if name.startswith("sokai.answer_worker_check")]
+        db.session.commit()
+        outer_id, inner_id = outer.id, inner.id
+    assert wait_for(lambda: answered(app, outer_id) is not None
+                    and answered(app, inner_id) is not None)
+    time.sleep(0.5)
+    checks = [name for name in received if name.startswith("sokai.answer_worker_check")]
+    assert sorted(checks) == sorted([f"sokai.answer_worker_check({outer_id},)",
+                                     f"sokai.answer_worker_check({inner_id},)"])
+    assert f"sokai.answer_worker_check({dropped_id},)" not in received
+
+
 def test_the_sweep_runs_on_the_worker(app: Flask, celery_worker: object) -> None:
     from models import Heartbeat
     from tasks.housekeeping import sweep_task
