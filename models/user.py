@@ -16,7 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from models.base import Base, enum_column, utcnow
 from models.network import MemberCity
 
-_hasher = PasswordHasher()
+# OWASP's argon2id configuration (19 MiB, 2 passes, 1 lane): about 25 ms of one core per
+# login. argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs 200 ms of CPU, so that a few
+# dozen logins at once (liaisons before a deadline) fill a two-core server. Older hashes still
+# verify and are rehashed with these parameters at the next login (check_password).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_PASSWORD = 10
 # Verified against when the email is unknown, so a miss costs the same time as a hit.
 _DUMMY_HASH = _hasher.hash("sokai-dummy-password")

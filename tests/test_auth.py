@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from models import Role, User
-from tests.conftest import csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login
 
 
 def test_login_and_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
@@ -123,3 +124,25 @@ def test_a_password_change_ends_every_earlier_session(client: FlaskClient,
     assert _replay(client, captured).get("/secretariat/").status_code == 302
     assert login(client, "sec@example.org", "a brand new password").status_code == 302
     assert client.get("/secretariat/").status_code == 200
+
+
+def test_a_password_hashed_with_older_parameters_still_logs_in_and_is_rehashed(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+    """Passwords are hashed with OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane); a
+    hash made with argon2-cffi's heavier defaults still verifies and is upgraded on login."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+
+    make_user("old@example.org", Role.SECRETARIAT)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "old@example.org"))
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        user.password_hash = PasswordHasher().hash(PASSWORD)  # m=65536,t=3,p=4
+        db.session.commit()
+    login(client, "old@example.org")
+    assert client.get("/secretariat/").status_code == 200
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "old@example.org"))
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
