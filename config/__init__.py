@@ -66,7 +66,7 @@ class Settings:
     mail_stale_claim_seconds: float = 600.0
     mail_resend_after_seconds: float = 60.0
     mail_batch_size: int = 200
-    mail_flush_every: int = 25
+    mail_flush_every: int = 100
     # How many reverse proxies in front add X-Forwarded-* (SOKAI_TRUSTED_PROXIES): 1 behind
     # Caddy or nginx, 0 (the headers are ignored) when clients connect directly.
     trusted_proxies: int = 0
@@ -294,7 +294,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_stale_claim_seconds=_number(env, "MAIL_STALE_CLAIM_SECONDS", 600.0),
         mail_resend_after_seconds=_number(env, "MAIL_RESEND_AFTER_SECONDS", 60.0),
         mail_batch_size=_number(env, "MAIL_BATCH_SIZE", 200, int, 1),
-        mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 25, int, 1),
+        mail_flush_every=_number(env, "MAIL_FLUSH_EVERY", 100, int, 1),
         summary_stage_delay=_number(env, "SOKAI_SUMMARY_STAGE_DELAY", 0.0),
         sweep_seconds=_number(env, "SOKAI_SWEEP_SECONDS", 60.0, float, 0.5),
         beat_lease_seconds=_number(env, "SOKAI_BEAT_LEASE_SECONDS", 30.0, float, 1),

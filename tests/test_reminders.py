@@ -295,6 +295,7 @@ def test_a_large_audience_is_written_in_chunks_and_a_crash_part_way_resumes(
     import services.reminders.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "FAN_OUT_CHUNK", 7)
+    monkeypatch.setattr(sweep_module, "FAN_OUT_CHUNK_ONE_WRITER", 7)
     assembly = open_assembly(session)
     reminder = create_reminder(
         session, assembly, anchor=ReminderAnchor.REGISTRATION_DEADLINE, offset="-P30D",

@@ -55,7 +55,7 @@ class DeliveryPolicy:
     stale_claim: timedelta = timedelta(minutes=10)  # a claim not refreshed for this long: dead
     resend_after: timedelta = timedelta(minutes=1)  # due and still pending: message lost
     batch_size: int = 200  # rows per task, sent over one connection
-    flush_every: int = 25  # results written (and claims refreshed) every this many messages
+    flush_every: int = 100  # results written (and claims refreshed) every this many messages
 
     def retry_delay(self, attempts: int) -> timedelta:
         return min(self.retry_base * 2 ** max(attempts - 1, 0), self.retry_cap)

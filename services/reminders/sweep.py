@@ -59,7 +59,11 @@ def _insert_deliveries(session: Session, reminder_id: int,
 # Recipients written per transaction: the first batches are delivered while the rest are
 # still being written (10,000 recipients take seconds to render), and a crash part-way leaves
 # the committed chunks sent and the rest to the next sweep (the deliveries are unique).
-FAN_OUT_CHUNK = 1000
+FAN_OUT_CHUNK = 250
+# SQLite has one writer at a time: there, delivery claiming rows between the chunks would
+# wait on the writer the fan-out holds, and the whole takes longer (measured: 38 s instead of
+# 33 s for 10,000). It writes the audience in one go.
+FAN_OUT_CHUNK_ONE_WRITER = 100_000
 
 
 def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datetime) -> int:
@@ -70,11 +74,13 @@ def fan_out(session: Session, reminder: Reminder, settings: Settings, now: datet
     anchor = anchor_instant(session, reminder)
     reminder_id, status_before = reminder.id, reminder.status.value
     queued = 0
-    for start in range(0, len(people), FAN_OUT_CHUNK):
+    chunk = (FAN_OUT_CHUNK_ONE_WRITER if session.get_bind().dialect.name == "sqlite"
+             else FAN_OUT_CHUNK)
+    for start in range(0, len(people), chunk):
         if start:
             session.commit()
-        count = _fan_out_chunk(session, reminder, people[start:start + FAN_OUT_CHUNK],
-                               settings, anchor)
+        count = _fan_out_chunk(session, reminder, people[start:start + chunk], settings,
+                               anchor)
         # SQL arithmetic, not the loaded values: a concurrent sweep may have counted already.
         session.execute(update(Reminder).where(Reminder.id == reminder_id).values(
             sent_at=func.coalesce(Reminder.sent_at, now),
