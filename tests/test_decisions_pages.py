@@ -3,13 +3,23 @@ forms, refusals shown on the page, the report page carrying the result."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Delegate, DelegateRole, Minutes, ProgrammeItem, Role, User
+from models import (
+    Delegate,
+    DelegateRole,
+    Delegation,
+    MemberCity,
+    Minutes,
+    ProgrammeItem,
+    Role,
+    User,
+)
 from services.demo import load_tomsk_2014
 from tests.conftest import csrf_token, login
 from webapp.extensions import db
@@ -48,3 +58,37 @@ def test_minutes_page_writes_summary_and_speakers(app: Flask, client: FlaskClien
     report = client.get(f"/secretariat/assemblies/{SLUG}/report?lang=ja").get_data(as_text=True)
     assert "会議結果" in report and "共同記者会見を行った。" in report
     assert "全会一致で採択" in report and "舛添 要一" in report
+
+
+def test_the_speaker_list_offers_representatives_and_a_city_on_demand(
+        app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+    """An assembly of 20,000 cannot offer everybody at once: each city's representative, the
+    speakers recorded, and all the people of the city asked for."""
+    with app.app_context():
+        load_tomsk_2014(db.session)
+        db.session.commit()
+        item_id = db.session.scalar(select(ProgrammeItem.id).where(
+            ProgrammeItem.title["ja"].as_string() == "共同記者会見"))
+        tokyo = db.session.execute(
+            select(Delegate.id, Delegate.family_name)
+            .join(Delegation, Delegate.delegation_id == Delegation.id)
+            .join(MemberCity, MemberCity.id == Delegation.city_id)
+            .where(MemberCity.code == "TYO", Delegate.role != DelegateRole.REPRESENTATIVE)
+            .order_by(Delegate.id)).first()
+        representatives = db.session.scalar(select(func.count(Delegate.id)).where(
+            Delegate.role == DelegateRole.REPRESENTATIVE))
+    make_user("sec@example.org", Role.SECRETARIAT)
+    login(client, "sec@example.org")
+    url = f"/secretariat/assemblies/{SLUG}/programme/{item_id}/minutes"
+    page = client.get(url).get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)"', page)
+    assert len(options) == representatives and str(tokyo.id) not in options
+    narrowed = client.get(f"{url}?city=tyo").get_data(as_text=True)
+    assert f'<option value="{tokyo.id}"' in narrowed
+    # Chosen from Tokyo's list, saved from it, and kept on the page from then on.
+    saved = client.post(f"{url}?city=TYO", data={
+        "csrf_token": csrf_token(narrowed), "speakers": str(tokyo.id)})
+    assert saved.status_code == 302
+    again = client.get(url).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{tokyo.id}"|<option value="{tokyo.id}" selected',
+                     again)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 from wtforms import SelectField, SelectMultipleField
@@ -24,6 +24,7 @@ from models import (
     DecisionMethod,
     DecisionStatus,
     Delegate,
+    DelegateRole,
     Delegation,
     Majority,
     MemberCity,
@@ -260,22 +261,30 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
     if item is None or item.assembly_id != assembly.id:
         abort(404)
     minutes = minutes_of(db.session, item)
-    # Plain columns, not ORM objects: every delegate of the assembly is a choice.
     lang = _lang()
-    cities = {c.id: c.display_name(lang) for c in db.session.scalars(
+    cities = {c.id: (c.code, c.display_name(lang)) for c in db.session.scalars(
         select(MemberCity).where(MemberCity.network_id == assembly.network_id))}
+    # The choices: every city's representative, the speakers already recorded (or posted),
+    # and all the people of the city picked above the list. Every delegate of a large
+    # assembly (20,000) would make a page of megabytes that no one can scroll through.
+    shown = (request.args.get("city") or "").strip().upper()
+    kept = {s.delegate_id for s in minutes.speakers} if minutes else set()
+    kept |= {int(v) for v in request.form.getlist("speakers")[:500] if v.isdigit()
+             and len(v) < 10}
     people = db.session.connection().execute(  # Core rows: cheaper than ORM rows
         select(Delegate.id, Delegation.city_id, Delegate.given_name, Delegate.family_name,
                Delegate.name_local, Delegate.name_order)
         .join(Delegation, Delegate.delegation_id == Delegation.id)
         .join(MemberCity, MemberCity.id == Delegation.city_id)
-        .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES))
+        .where(Delegate.assembly_id == assembly.id, Delegate.status.in_(COUNTED_STATUSES),
+               or_(Delegate.role == DelegateRole.REPRESENTATIVE, Delegate.id.in_(kept),
+                   MemberCity.code == shown))
         .order_by(MemberCity.code, Delegate.role, Delegate.id))
     form = MinutesForm(data={} if request.method == "POST" else {
         **localized_defaults("summary", minutes.summary if minutes else None),
         "speakers": [s.delegate_id for s in minutes.speakers] if minutes else []})
     form.speakers.choices = [
-        (person_id, f"{cities[city]} — "
+        (person_id, f"{cities[city][1]} — "
                     f"{name_for(lang, given=given, family=family, local=local, order=order)}")
         for person_id, city, given, family, local, order in people]
     if form.validate_on_submit():
@@ -291,7 +300,9 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
             flash(_("The minutes are saved."), "success")
             return redirect(url_for("decisions.decision_list", slug=slug) + "#minutes")
     return render_template("decisions/minutes.html", assembly=assembly, item=item,
-                           minutes=minutes, form=form), 422 if form.errors else 200
+                           minutes=minutes, form=form, shown=shown,
+                           cities=sorted(cities.values(), key=lambda c: c[1])), (
+        422 if form.errors else 200)
 
 
 # --- public ----------------------------------------------------------------------------------
