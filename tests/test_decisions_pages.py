@@ -85,6 +85,15 @@ def test_the_speaker_list_offers_representatives_and_a_city_on_demand(
     assert len(options) == representatives and str(tokyo.id) not in options
     narrowed = client.get(f"{url}?city=tyo").get_data(as_text=True)
     assert f'<option value="{tokyo.id}"' in narrowed
+    # Asked for while writing: the form comes back with what was typed, nothing saved.
+    shown = client.post(f"{url}?city=SEL", data={"csrf_token": csrf_token(page), "show": "1",
+                                                 "city": "TYO",
+                                   "summary_en": "Half-written summary."})
+    assert shown.status_code == 200
+    html = shown.get_data(as_text=True)
+    assert "Half-written summary." in html and f'<option value="{tokyo.id}"' in html
+    with app.app_context():
+        assert db.session.scalar(select(Minutes).where(Minutes.item_id == item_id)) is None
     # Chosen from Tokyo's list, saved from it, and kept on the page from then on.
     saved = client.post(f"{url}?city=TYO", data={
         "csrf_token": csrf_token(narrowed), "speakers": str(tokyo.id)})

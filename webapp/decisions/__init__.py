@@ -267,7 +267,8 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
     # The choices: every city's representative, the speakers already recorded (or posted),
     # and all the people of the city picked above the list. Every delegate of a large
     # assembly (20,000) would make a page of megabytes that no one can scroll through.
-    shown = (request.args.get("city") or "").strip().upper()
+    asked = request.form if "city" in request.form else request.args  # the form wins
+    shown = (asked.get("city") or "").strip().upper()[:16]
     kept = {s.delegate_id for s in minutes.speakers} if minutes else set()
     kept |= {int(v) for v in request.form.getlist("speakers")[:500] if v.isdigit()
              and len(v) < 10}
@@ -287,7 +288,8 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
         (person_id, f"{cities[city][1]} — "
                     f"{name_for(lang, given=given, family=family, local=local, order=order)}")
         for person_id, city, given, family, local, order in people]
-    if form.validate_on_submit():
+    showing = request.method == "POST" and bool(request.form.get("show"))
+    if not showing and form.validate_on_submit():
         points = [PointDraft(kind=p.kind, title=p.title, text=p.text, cities=p.cities)
                   for p in (minutes.points if minutes else [])]
         summary = localized_data(form, "summary")
