@@ -39,6 +39,7 @@ from models import (
 from models.errors import DomainError
 from services.access import require_secretariat
 from services.audit import SYSTEM, record, redact
+from services.calendar.tokens import forget_personal_feed
 from services.checkin.badges import forget_badge_files
 from services.delegations import delegate_state
 from services.i18n import _
@@ -119,6 +120,7 @@ def _anonymise(session: Session, delegate: Delegate, now: datetime) -> None:
                 Invitation.email == (address or placeholder)))):
         if invitation.delegate_id in (None, delegate.id):
             invitation.email = placeholder
+    forget_personal_feed(session, delegate, settings.redis_url)
     redact(session, f"delegate:{delegate.id}", PERSONAL_FIELDS)
     delegate.family_name, delegate.given_name, delegate.name_local = ANONYMISED, "", ""
     delegate.honorific, delegate.title, delegate.email = "", {}, None

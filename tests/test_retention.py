@@ -145,8 +145,24 @@ def test_a_delegate_exports_and_erases_on_request(app: Flask, session: Any,
     assert data["city"] == "TYO"
     assert [e["action"] for e in data["audit"]] == ["delegate.added"]
 
+    # Their calendar link works, and the stored feed carries their name.
+    from models import StoredFeed
+    from services.calendar.store import BuiltFeed, feed_store, personal_key
+    from services.calendar.tokens import issue_token as issue_feed_token
+
+    redis_url = app.config["SOKAI_SETTINGS"].redis_url
+    secret = issue_feed_token(session, person)
+    feed_store(session, redis_url).put(personal_key(person.id), BuiltFeed.of(
+        b"BEGIN:VCALENDAR\r\nX-WR-CALNAME:Tomsk 2014 - Hanako YAMADA\r\nEND:VCALENDAR\r\n",
+        utcnow()), person.id)
+    session.commit()
+    assert b"YAMADA" in client.get(f"/calendar/p/{secret}.ics").data
+
     assert client.delete(url, headers=as_sec).status_code == 204
     session.expire_all()
+    assert client.get(f"/calendar/p/{secret}.ics").status_code == 404
+    assert session.get(StoredFeed, personal_key(person.id)) is None
+    assert feed_store(session, redis_url).get(personal_key(person.id)) is None
     person = session.get(Delegate, person.id)
     assert (person.family_name, person.given_name, person.name_local, person.email,
             person.title) == (ANONYMISED, "", "", None, {})

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.http import http_date
 
@@ -56,6 +56,7 @@ class FeedStore(Protocol):
     def etag(self, key: str) -> str | None: ...
     def get(self, key: str) -> BuiltFeed | None: ...
     def put(self, key: str, feed: BuiltFeed, delegate_id: int | None = None) -> None: ...
+    def forget(self, key: str) -> None: ...
 
 
 class DatabaseFeedStore:
@@ -84,6 +85,9 @@ class DatabaseFeedStore:
             return
         row.body, row.gzip_body, row.etag = feed.body, feed.gzip_body, feed.etag
         row.last_modified, row.built_at = feed.last_modified, utcnow()
+
+    def forget(self, key: str) -> None:
+        self.session.execute(delete(StoredFeed).where(StoredFeed.key == key))
 
 
 class RedisFeedStore:
@@ -146,6 +150,13 @@ class RedisFeedStore:
                 "last_modified": feed.last_modified.isoformat()})
 
         self._redis(to_redis, lambda: None)
+
+    def forget(self, key: str) -> None:
+        self.database.forget(key)
+        # Best effort: a key Redis keeps while it is down is never served for a revoked
+        # token, and `sokai restore` clears the feed keys.
+        self._redis(lambda: self.client.delete(self.PREFIX + key),  # type: ignore[attr-defined]
+                    lambda: None)
 
 
 _REDIS_CLIENTS: dict[str, object] = {}

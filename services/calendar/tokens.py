@@ -16,7 +16,7 @@ from config import current_settings
 from models import Delegate, FeedToken, utcnow
 from models.calendar import derive_feed_secret, hash_feed_token
 from services.calendar.builds import request_rebuild
-from services.calendar.store import forget_lookups
+from services.calendar.store import feed_store, forget_lookups, personal_key
 
 
 def token_for(session: Session, secret: str) -> FeedToken | None:
@@ -131,6 +131,14 @@ def revoke_token(session: Session, delegate: Delegate) -> bool:
     session.flush()
     forget_lookups()
     return True
+
+
+def forget_personal_feed(session: Session, delegate: Delegate, redis_url: str | None) -> None:
+    """Erasure: the delegate's link stops working and the stored feed, which carries their
+    name, is deleted (a later build makes none for a revoked link)."""
+    revoke_token(session, delegate)
+    feed_store(session, redis_url).forget(personal_key(delegate.id))
+    forget_lookups()
 
 
 def choose_alarm(session: Session, token: FeedToken, minutes: int | None) -> None:
