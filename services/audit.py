@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, User
@@ -51,15 +51,16 @@ def actor_of(user: User | None) -> str:
 
 def record(session: Session, action: str, subject: str, before: dict[str, Any] | None,
            after: dict[str, Any] | None, actor: User | str | None,
-           origin: str | None = None) -> AuditEntry:
-    """Append one entry (flushed with the caller's transaction, committed by the caller)."""
+           origin: str | None = None) -> None:
+    """Append one entry in the caller's transaction (committed by the caller). A plain
+    INSERT: an entry is never read back or changed in the transaction that writes it, and
+    the ORM's unit of work would cost more than the insert (a registration writes one)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to services.audit.ACTIONS")
     who = actor if isinstance(actor, str) else actor_of(actor)
-    entry = AuditEntry(action=action, subject=subject[:200], actor=who[:254],
-                       origin=(origin or _origin.get())[:100], before=before, after=after)
-    session.add(entry)
-    return entry
+    session.execute(insert(AuditEntry).values(
+        action=action, subject=subject[:200], actor=who[:254],
+        origin=(origin or _origin.get())[:100], before=before, after=after))
 
 
 def redact(session: Session, subject: str, fields: tuple[str, ...]) -> int:
