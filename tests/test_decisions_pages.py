@@ -94,6 +94,13 @@ def test_the_speaker_list_offers_representatives_and_a_city_on_demand(
     assert "Half-written summary." in html and f'<option value="{tokyo.id}"' in html
     with app.app_context():
         assert db.session.scalar(select(Minutes).where(Minutes.item_id == item_id)) is None
+    # Whatever comes as a city (a NUL byte, markup) lists no one more, never a 500.
+    for hostile in ("\x00", "<script>", "TYO\x00", "9" * 40):
+        odd = client.post(url, data={"csrf_token": csrf_token(page), "show": "1",
+                                     "city": hostile})
+        assert odd.status_code == 200
+        assert len(re.findall(r'<option value="(\d+)"', odd.get_data(as_text=True))) == len(
+            options)
     # Chosen from Tokyo's list, saved from it, and kept on the page from then on.
     saved = client.post(f"{url}?city=TYO", data={
         "csrf_token": csrf_token(narrowed), "speakers": str(tokyo.id)})

@@ -248,7 +248,9 @@ def test_a_reminder_far_in_the_past_is_not_sent(app: Flask, session: object) -> 
     assert session.get(Reminder, fresh.id).status is ReminderStatus.SENT
 
 
-def test_two_sweeps_at_once_send_nothing_twice(app: Flask, session: object) -> None:
+def due_to_every_delegate(session: object) -> tuple[Reminder, int]:
+    """The Tomsk demo, open, with a reminder to every delegate due now, and how many it
+    reaches."""
     assembly = open_assembly(session)
     reminder = create_reminder(
         session, assembly, anchor=ReminderAnchor.REGISTRATION_DEADLINE, offset="-P30D",
@@ -256,7 +258,11 @@ def test_two_sweeps_at_once_send_nothing_twice(app: Flask, session: object) -> N
         body={"en": "Dear {{ recipient_name }}", "ja": "{{ recipient_name }} 様"})
     assembly.registration_deadline = utcnow() + timedelta(days=30)
     session.commit()
-    expected = len(recipients(session, reminder))
+    return reminder, len(recipients(session, reminder))
+
+
+def test_two_sweeps_at_once_send_nothing_twice(app: Flask, session: object) -> None:
+    reminder, expected = due_to_every_delegate(session)
     assert expected > 20
     barrier = threading.Barrier(4)
     outcomes: list[object] = []
@@ -296,14 +302,7 @@ def test_a_large_audience_is_written_in_chunks_and_a_crash_part_way_resumes(
 
     monkeypatch.setattr(sweep_module, "FAN_OUT_CHUNK", 7)
     monkeypatch.setattr(sweep_module, "FAN_OUT_CHUNK_ONE_WRITER", 7)
-    assembly = open_assembly(session)
-    reminder = create_reminder(
-        session, assembly, anchor=ReminderAnchor.REGISTRATION_DEADLINE, offset="-P30D",
-        audience=ReminderAudience.DELEGATES, subject={"en": "Hello", "ja": "こんにちは"},
-        body={"en": "Dear {{ recipient_name }}", "ja": "{{ recipient_name }} 様"})
-    assembly.registration_deadline = utcnow() + timedelta(days=30)
-    session.commit()
-    expected = len(recipients(session, reminder))
+    reminder, expected = due_to_every_delegate(session)
     assert expected > 21
     written = sweep_module.queue_messages
     calls: list[int] = []

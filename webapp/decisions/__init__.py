@@ -269,6 +269,8 @@ def minutes_page(slug: str, item_id: int) -> Response | tuple[str, int]:
     # assembly (20,000) would make a page of megabytes that no one can scroll through.
     asked = request.form if "city" in request.form else request.args  # the form wins
     shown = (asked.get("city") or "").strip().upper()[:16]
+    if not shown.isalnum():  # a city code is letters and digits: anything else lists none
+        shown = ""
     kept = {s.delegate_id for s in minutes.speakers} if minutes else set()
     kept |= {int(v) for v in request.form.getlist("speakers")[:500] if v.isdigit()
              and len(v) < 10}
