@@ -27,5 +27,5 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(254), index=True)
     # From where: the client's address, or "worker" / "cli".
     origin: Mapped[str] = mapped_column(String(100))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

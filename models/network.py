@@ -34,6 +34,11 @@ class Network(Base):
         return validate_timezone(value)
 
 
+def city_code(value: str) -> str:
+    """A member city's code as stored and looked up: "tof " is TOF."""
+    return value.strip().upper()
+
+
 class MemberCity(Base):
     __tablename__ = "member_cities"
     __table_args__ = (UniqueConstraint("network_id", "code"),)
@@ -55,7 +60,7 @@ class MemberCity(Base):
 
     @validates("code")
     def _check_code(self, _key: str, value: str) -> str:
-        value = value.strip().upper()
+        value = city_code(value)
         if not value or not value.isalnum() or len(value) > 16:
             raise ValueError(f"city code {value!r}: letters and digits, at most 16")
         return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, MemberCity, Role, User, utcnow
@@ -82,10 +82,14 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user if ok else None
 
 
+# The token and its user in one round trip: every API request starts here (built once;
+# only the hash varies).
+_TOKEN_AND_USER = (select(ApiToken).options(joinedload(ApiToken.user))
+                   .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(session: Session, secret: str) -> User | None:
-    # The token and its user in one round trip: every API request starts here.
-    token = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                           .where(ApiToken.token_hash == hash_token(secret)))
+    token = session.scalar(_TOKEN_AND_USER, {"token_hash": hash_token(secret)})
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     now = utcnow()

@@ -47,13 +47,15 @@ def visible_assemblies(session: Session, user: User | None) -> list[Assembly]:
     return list(session.scalars(query))
 
 
+def may_see(assembly: Assembly, user: User | None) -> bool:
+    """Drafts are for the secretariat only."""
+    return assembly.status is not AssemblyStatus.DRAFT or (user is not None
+                                                           and user.is_secretariat)
+
+
 def find_assembly(session: Session, slug: str, user: User | None) -> Assembly | None:
     assembly = session.scalar(select(Assembly).where(Assembly.slug == slug))
-    if assembly is None:
-        return None
-    if assembly.status is AssemblyStatus.DRAFT and (user is None or not user.is_secretariat):
-        return None
-    return assembly
+    return assembly if assembly is not None and may_see(assembly, user) else None
 
 
 def assembly_counts(session: Session, assembly: Assembly) -> AssemblyCounts:

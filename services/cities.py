@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import MemberCity, Network, UnknownTimeZoneError, validate_timezone
 from models.errors import DomainError
+from models.network import city_code
 from models.text import CITY_NAME_MAX
 from services.i18n import _
 from services.text import checked_localized
@@ -25,7 +26,7 @@ def the_network(session: Session) -> Network:
 
 
 def find_city(session: Session, code: str, field: str = "city") -> MemberCity:
-    city = session.scalar(select(MemberCity).where(MemberCity.code == code.strip().upper()))
+    city = session.scalar(select(MemberCity).where(MemberCity.code == city_code(code)))
     if city is None:
         raise DomainError(_("There is no member city with code %(code)s.", code=code),
                           code="unknown_city", status=404 if field == "city" else 422,
@@ -64,7 +65,7 @@ def _country(country: str) -> str:
 def create_city(session: Session, *, code: str, name: dict[str, str], country: str,
                 timezone: str) -> MemberCity:
     network = the_network(session)
-    code = code.strip().upper()
+    code = city_code(code)
     if not code or not code.isalnum() or len(code) > 16:
         raise DomainError(_("A city code is letters and digits, at most 16."),
                           code="invalid_code", status=422, field="code")

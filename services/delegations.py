@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,12 +32,15 @@ from models import (
     User,
     utcnow,
 )
+from models.db import insert_unless_taken
 from models.delegation import COUNTED_STATUSES
 from models.errors import DomainError
 from models.languages import REGISTRY
 from models.names import NameOrder, default_order
+from models.network import city_code
 from models.text import TITLE_MAX, column_limit
 from services.access import require_city_access, user_zone
+from services.assemblies import may_see
 from services.audit import record
 from services.i18n import _, instant_in_zone
 from services.programme import release_place, sign_up
@@ -98,6 +101,32 @@ def delegation_for(session: Session, assembly: Assembly, city: MemberCity) -> De
                 select(Delegation).where(Delegation.assembly_id == assembly.id,
                                          Delegation.city_id == city.id)).one()
     return delegation
+
+
+# Built once: the registration API's hot path (only the slug and the code vary).
+_REGISTRATION_ROWS = (
+    select(Assembly, MemberCity, Delegation).select_from(Assembly)
+    .join(MemberCity, MemberCity.code == bindparam("code"))
+    .outerjoin(Delegation, and_(Delegation.assembly_id == Assembly.id,
+                                Delegation.city_id == MemberCity.id))
+    .where(Assembly.slug == bindparam("slug")))
+
+
+def registration_rows(session: Session, slug: str, code: str, user: User
+                      ) -> tuple[Assembly, MemberCity, Delegation | None] | None:
+    """The assembly (as `user` may see it), the member city with this code and the city's
+    delegation to the assembly (None while the city has said nothing) in one round trip:
+    the three rows every registration of a delegate starts from. None when the assembly or
+    the city is unknown (find_assembly and find_city say which)."""
+    row = session.execute(_REGISTRATION_ROWS,
+                          {"slug": slug, "code": city_code(code)}).first()
+    if row is None or not may_see(row[0], user):
+        return None
+    assembly, city, delegation = row
+    if delegation is not None:
+        set_committed_value(delegation, "city", city)
+        set_committed_value(delegation, "assembly", assembly)
+    return assembly, city, delegation
 
 
 def set_delegation_status(session: Session, assembly: Assembly, city: MemberCity,
@@ -192,11 +221,12 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
         if "@" not in email:
             raise DomainError(_("%(email)s is not an email address.", email=email),
                               code="invalid_email", status=422, field="email")
-        clash = session.scalar(select(Delegate).where(Delegate.assembly_id == assembly.id,
-                                                      Delegate.email == email))
-        if clash is not None and clash is not current:
-            raise DomainError(_("Someone is already registered with %(email)s.", email=email),
-                              code="duplicate_email", field="email")
+        # A new delegate's address is checked by its INSERT (add_delegate).
+        if current is not None and session.scalar(
+                select(Delegate.id).where(Delegate.assembly_id == assembly.id,
+                                          Delegate.email == email,
+                                          Delegate.id != current.id)) is not None:
+            raise _email_taken(email)
     if data.get("name_order") not in (None, "", *NameOrder):
         raise DomainError(_("Choose the order of the names: %(choices)s.",
                             choices=", ".join(NameOrder)), code="invalid_name_order",
@@ -206,6 +236,11 @@ def _check_delegate(session: Session, assembly: Assembly, delegation: Delegation
                             choices=", ".join(REGISTRY)), code="invalid_language",
                           status=422, field="language")
     return data
+
+
+def _email_taken(email: str) -> DomainError:
+    return DomainError(_("Someone is already registered with %(email)s.", email=email),
+                       code="duplicate_email", field="email")
 
 
 def delegate_state(delegate: Delegate) -> dict[str, Any]:
@@ -240,18 +275,28 @@ def _set_fields(delegate: Delegate, data: dict[str, Any]) -> None:
 
 
 def add_delegate(session: Session, assembly: Assembly, city: MemberCity,
-                 data: dict[str, Any], user: User) -> Delegate:
+                 data: dict[str, Any], user: User, *,
+                 delegation: Delegation | None = None) -> Delegate:
+    """Register a delegate of `city`. `delegation`: the city's delegation when the caller
+    has already read it (registration_rows)."""
     require_city_access(user, city)
     require_registration_open(assembly, user)
-    delegation = delegation_for(session, assembly, city)
+    if delegation is None:
+        delegation = delegation_for(session, assembly, city)
+    elif (delegation.assembly_id, delegation.city_id) != (assembly.id, city.id):
+        raise ValueError("the delegation given is not this city's to this assembly")
     data = _check_delegate(session, assembly, delegation, {"family_name": "", **data})
-    delegate = Delegate(assembly_id=assembly.id, delegation=delegation,
+    # By id: no relationship bookkeeping for the write; the delegation is set below.
+    delegate = Delegate(assembly_id=assembly.id, delegation_id=delegation.id,
                         language=data.get("language") or "en",
                         name_order=default_order(city.country))
     _set_fields(delegate, {"given_name": "", "name_local": "", "title": {}, "role": None,
                            **{k: v for k, v in data.items() if k != "language"}})
-    session.add(delegate)
-    session.flush()
+    # The unique constraint (assembly, email) decides in the same round trip: no race
+    # between two registrations of one address.
+    if not insert_unless_taken(session, delegate, ("assembly_id", "email")):
+        raise _email_taken(delegate.email or "")
+    set_committed_value(delegate, "delegation", delegation)
     record(session, "delegate.added", f"delegate:{delegate.id}", None,
            delegate_state(delegate), user)
     return delegate
@@ -265,10 +310,14 @@ def update_delegate(session: Session, delegate: Delegate, data: dict[str, Any],
     require_registration_open(assembly, user)
     data = _check_delegate(session, assembly, delegate.delegation, data, current=delegate)
     before = delegate_state(delegate)
-    _set_fields(delegate, data)
-    if data.get("status") in (DelegateStatus.REGISTERED, DelegateStatus.CONFIRMED):
-        delegate.status = DelegateStatus(data["status"])
-    session.flush()
+    try:  # an address taken since the check, by a concurrent request: the constraint says so
+        with session.begin_nested():
+            _set_fields(delegate, data)
+            if data.get("status") in (DelegateStatus.REGISTERED, DelegateStatus.CONFIRMED):
+                delegate.status = DelegateStatus(data["status"])
+            session.flush()
+    except IntegrityError:
+        raise _email_taken((data.get("email") or "").strip().lower()) from None
     _record_change(session, delegate, before, user)
     return delegate
 

@@ -199,6 +199,16 @@ def csrf_token(html: str) -> str:
     return next(group for group in match.groups() if group)
 
 
+def log_in_page(page: Any, email: str, password: str = PASSWORD) -> None:
+    """Log in through the browser and wait for the answer: the page has left /login (a
+    wait_for_load_state() right after the click can return before the form's answer)."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
     return client.post("/login", data={"email": email, "password": password,

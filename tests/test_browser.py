@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from models import Role, User
 from services.demo import load_tomsk_2014
@@ -32,6 +33,5 @@ def test_secretariat_logs_in_and_switches_language(app: Flask, page: Any,
     assert counts.locator('[data-count="attending"]').inner_text() == "6"
     page.get_by_test_id("language-menu").click()  # the languages are in a menu
     page.get_by_role("link", name="日本語").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "ja"
+    expect(page.locator("html")).to_have_attribute("lang", "ja")  # waits for the new page
     assert page.get_by_role("heading", name="ダッシュボード").is_visible()

@@ -20,19 +20,12 @@ from sqlalchemy import func, select
 from models import Assembly, CheckIn, Delegate, User
 from services.checkin.badges import build_badges, request_badges
 from tests.checkin_helpers import SLUG, decode_qr_codes, tomsk_venue
-from tests.conftest import CHROMIUM, PASSWORD, wait_for
+from tests.conftest import CHROMIUM, log_in_page, wait_for
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
-
-def log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def _checked_in(app: Flask, family_name: str) -> bool:
@@ -104,7 +97,7 @@ def test_the_camera_checks_a_delegate_in(app: Flask, live_server: str,
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    log_in(page, "door.staff@example.org")
+    log_in_page(page, "door.staff@example.org")
     # Door staff land on their assembly's scanner.
     assert page.url.endswith(f"/secretariat/assemblies/{SLUG}/checkin"), page.url
     page.wait_for_selector("#checkin[data-camera=on]", timeout=30_000)
@@ -131,7 +124,7 @@ def test_phone_search_in_japanese_and_the_board_follows(
     board_context = browser.new_context(base_url=live_server, locale="en-GB",
                                         viewport={"width": 1600, "height": 900})
     board = board_context.new_page()
-    log_in(board, "door.sec@example.org")
+    log_in_page(board, "door.sec@example.org")
     board.goto(f"/secretariat/assemblies/{SLUG}/board")
     tokyo = board.locator('tr[data-city="TYO"] .checked-in')
     assert tokyo.inner_text() == "0"
@@ -139,7 +132,7 @@ def test_phone_search_in_japanese_and_the_board_follows(
 
     phone_context = browser.new_context(base_url=live_server, locale="en-GB", viewport=PHONE)
     phone = phone_context.new_page()
-    log_in(phone, "door.staff@example.org")
+    log_in_page(phone, "door.staff@example.org")
     phone.goto(f"/secretariat/assemblies/{SLUG}/checkin")
     # Nothing is wider than the phone.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -172,7 +165,7 @@ def test_scans_made_offline_are_sent_when_the_connection_returns(
     tomsk_venue(app, make_user)
     context = browser.new_context(base_url=live_server, locale="en-GB", viewport=PHONE)
     phone = context.new_page()
-    log_in(phone, "door.staff@example.org")
+    log_in_page(phone, "door.staff@example.org")
     phone.goto(f"/secretariat/assemblies/{SLUG}/checkin")
     phone.locator("#search").fill("Tokyo TAKAHASHI")
     phone.locator("#people button[data-delegate]").first.wait_for(timeout=10_000)

@@ -31,6 +31,7 @@ from models import (
     User,
 )
 from models.errors import DomainError
+from services.delegations import add_delegate, update_delegate
 from services.programme import sign_up
 from services.proxies import Document, submit_letter
 from tests.registration_helpers import PDF
@@ -183,3 +184,65 @@ def test_an_invitation_link_accepted_eight_times_at_once_logs_in_one(
         user = db.session.scalar(select(User).where(User.email == "liaison@example.org"))
         # The password is the winner's, not whichever request wrote last.
         assert user.check_password(f"password number {winner}")
+
+
+def test_fifty_registrations_of_one_address_at_once_keep_one(
+        app: Flask, make_user: Callable[..., User]) -> None:
+    """The unique (assembly, email) constraint answers in the INSERT itself: a check made
+    before the write would let two of them through to an IntegrityError (a 500)."""
+    with app.app_context():
+        assembly_id = _network(db.session, THREADS).id
+    make_user("sec@example.org", Role.SECRETARIAT)
+
+    def register(i: int) -> str:
+        with app.app_context():
+            session = db.session
+            assembly = session.get(Assembly, assembly_id)
+            user = session.scalar(select(User).where(User.email == "sec@example.org"))
+            city = session.scalar(select(MemberCity).where(MemberCity.code == f"C{i:03d}"))
+            try:
+                add_delegate(session, assembly, city,
+                             {"family_name": f"Person {i}", "email": "same@example.org"}, user)
+                session.commit()
+                return "ok"
+            except DomainError as exc:
+                session.rollback()
+                return exc.code
+
+    results = _together(register)
+    assert results.count("ok") == 1, results
+    assert set(results) == {"ok", "duplicate_email"}, results
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Delegate.id)).where(
+            Delegate.email == "same@example.org")) == 1
+
+
+def test_fifty_delegates_changed_to_one_address_at_once_keep_one(
+        app: Flask, make_user: Callable[..., User]) -> None:
+    with app.app_context():
+        assembly = _network(db.session, 1)
+        delegation = db.session.scalar(select(Delegation))
+        people = [Delegate(assembly_id=assembly.id, delegation=delegation,
+                           family_name=f"Person {i}") for i in range(THREADS)]
+        db.session.add_all(people)
+        db.session.commit()
+        person_ids = [p.id for p in people]
+    make_user("sec@example.org", Role.SECRETARIAT)
+
+    def change(i: int) -> str:
+        with app.app_context():
+            session = db.session
+            user = session.scalar(select(User).where(User.email == "sec@example.org"))
+            try:
+                update_delegate(session, session.get(Delegate, person_ids[i]),
+                                {"email": "same@example.org"}, user)
+                session.commit()
+                return "ok"
+            except DomainError as exc:
+                session.rollback()
+                return exc.code
+
+
+    results = _together(change)
+    assert results.count("ok") == 1, results
+    assert set(results) == {"ok", "duplicate_email"}, results

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from models import Decision, DecisionKind, Role, User
@@ -63,8 +64,7 @@ def test_a_vote_with_a_proxy_at_the_podium(app: Flask, browser: Any, live_server
         page.goto(f"/secretariat/assemblies/{UPCOMING_SLUG}/decisions")
         page.get_by_role("link", name="Resolution on the review of the network").click()
         page.get_by_role("button", name="Put to the assembly").click()
-        page.wait_for_load_state()
-        assert page.get_by_test_id("status").get_attribute("data-status") == "open"
+        expect(page.get_by_test_id("status")).to_have_attribute("data-status", "open")
         snapshot = page.get_by_test_id("snapshot").inner_text()
         assert "Present 6" in snapshot and "Jakarta by Tokyo" in snapshot
         assert "7 of 13" in snapshot and "quorum reached" in snapshot
@@ -85,9 +85,8 @@ def test_a_vote_with_a_proxy_at_the_podium(app: Flask, browser: Any, live_server
         assert "Yes 5 · no 1 · abstentions 1 — Adopted" in page.content()
         # Adopted: public, in the reader's language.
         page.get_by_role("link", name="Public page").click()
-        page.wait_for_load_state()
-        assert page.get_by_role("heading", name="Resolution on the review of the network"
-                                ).is_visible()
+        expect(page.get_by_role("heading", name="Resolution on the review of the network")
+               ).to_be_visible()
         assert ids[UPCOMING_SLUG] is not None
     finally:
         context.close()

@@ -12,6 +12,8 @@ from sqlalchemy.exc import StatementError
 from models import (
     Assembly,
     Delegate,
+    DelegateRole,
+    DelegateStatus,
     Delegation,
     DelegationStatus,
     MemberCity,
@@ -21,6 +23,7 @@ from models import (
     participant_counts,
     validate_timezone,
 )
+from models.db import insert_unless_taken
 
 TOMSK = ZoneInfo("Asia/Tomsk")
 
@@ -110,3 +113,36 @@ def test_participants_count_only_attending_cities_and_live_registrations(session
     assert participant_counts(session, assembly) == {city.id: 3}
     emails = session.scalars(select(Delegate.email).where(Delegate.email.is_not(None))).all()
     assert emails and all(email == email.lower() for email in emails)
+
+
+def test_insert_unless_taken_writes_with_the_defaults_or_reports_the_clash(session) -> None:
+    network, city = _network(session)
+    assembly = _assembly(network, city)
+    session.add(assembly)
+    session.flush()
+    delegation = Delegation(assembly=assembly, city=city)
+    session.add(delegation)
+    session.flush()
+
+    def person(name: str, email: str | None) -> Delegate:
+        return Delegate(assembly_id=assembly.id, delegation_id=delegation.id,
+                        family_name=name, email=email)
+
+    first = person("First", "One@Example.org")
+    assert insert_unless_taken(session, first, ("assembly_id", "email"))
+    # Persistent, with every value the INSERT wrote in hand (the model's Python defaults).
+    assert first in session and first.id is not None and not session.dirty
+    assert (first.status, first.role, first.title, first.email) == (
+        DelegateStatus.REGISTERED, DelegateRole.DELEGATE, {}, "one@example.org")
+    assert first.created_at.tzinfo is not None
+    # Same address (any case): nothing written, the transaction still usable.
+    assert not insert_unless_taken(session, person("Second", "ONE@example.org"),
+                                   ("assembly_id", "email"))
+    # No address never clashes.
+    assert insert_unless_taken(session, person("Third", None), ("assembly_id", "email"))
+    assert insert_unless_taken(session, person("Fourth", None), ("assembly_id", "email"))
+    session.commit()
+    stored = session.execute(select(Delegate.family_name, Delegate.status)
+                             .order_by(Delegate.id)).all()
+    assert stored == [("First", DelegateStatus.REGISTERED), ("Third", DelegateStatus.REGISTERED),
+                      ("Fourth", DelegateStatus.REGISTERED)]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from models import (
@@ -26,7 +27,7 @@ from models import (
     User,
 )
 from services.demo import load_tomsk_2014
-from tests.conftest import PASSWORD
+from tests.conftest import log_in_page
 from tests.registration_helpers import PDF
 from webapp.extensions import db
 
@@ -48,13 +49,6 @@ def open_tomsk(app: Flask, undecided: tuple[str, ...] = UNDECIDED) -> None:
             delegation.status = DelegationStatus.UNDECIDED
         db.session.commit()
 
-
-def log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -97,7 +91,7 @@ def test_on_a_phone_every_title_and_every_action_is_in_view(
         "data-label")
     _no_horizontal_scroll(phone)
 
-    log_in(phone, "p.tyo@example.org")
+    log_in_page(phone, "p.tyo@example.org")
     phone.goto(f"/my/{SLUG}")
     rows = phone.get_by_test_id("delegate-row")
     assert rows.count() == 31
@@ -106,7 +100,7 @@ def test_on_a_phone_every_title_and_every_action_is_in_view(
     _no_horizontal_scroll(phone)
     phone.context.clear_cookies()  # log out (the button sits in the folded menu)
 
-    log_in(phone, "p.sec@example.org")
+    log_in_page(phone, "p.sec@example.org")
     phone.goto(f"/secretariat/assemblies/{SLUG}/attendance")
     assert phone.locator("tbody tr").count() == 13
     assert _outside(phone, "tbody tr a, tbody tr td, [data-testid=quorum]") == []
@@ -131,7 +125,7 @@ def test_a_submitted_letter_shows_on_the_dashboard_with_a_link_to_it(
     make_user("d.jkt@example.org", Role.LIAISON, city="JKT")
     make_user("d.sec@example.org", Role.SECRETARIAT)
 
-    log_in(page, "d.sec@example.org")
+    log_in_page(page, "d.sec@example.org")
     attention = page.get_by_test_id(f"attention-{SLUG}")
     assert attention.locator('[data-attention="letters"]').count() == 0
     undecided = attention.locator('[data-attention="undecided"]')
@@ -140,7 +134,7 @@ def test_a_submitted_letter_shows_on_the_dashboard_with_a_link_to_it(
     assert "Delhi, Kuala Lumpur, Singapore" in undecided.inner_text()
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, "d.jkt@example.org")
+    log_in_page(page, "d.jkt@example.org")
     page.goto(f"/my/{SLUG}")
     page.get_by_label("City that holds your city's voice").select_option("TYO")
     page.get_by_label("Signed by (name)").fill("Joko Widodo")
@@ -152,7 +146,7 @@ def test_a_submitted_letter_shows_on_the_dashboard_with_a_link_to_it(
     assert "waiting for verification" in letter and "Joko Widodo, Governor of Jakarta" in letter
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, "d.sec@example.org")
+    log_in_page(page, "d.sec@example.org")
     link = page.get_by_test_id(f"attention-{SLUG}").get_by_role("link",
                                                                   name="1 letter to verify")
     assert link.is_visible()
@@ -176,7 +170,7 @@ def test_destructive_actions_ask_first_and_a_cancelled_delegate_can_be_restored(
             return db.session.scalar(select(Delegate.status).where(
                 Delegate.family_name == family))
 
-    log_in(page, "c.tyo@example.org")
+    log_in_page(page, "c.tyo@example.org")
     page.goto(f"/my/{SLUG}")
     row = page.get_by_test_id("delegate-row").filter(has_text="TAKAHASHI")
     row.get_by_role("button", name="Cancel").click()
@@ -190,27 +184,24 @@ def test_destructive_actions_ask_first_and_a_cancelled_delegate_can_be_restored(
 
     row.get_by_role("button", name="Cancel").click()
     dialog.get_by_role("button", name="Cancel the registration").click()
-    page.wait_for_load_state()
-    assert page.get_by_test_id("delegate-row").filter(has_text="TAKAHASHI").count() == 0
+    # expect() waits for the answer to the form (wait_for_load_state could return first).
+    expect(page.get_by_test_id("delegate-row").filter(has_text="TAKAHASHI")).to_have_count(0)
     assert status_of("TAKAHASHI") is DelegateStatus.CANCELLED
     page.get_by_test_id("cancelled-people").locator("summary").click()
     page.get_by_role("button", name="Undo: register again TAKAHASHI Kenji").click()
-    page.wait_for_load_state()
-    assert page.get_by_test_id("delegate-row").filter(has_text="TAKAHASHI").count() == 1
+    expect(page.get_by_test_id("delegate-row").filter(has_text="TAKAHASHI")).to_have_count(1)
     assert status_of("TAKAHASHI") is DelegateStatus.REGISTERED
     page.get_by_role("button", name="Log out").click()
 
     # Cancelling a programme item names what subscribers will see; Restore is its undo.
-    log_in(page, "c.sec@example.org")
+    log_in_page(page, "c.sec@example.org")
     page.goto(f"/secretariat/assemblies/{SLUG}/programme")
     page.get_by_role("button", name="Cancel Lunch").first.click()
     assert "Every calendar subscribed to the programme" in dialog.inner_text()
     dialog.get_by_role("button", name="Cancel the item").click()
-    page.wait_for_load_state()
-    assert "To undo, use “Restore”" in page.locator(".alert").first.inner_text()
+    expect(page.locator(".alert").first).to_contain_text("To undo, use “Restore”")
     page.get_by_role("button", name="Restore Lunch").first.click()
-    page.wait_for_load_state()
-    assert page.locator("tr.item-cancelled").count() == 0
+    expect(page.locator("tr.item-cancelled")).to_have_count(0)
 
     # Closing registration says what it does to the liaisons and to the undecided cities.
     page.goto(f"/secretariat/assemblies/{SLUG}/attendance")
@@ -230,7 +221,7 @@ def test_closed_registration_is_read_only_with_the_reason(
             assembly.status = AssemblyStatus.CLOSED
         db.session.commit()
     make_user("r.tyo@example.org", Role.LIAISON, city="TYO")
-    log_in(page, "r.tyo@example.org")
+    log_in_page(page, "r.tyo@example.org")
     page.goto(f"/my/{SLUG}")
     notice = page.get_by_test_id("read-only")
     assert "Registration for this assembly is not open." in notice.inner_text()
@@ -286,7 +277,7 @@ def test_axe_finds_nothing_serious_on_the_key_pages(
                                       viewport={"width": width, "height": 900})
         page = context.new_page()
         if email:
-            log_in(page, email)
+            log_in_page(page, email)
         for lang in ("en", "ja"):
             page.goto(f"/lang/{lang}?next=/")
             for url in urls:

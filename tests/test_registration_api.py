@@ -149,6 +149,53 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(app: Flask, client: FlaskCl
         assert response.status_code == 201 and response.get_json()["family_name"] == name
 
 
+def test_registering_a_delegate_answers_every_case(app: Flask, client: FlaskClient,
+                                                  make_user: Callable[..., User],
+                                                  secretariat: dict[str, str]) -> None:
+    """The registration call reads the assembly, the city and its delegation in one round
+    trip and lets the unique constraint judge the address: each answer as before."""
+    enter_cities_and_assembly(client, secretariat)
+    url = f"/api/v1/assemblies/{SLUG}/delegates"
+    # A city that has said nothing yet (no delegation row): made on the way; any case of code.
+    response = client.post(url, headers=secretariat,
+                           json={"city": " tyo ", "family_name": "Ando", "email": "A@Example.org"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["city"], body["email"], body["status"], body["role"]) == (
+        "TYO", "a@example.org", "registered", "delegate")
+    again = client.post(url, headers=secretariat, json={"city": "TYO", "family_name": "Baba"})
+    assert again.status_code == 201 and again.get_json()["id"] == body["id"] + 1
+    # The same address again, in any case and for another city: 409 on the field, nothing kept.
+    response = client.post(url, headers=secretariat,
+                           json={"city": "SEL", "family_name": "Cho", "email": "a@example.ORG"})
+    error = response.get_json()["error"]
+    assert response.status_code == 409 and error["code"] == "duplicate_email", error
+    assert "email" in error["fields"]
+    # Unknown assembly 404, unknown city 422; a liaison registers for its own city only.
+    assert client.post("/api/v1/assemblies/nope/delegates", headers=secretariat,
+                       json={"city": "TYO", "family_name": "Doi"}).status_code == 404
+    jakarta = bearer(app, make_user, "liaison.jkt@example.org", Role.LIAISON, "JKT")
+    assert client.post(url, headers=jakarta,
+                       json={"city": "TYO", "family_name": "Endo"}).status_code == 403
+    # A draft is unknown to a liaison, and the secretariat's to fill.
+    draft = client.post("/api/v1/assemblies", headers=secretariat, json={
+        "slug": "draft-2030", "number": 29, "host_city": "JKT", "timezone": "Asia/Jakarta",
+        "home_timezone": "Asia/Tokyo", "title": {"en": "Draft"}, "venue": {"en": "Hall"},
+        "starts_on": "2030-09-04", "ends_on": "2030-09-06",
+        "registration_deadline": "2030-08-15T18:00:00+07:00",
+        "proxy_deadline": "2030-09-01T18:00:00+07:00", "quorum": "majority",
+        "max_proxies_per_holder": 2, "proxy_to_chair_allowed": True})
+    assert draft.status_code == 201 and draft.get_json()["status"] == "draft"
+    drafted = "/api/v1/assemblies/draft-2030/delegates"
+    assert client.post(drafted, headers=jakarta,
+                       json={"family_name": "Fujii"}).status_code == 404
+    assert client.post(drafted, headers=secretariat,
+                       json={"city": "JKT", "family_name": "Goto"}).status_code == 201
+    with app.app_context():
+        names = db.session.scalars(select(Delegate.family_name).order_by(Delegate.id)).all()
+    assert names == ["Ando", "Baba", "Goto"]
+
+
 def test_the_registration_api_is_in_the_openapi_document(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     paths = spec["paths"]

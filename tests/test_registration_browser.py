@@ -13,20 +13,13 @@ from flask import Flask
 
 from models import AssemblyStatus, Role, User
 from services.demo import load_tomsk_2014
-from tests.conftest import PASSWORD
+from tests.conftest import log_in_page
 from tests.registration_helpers import PDF
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 SLUG = "anmc21-tomsk-2014"
 
-
-def log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def test_a_letter_from_upload_to_quorum(app: Flask, page: Any,
@@ -40,7 +33,7 @@ def test_a_letter_from_upload_to_quorum(app: Flask, page: Any,
     make_user("b.jkt@example.org", Role.LIAISON, city="JKT")
     make_user("b.sec@example.org", Role.SECRETARIAT)
 
-    log_in(page, "b.jkt@example.org")
+    log_in_page(page, "b.jkt@example.org")
     page.get_by_role("link", name="My city").click()
     page.get_by_role("link", name="13th General Assembly").click()
     page.get_by_label("Yes, our city attends").check()
@@ -69,7 +62,7 @@ def test_a_letter_from_upload_to_quorum(app: Flask, page: Any,
     assert "waiting for verification" in page.get_by_test_id("my-letter").first.inner_text()
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, "b.sec@example.org")
+    log_in_page(page, "b.sec@example.org")
     page.goto(f"/secretariat/assemblies/{SLUG}/proxies")
     letter = page.locator('[data-grantor="JKT"]')
     letter.get_by_role("button", name="Verify").click()

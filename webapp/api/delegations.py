@@ -32,6 +32,7 @@ from services.delegations import (
     cancel_delegate,
     delegates_of,
     delegation_for,
+    registration_rows,
     set_delegation_status,
     update_delegate,
 )
@@ -153,13 +154,16 @@ def list_delegates(slug: str, query: dict[str, Any]) -> Any:
 @bp.doc(summary="Register a delegate", responses=[403, 404, 409, 422])
 def create_delegate(slug: str, data: dict[str, Any]) -> Any:
     user = api_user()
-    assembly = assembly_or_404(slug)
     code = data.pop("city", None) or (user.city.code if user.city else None)
     if code is None:
+        assembly_or_404(slug)
         raise DomainError(_("Give the delegate's city."), code="city_required", status=422,
                         field="city")
-    delegate = add_delegate(db.session, assembly, find_city(db.session, code, "city_field"),
-                            data, user)
+    rows = registration_rows(db.session, slug, code, user)
+    if rows is None:  # no such assembly (404) or city (422): the usual lookups say which
+        rows = assembly_or_404(slug), find_city(db.session, code, "city_field"), None
+    assembly, city, delegation = rows
+    delegate = add_delegate(db.session, assembly, city, data, user, delegation=delegation)
     commit_as_written(db.session)
     return delegate
 
