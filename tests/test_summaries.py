@@ -361,6 +361,50 @@ def test_a_worker_killed_mid_job_the_sweep_requeues_and_it_completes_once(
     assert not list((settings.instance_path / "summaries").glob(f".{job_id}-attempt-*"))
 
 
+def test_a_worker_whose_job_was_taken_away_leaves_the_winners_files(
+        app: Flask, settings: Settings, tomsk_2014: str, secretariat: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep gave a slow worker's job to another worker, which finished it; the slow one
+    had passed its last progress check just before (here: its checks are made to pass) and
+    ends its build afterwards. The job's folder keeps the finished attempt's files."""
+    from sqlalchemy.orm import Session as PlainSession
+
+    from services.summaries import building
+    from services.summaries.jobs import claim
+
+    job_id = _job(app, tomsk_2014, secretariat, language="en")
+    with app.app_context():
+        session = db.session
+        assert claim(session, job_id, "slow") == 1
+        # Taken away (the sweep's requeue), claimed and finished by another worker.
+        job = session.get(SummaryJob, job_id)
+        job.status = SummaryStatus.QUEUED
+        session.commit()
+        assert render_report(session, job_id, settings, worker="fast") == "done"
+        winner = session.get(SummaryJob, job_id)
+        session.refresh(winner)
+        assert winner.attempts == 2
+        kept = {fmt: _path(settings, winner, fmt).read_bytes() for fmt in ("csv", "xlsx", "pdf")}
+        # The slow worker's data differs (a name changed since): its files must not land.
+        person = session.scalar(select(Delegate).where(Delegate.family_name == "MASUZOE"))
+        person.family_name = "SLOWWORKER"
+        session.commit()
+        monkeypatch.setattr(building, "report_progress", lambda *_args: True)
+        progress = PlainSession(session.get_bind())
+        try:
+            files = building._build(session, progress, winner, 1, settings)
+        finally:
+            progress.close()
+        assert building._finish(session, winner, 1, files, settings) == "taken_away"
+        done = session.get(SummaryJob, job_id)
+        session.refresh(done)
+        assert done.status is SummaryStatus.DONE and done.attempts == 2
+        for fmt, content in kept.items():
+            assert _path(settings, done, fmt).read_bytes() == content, fmt
+        assert b"SLOWWORKER" not in kept["csv"]
+    assert not list((settings.instance_path / "summaries").glob(f".{job_id}-attempt-*"))
+
+
 def test_a_failed_job_shows_its_error_and_can_be_retried(
         app: Flask, settings: Settings, client: FlaskClient, celery_worker: Any,
         tomsk_2014: str, secretariat: Account) -> None:

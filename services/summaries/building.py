@@ -171,8 +171,7 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
             time.sleep(min(0.5, delay))
             progress(stage, percent)
 
-    folder = summaries_folder(settings) / str(job_id)
-    work = folder.with_name(f".{job_id}-attempt-{attempt}")
+    work = _attempt_folder(settings, job_id, attempt)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     files: list[dict[str, Any]] = []
@@ -199,25 +198,37 @@ def _build(session: Session, progress_session: Session, job: SummaryJob, attempt
             files.append({"format": fmt, "filename": path.name, "size": path.stat().st_size,
                           "sha256": sha256_of(path)})
             pause(fmt, last)
-    # A retry rebuilds everything: the new files replace the old ones in one step.
-    shutil.rmtree(folder, ignore_errors=True)
-    work.rename(folder)
-    for leftover in folder.parent.glob(f".{job_id}-attempt-*"):  # from a worker that died
-        shutil.rmtree(leftover, ignore_errors=True)
-    for entry in files:
-        entry["path"] = str((folder / entry["filename"]).relative_to(settings.instance_path))
     return files
+
+
+def _attempt_folder(settings: Settings, job_id: int, attempt: int) -> Path:
+    """Where one attempt builds its files, apart from the job's folder until it finishes."""
+    return summaries_folder(settings) / f".{job_id}-attempt-{attempt}"
 
 
 def _finish(session: Session, job: SummaryJob, attempt: int, files: list[dict[str, Any]],
             settings: Settings) -> str:
-    """Mark the job done once and, in the same transaction, queue the requester's email."""
+    """Mark the job done once and, in the same transaction, queue the requester's email.
+
+    The files take the job's folder only once the attempt is known to be still ours (the
+    row stays locked until the commit): a worker whose job was taken away meanwhile throws
+    its files away instead of replacing those of the attempt that finished the job."""
+    folder = summaries_folder(settings) / str(job.id)
+    work = _attempt_folder(settings, job.id, attempt)
+    for entry in files:
+        entry["path"] = str((folder / entry["filename"]).relative_to(settings.instance_path))
     done = affected(session.execute(update(SummaryJob).where(still_ours(job.id, attempt)).values(
         status=SummaryStatus.DONE, progress=100, stage="done", files=files,
         finished_at=utcnow(), heartbeat_at=utcnow(), error="")))
     if not done:
         session.rollback()
+        shutil.rmtree(work, ignore_errors=True)
         return "taken_away"
+    # A retry rebuilds everything: the new files replace the old ones in one step.
+    shutil.rmtree(folder, ignore_errors=True)
+    work.rename(folder)
+    for leftover in folder.parent.glob(f".{job.id}-attempt-*"):  # from a worker that died
+        shutil.rmtree(leftover, ignore_errors=True)
     requester = session.get(User, job.requested_by_id) if job.requested_by_id else None
     if requester is not None:
         try:  # the files are built: a mail that cannot be written never keeps the job open
