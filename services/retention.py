@@ -8,8 +8,8 @@ a row: delegation, role, status, sign-ups and every count stay as they were, so 
 decision records keep their numbers; only the names read "Anonymised". The mail log and the
 audit trail lose the person's address and values, never their entries. Stored files with the
 names go too: the badge PDFs that may show the person (built again without the name after an
-erasure, deleted by the retention job) and the mail drop's copies of their messages. Summary
-files stay as they were made (docs/deploy.md: generate the summary again).
+erasure, deleted by the retention job), the summary files (deleted, and the summary built
+again with "Anonymised" for the names) and the mail drop's copies of their messages.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from services.checkin.badges import forget_badge_files
 from services.delegations import delegate_state
 from services.i18n import _
 from services.mail.delivery import drop_file
+from services.summaries.jobs import forget_summary_files
 
 ANONYMISED = "Anonymised"
 PERSONAL_FIELDS = ("family_name", "given_name", "name_local", "honorific", "title", "email")
@@ -134,8 +135,12 @@ def erase_delegate(session: Session, delegate: Delegate, user: User) -> None:
         raise DomainError(_("This delegate's personal data was already removed."),
                           code="already_anonymised", status=409)
     _anonymise(session, delegate, utcnow())
-    # The badge PDFs that may show the person are built again, their badge nameless.
+    # The badge PDFs that may show the person are built again, their badge nameless; so is
+    # the summary (its participant list names everyone).
     forget_badge_files(session, delegate.assembly_id, delegate)
+    assembly = session.get(Assembly, delegate.assembly_id)
+    assert assembly is not None
+    forget_summary_files(session, assembly)
     record(session, "delegate.erased", f"delegate:{delegate.id}", None,
            {"anonymised": True}, user)
     session.flush()
@@ -159,6 +164,7 @@ def anonymise_expired(session: Session, now: datetime | None = None) -> int:
         if people:
             # Printed badges carry names and nothing else worth keeping once it is over.
             forget_badge_files(session, assembly.id, rebuild=False)
+            forget_summary_files(session, assembly)
             record(session, "retention.anonymised", f"assembly:{assembly.slug}", None,
                    {"delegates": len(people), "retention_months": months}, SYSTEM)
             session.commit()

@@ -26,20 +26,25 @@ from models import (
     MemberCity,
     Network,
     Role,
+    SummaryJob,
+    SummaryStatus,
     User,
     utcnow,
 )
+from models.errors import DomainError
 from services.accounts import issue_token
 from services.assemblies import assembly_counts
-from services.background import ANONYMISE_EXPIRED, BUILD_BADGES, dispatch
+from services.background import ANONYMISE_EXPIRED, BUILD_BADGES, RENDER_SUMMARY, dispatch
 from services.checkin.badges import badges_folder, build_badges, request_badges
 from services.delegations import add_delegate
 from services.demo import load_tomsk_2014
 from services.mail.delivery import deliver_batch, drop_file
 from services.mail.outbox import queue_message
 from services.retention import ANONYMISED, add_months, anonymise_expired, erase_delegate
+from services.summaries.building import render_report
 from services.summaries.files import write_csv
-from services.summaries.report import build_report, participant_rows
+from services.summaries.jobs import request_summary, summary_file
+from services.summaries.report import build_report, data_version, participant_rows
 from tests.conftest import wait_for
 
 NAME_COLUMNS = (7, 8, 9)  # Name, Name (local script), Title
@@ -88,6 +93,15 @@ def test_the_scheduled_job_anonymises_a_closed_assembly_past_retention_and_nothi
     badges.write_bytes(b"%PDF-1.4 names")
     job = BadgeJob(assembly_id=assembly.id, status=BadgeJobStatus.DONE, path=str(badges))
     session.add(job)
+    # … and the summary's files: deleted, and the summary built again (by the worker).
+    summary = SummaryJob(assembly_id=assembly.id, language="en",
+                         data_version=data_version(session, assembly))
+    session.add(summary)
+    session.commit()
+    assert render_report(session, summary.id, settings) == "done"
+    session.refresh(summary)
+    summary_files = [settings.instance_path / entry["path"] for entry in summary.files]
+    assert len(summary_files) == 3 and all(path.exists() for path in summary_files)
     # Closed 12 months and a day ago: the hourly job (through the real worker) acts.
     assembly.ends_on = add_months(utcnow().date(), -12) - timedelta(days=1)
     session.commit()
@@ -109,6 +123,21 @@ def test_the_scheduled_job_anonymises_a_closed_assembly_past_retention_and_nothi
     assert entry is not None and entry.after["delegates"] == people
     assert anonymise_expired(session) == 0  # done once
     assert not badges.exists() and session.get(BadgeJob, job.id).path == ""
+    assert not any(path.exists() for path in summary_files)
+    rebuilt = session.scalar(select(SummaryJob).where(SummaryJob.id != summary.id))
+    assert rebuilt is not None and rebuilt.language == "en"
+
+    def built() -> SummaryJob | None:
+        session.expire_all()
+        job = session.get(SummaryJob, rebuilt.id)
+        return job if job.status is SummaryStatus.DONE else None
+
+    done = wait_for(built, timeout=120)
+    assert done is not None, "the summary was not built again"
+    with (settings.instance_path / done.file("csv")["path"]).open(encoding="utf-8-sig") as fh:
+        participants = [row for row in csv.reader(fh) if row[0] == "Participant"]
+    assert len(participants) == people  # (the declaration's signatories keep theirs)
+    assert {row[NAME_COLUMNS[0]] for row in participants} == {ANONYMISED.upper()}
 
 
 def test_a_delegate_exports_and_erases_on_request(app: Flask, session: Any,
@@ -221,13 +250,14 @@ def _erasure_venue(session: Any, make_user: Any) -> tuple[Assembly, User, Delega
 
 @pytest.fixture
 def queued(monkeypatch: Any) -> list[tuple[str, Any]]:
-    """The badge and mail jobs asked for: the test runs them here, one after the other (no
-    worker takes one meanwhile)."""
+    """The badge, summary and mail jobs asked for: the test runs them here, one after the
+    other (no worker takes one meanwhile)."""
     import services.checkin.badges as badges
     import services.mail.outbox as outbox
+    import services.summaries.jobs as summary_jobs
 
     asked: list[tuple[str, Any]] = []
-    for module in (badges, outbox):
+    for module in (badges, outbox, summary_jobs):
         monkeypatch.setattr(module, "enqueue_after_commit",
                             lambda _session, task, arg: asked.append((task, arg)))
     return asked
@@ -284,6 +314,45 @@ def test_erasure_rebuilds_the_badge_pdfs_that_showed_the_person(
         assert job.status is BadgeJobStatus.DONE and Path(job.path) == files[name]
         assert files[name].read_bytes() == before[name]
     assert not dropped.exists()
+
+
+def test_erasure_deletes_the_summary_files_and_builds_the_summary_again_nameless(
+        app: Flask, settings: Settings, session: Any, make_user: Any,
+        queued: list[tuple[str, Any]]) -> None:
+    assembly, sec, person, _other = _erasure_venue(session, make_user)
+    built = {}
+    for language in ("en", "ja", "en"):  # two English summaries: the newer is built again
+        job, _new = request_summary(session, assembly, sec, language)
+        assert render_report(session, job.id, settings) == "done"
+        built[job.id] = job.language
+        session.expire_all()
+    old = [session.get(SummaryJob, job_id) for job_id in built]
+    paths = [settings.instance_path / entry["path"] for job in old for entry in job.files]
+    assert len(paths) == 9 and all(path.exists() for path in paths)
+    assert "善光寺 花子" in next(p for p in paths if p.suffix == ".csv").read_text("utf-8-sig")
+
+    erase_delegate(session, session.get(Delegate, person.id), sec)
+    session.commit()
+    assert not any(path.exists() for path in paths)  # at once, with the erasure
+    assert all(session.get(SummaryJob, job_id).files == [] for job_id in built)  # no links
+    again = session.scalars(select(SummaryJob).where(SummaryJob.id.not_in(list(built)))
+                            .order_by(SummaryJob.language)).all()
+    assert [(job.language, job.status) for job in again] == [
+        ("en", SummaryStatus.QUEUED), ("ja", SummaryStatus.QUEUED)]
+    assert all((RENDER_SUMMARY, job.id) in queued for job in again)
+    with app.app_context(), pytest.raises(DomainError) as gone:  # a download says so
+        summary_file(session.get(SummaryJob, old[0].id), "csv")
+    assert gone.value.code == "file_gone"
+    for job in again:  # … built by the worker the erasure queued them for: nameless
+        assert render_report(session, job.id, settings) == "done"
+        session.refresh(job)
+        csv_path = settings.instance_path / job.file("csv")["path"]
+        text = csv_path.read_text("utf-8-sig")
+        assert "Hanako" not in text and "善光寺" not in text
+        assert ANONYMISED.upper() in text  # a family name is written in capitals
+    trail = session.scalars(select(AuditEntry.after).where(
+        AuditEntry.action == "summary.triggered")).all()
+    assert sum(1 for after in trail if after.get("because") == "personal data removed") == 2
 
 
 def test_a_badge_build_under_way_when_the_name_is_erased_is_thrown_away(

@@ -6,6 +6,7 @@ database's partial unique index makes this hold for two requests at the same ins
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from models import (
 from models.base import affected
 from models.errors import DomainError
 from models.languages import REGISTRY, language_or_default
-from services.audit import record
+from services.audit import SYSTEM, record
 from services.background import RENDER_SUMMARY, enqueue_after_commit
 from services.i18n import _
 from services.summaries.report import data_version
@@ -128,6 +129,57 @@ def summary_history(session: Session, assembly: Assembly, limit: int = 50) -> li
                                 .limit(limit)))
 
 
+def forget_summary_files(session: Session, assembly: Assembly) -> int:
+    """Names were removed (an erasure, the retention job): delete the assembly's summary
+    files, which may carry them, and build the summary again without them; returns how many
+    jobs it touched.
+
+    Finished jobs lose their files (no more links; a download says the file is gone); for
+    the newest of each language a new job is asked (the history shows both). A
+    build under way goes back to the queue: its worker finds the job taken away at its next
+    progress, and a late finish throws its files away (building._finish); a queued job reads
+    the data when it runs. The files go before the commit: a rollback leaves a job without
+    its files, never files with the names."""
+    jobs = session.scalars(select(SummaryJob).where(
+        SummaryJob.assembly_id == assembly.id,
+        SummaryJob.status.in_((SummaryStatus.DONE, *ACTIVE_SUMMARY_STATUSES)))
+        .order_by(SummaryJob.id.desc()).with_for_update()).all()
+    instance = current_settings().instance_path
+    touched, active, finished = 0, set[str](), list[str]()
+    for job in jobs:
+        if job.status is SummaryStatus.RUNNING:
+            _requeue(job)
+            enqueue_after_commit(session, RENDER_SUMMARY, job.id)
+            touched += 1
+        if job.status is not SummaryStatus.DONE:
+            active.add(job.language)
+            continue
+        if not job.files:
+            continue  # its files are already gone
+        for entry in job.files:
+            path = instance / entry["path"]
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the job's folder, once empty
+                path.parent.rmdir()
+        job.files = []  # no links to files that are gone, on the page or in the API
+        touched += 1
+        if job.language not in finished:
+            finished.append(job.language)
+    session.flush()
+    version = data_version(session, assembly)
+    for language in finished:
+        if language in active:
+            continue  # a job in the queue builds from the data as it is now
+        job = SummaryJob(assembly_id=assembly.id, data_version=version, language=language)
+        session.add(job)
+        session.flush()
+        record(session, "summary.triggered", f"summary_job:{job.id}", None,
+               {"assembly": assembly.slug, "language": language, "data_version": version,
+                "because": "personal data removed"}, SYSTEM)
+        enqueue_after_commit(session, RENDER_SUMMARY, job.id)
+    return touched
+
+
 # --- the worker's side: claim, report progress, finish once ----------------------------------
 
 
@@ -222,13 +274,13 @@ def summary_file(job: SummaryJob, fmt: str) -> SummaryFile:
     if fmt not in SUMMARY_FORMATS:
         raise DomainError(_("There is no format %(format)s: use csv, xlsx or pdf.", format=fmt),
                           code="unknown_format", status=404)
-    entry = job.file(fmt) if job.status is SummaryStatus.DONE else None
-    if entry is None:
+    if job.status is not SummaryStatus.DONE:
         raise DomainError(_("This summary is %(status)s: its files are not ready.",
                             status=job.status.value), code="not_ready", status=409)
+    entry = job.file(fmt)  # None: removed with personal data (forget_summary_files)
     instance = current_settings().instance_path.resolve()
-    path = (instance / entry["path"]).resolve()
-    if not path.is_relative_to(instance) or not path.is_file():
+    path = (instance / entry["path"]).resolve() if entry is not None else instance
+    if entry is None or not path.is_relative_to(instance) or not path.is_file():
         raise DomainError(_("The file is gone; generate the summary again."),
                           code="file_gone", status=404)
     return SummaryFile(path=path, filename=entry["filename"], content_type=CONTENT_TYPES[fmt],
