@@ -60,14 +60,28 @@ def _network(session: Any, cities: int, max_proxies: int = 2) -> Assembly:
     return assembly
 
 
-def _together(work: Callable[[int], str]) -> list[str]:
-    """Run work(i) for every i in threads that start at the same moment."""
+def _together(app: Flask, work: Callable[[Any, User | None, int], object]) -> list[str]:
+    """Run work(session, secretariat, i) for every i in threads that start at the same
+    moment, each in its own app context and transaction: "ok" once committed, else the
+    DomainError's code ("" when anything else went wrong)."""
     barrier = threading.Barrier(THREADS)
     results: list[str] = [""] * THREADS
 
+    def attempt(i: int) -> str:
+        with app.app_context():
+            session = db.session
+            user = session.scalar(select(User).where(User.email == "sec@example.org"))
+            try:
+                work(session, user, i)
+                session.commit()
+                return "ok"
+            except DomainError as exc:
+                session.rollback()
+                return exc.code
+
     def run(i: int) -> None:
         barrier.wait()
-        results[i] = work(i)
+        results[i] = attempt(i)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
     for thread in threads:
@@ -83,23 +97,13 @@ def test_fifty_letters_naming_one_holder_leave_the_limit(app: Flask,
         assembly_id = _network(db.session, THREADS + 1, max_proxies=2).id
     make_user("sec@example.org", Role.SECRETARIAT)
 
-    def submit(i: int) -> str:
-        with app.app_context():
-            session = db.session
-            assembly = session.get(Assembly, assembly_id)
-            user = session.scalar(select(User).where(User.email == "sec@example.org"))
-            cities = {c.code: c for c in session.scalars(select(MemberCity))}
-            try:
-                submit_letter(session, assembly, cities[f"C{i + 1:03d}"], cities["C000"],
-                              signatory_name="Mayor", user=user,
-                              document=Document(PDF, "letter.pdf"))
-                session.commit()
-                return "ok"
-            except DomainError as exc:
-                session.rollback()
-                return exc.code
+    def submit(session: Any, user: User | None, i: int) -> None:
+        cities = {c.code: c for c in session.scalars(select(MemberCity))}
+        submit_letter(session, session.get(Assembly, assembly_id), cities[f"C{i + 1:03d}"],
+                      cities["C000"], signatory_name="Mayor", user=user,
+                      document=Document(PDF, "letter.pdf"))
 
-    results = _together(submit)
+    results = _together(app, submit)
     assert results.count("ok") == 2, results
     assert set(results) == {"ok", "holder_limit"}, results
     with app.app_context():
@@ -121,19 +125,11 @@ def test_fifty_signups_for_ten_places(app: Flask) -> None:
         db.session.commit()
         item_id, person_ids = item.id, [p.id for p in people]
 
-    def take(i: int) -> str:
-        with app.app_context():
-            session = db.session
-            try:
-                sign_up(session, session.get(Delegate, person_ids[i]),
-                        session.get(ProgrammeItem, item_id))
-                session.commit()
-                return "ok"
-            except DomainError as exc:
-                session.rollback()
-                return exc.code
+    def take(session: Any, _user: User | None, i: int) -> None:
+        sign_up(session, session.get(Delegate, person_ids[i]),
+                session.get(ProgrammeItem, item_id))
 
-    results = _together(take)
+    results = _together(app, take)
     assert results.count("ok") == 10 and results.count("full") == 40, results
     with app.app_context():
         assert db.session.scalar(select(func.count(Signup.id))) == 10
@@ -194,22 +190,12 @@ def test_fifty_registrations_of_one_address_at_once_keep_one(
         assembly_id = _network(db.session, THREADS).id
     make_user("sec@example.org", Role.SECRETARIAT)
 
-    def register(i: int) -> str:
-        with app.app_context():
-            session = db.session
-            assembly = session.get(Assembly, assembly_id)
-            user = session.scalar(select(User).where(User.email == "sec@example.org"))
-            city = session.scalar(select(MemberCity).where(MemberCity.code == f"C{i:03d}"))
-            try:
-                add_delegate(session, assembly, city,
-                             {"family_name": f"Person {i}", "email": "same@example.org"}, user)
-                session.commit()
-                return "ok"
-            except DomainError as exc:
-                session.rollback()
-                return exc.code
+    def register(session: Any, user: User | None, i: int) -> None:
+        city = session.scalar(select(MemberCity).where(MemberCity.code == f"C{i:03d}"))
+        add_delegate(session, session.get(Assembly, assembly_id), city,
+                     {"family_name": f"Person {i}", "email": "same@example.org"}, user)
 
-    results = _together(register)
+    results = _together(app, register)
     assert results.count("ok") == 1, results
     assert set(results) == {"ok", "duplicate_email"}, results
     with app.app_context():
@@ -229,20 +215,10 @@ def test_fifty_delegates_changed_to_one_address_at_once_keep_one(
         person_ids = [p.id for p in people]
     make_user("sec@example.org", Role.SECRETARIAT)
 
-    def change(i: int) -> str:
-        with app.app_context():
-            session = db.session
-            user = session.scalar(select(User).where(User.email == "sec@example.org"))
-            try:
-                update_delegate(session, session.get(Delegate, person_ids[i]),
-                                {"email": "same@example.org"}, user)
-                session.commit()
-                return "ok"
-            except DomainError as exc:
-                session.rollback()
-                return exc.code
+    def change(session: Any, user: User | None, i: int) -> None:
+        update_delegate(session, session.get(Delegate, person_ids[i]),
+                        {"email": "same@example.org"}, user)
 
-
-    results = _together(change)
+    results = _together(app, change)
     assert results.count("ok") == 1, results
     assert set(results) == {"ok", "duplicate_email"}, results
